@@ -1,0 +1,53 @@
+"""The error types a caller of hod_core needs to tell apart.
+
+Every error that comes from bad input (an agents file, a consumer request, a
+rule file) is an `InputError`: its message names the field path and, when the
+input came from a file, the file and line, so a person can fix it without
+reading Python. The CLI prints it as one line and exits 2.
+"""
+
+from __future__ import annotations
+
+
+class HodError(Exception):
+    """Base class of every error hod_core raises on purpose."""
+
+
+class InputError(HodError, ValueError):
+    """Bad input: names where (file:line), which field, and what is wrong."""
+
+    def __init__(self, message: str, *, field: str = "", source: str = "", line: int | None = None):
+        self.message = message
+        self.field = field
+        self.source = source
+        self.line = line
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = self.source
+        if where and self.line is not None:
+            where = f"{where}:{self.line}"
+        parts = [p for p in (where, self.field) if p]
+        return ": ".join([*parts, self.message])
+
+    def located(self, *, source: str = "", line: int | None = None, prefix: str = "") -> InputError:
+        """The same error, placed in a file/line and nested under `prefix`."""
+        field = ".".join(p for p in (prefix, self.field) if p).replace(".[", "[")
+        return InputError(
+            self.message,
+            field=field,
+            source=source or self.source,
+            line=self.line if line is None else line,
+        )
+
+
+class PolicyError(InputError):
+    """A rule file that cannot be loaded; `problems` lists every error found."""
+
+    def __init__(self, problems: list[InputError]):
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.message, field=first.field, source=first.source, line=first.line)
+
+    def render(self) -> str:
+        return "\n".join(p.render() for p in getattr(self, "problems", [])) or super().render()

@@ -1,0 +1,183 @@
+"""Is an agent available at an instant? Rules A1-A4, in the agent's own zone.
+
+Hours are local wall-clock times. On an ordinary day a wall-clock comparison
+is exact; on a day with a DST change every boundary is turned into an instant
+first, so a nonexistent local time (spring forward) is skipped to the first
+time that exists and an ambiguous one (fall back) means its first occurrence.
+`LocalClock` converts an instant once per zone, not once per agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from attrs import frozen
+
+from .codes import WEEKDAYS
+from .models import Availability, Break, Interval, TodayOverride
+
+UTC = timezone.utc
+DAY_MINUTES = 24 * 60
+
+
+@lru_cache(maxsize=None)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def wall_to_instant(day: date, minutes: int, tz: ZoneInfo) -> datetime:
+    """The instant a local wall-clock time on `day` happens (24:00 = next midnight).
+
+    Ambiguous times take their first occurrence (fold=0); a time inside a
+    spring-forward gap does not exist and moves to the end of the gap.
+    """
+    day = day + timedelta(days=minutes // DAY_MINUTES)
+    wall = datetime(day.year, day.month, day.day) + timedelta(minutes=minutes % DAY_MINUTES)
+    instant = wall.replace(tzinfo=tz).astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) == wall:
+        return instant
+    # In a gap: the transition instant is the first whose wall time is past `wall`.
+    step = timedelta(minutes=1)
+    before = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    while before.astimezone(tz).replace(tzinfo=None) < wall:
+        before += step
+    return before
+
+
+@lru_cache(maxsize=4096)
+def regular_day(day: date, tz: ZoneInfo) -> bool:
+    """True when the local day is exactly 24 hours long (no DST change in it)."""
+    start = wall_to_instant(day, 0, tz)
+    return wall_to_instant(day, DAY_MINUTES, tz) - start == timedelta(days=1)
+
+
+@frozen
+class LocalClock:
+    """One instant as seen in one zone: what every availability check needs."""
+
+    at: datetime  # UTC
+    tz: ZoneInfo
+    date: date
+    weekday: int  # 0 = Monday
+    minute: int  # minutes since local midnight
+    regular: bool  # no DST change on this local date
+
+    @classmethod
+    def of(cls, at: datetime, zone_name: str) -> LocalClock:
+        tz = zone(zone_name)
+        local = at.astimezone(tz)
+        day = local.date()
+        return cls(at, tz, day, local.weekday(), local.hour * 60 + local.minute, regular_day(day, tz))
+
+
+def _subtract(intervals: Iterable[tuple[int, int]], cuts: Iterable[tuple[int, int]]):
+    """Interval difference on one day: `intervals` minus `cuts`, merged and sorted."""
+    pieces = sorted(intervals)
+    for cut_start, cut_end in cuts:
+        pieces = [
+            part
+            for start, end in pieces
+            for part in ((start, min(end, cut_start)), (max(start, cut_end), end))
+            if part[0] < part[1]
+        ]
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(pieces):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+@frozen
+class Schedule:
+    """Weekly hours with breaks already subtracted: `days[0]` is Monday's list."""
+
+    days: tuple[tuple[tuple[int, int], ...], ...]
+
+    @classmethod
+    def build(
+        cls,
+        weekly: Mapping[str, tuple[Interval, ...]],
+        breaks: Iterable[Break] = (),
+    ) -> Schedule:
+        breaks = tuple(breaks)
+        days = []
+        for name in WEEKDAYS:
+            hours = ((i.start, i.end) for i in weekly.get(name, ()))
+            cuts = [(b.start, b.end) for b in breaks if b.days is None or name in b.days]
+            days.append(_subtract(hours, cuts))
+        return cls(tuple(days))
+
+    def is_open(self, clock: LocalClock) -> bool:
+        """A3/A4 at `clock`: a wall-clock test, or instants on a DST-change day."""
+        if clock.regular:
+            return any(start <= clock.minute < end for start, end in self.days[clock.weekday])
+        return self.is_open_exact(clock)
+
+    def is_open_exact(self, clock: LocalClock) -> bool:
+        """The slow, always-correct test: every boundary as an instant."""
+        # An interval of the day before may end after midnight only through a
+        # 24:00 end, which lands on today's midnight: today's list is enough.
+        tz, day = clock.tz, clock.date
+        return any(
+            wall_to_instant(day, start, tz) <= clock.at < wall_to_instant(day, end, tz)
+            for start, end in self.days[clock.weekday]
+        )
+
+
+@frozen
+class AvailabilityPlan:
+    """An agent's availability compiled once: OOO periods, override, schedule."""
+
+    schedule: Schedule
+    out_of_office: tuple  # of OutOfOffice
+    today: TodayOverride | None
+
+    @property
+    def plain(self) -> bool:
+        """No OOO and no override: availability is the schedule's alone."""
+        return not self.out_of_office and self.today is None
+
+    def available(self, clock: LocalClock) -> bool:
+        return self.decide(clock)[0]
+
+    def decide(self, clock: LocalClock) -> tuple[bool, str]:
+        """(available, the A-rule that decided it)."""
+        at = clock.at
+        for period in self.out_of_office:  # A1 beats everything
+            if period.covers(at):
+                return False, "A1"
+        today = self.today
+        if today is not None and today.date == clock.date:  # A2
+            since = today.since or wall_to_instant(clock.date, 0, clock.tz)
+            if at >= since:
+                if not today.on:
+                    return False, "A2"
+                until = today.until or wall_to_instant(clock.date, DAY_MINUTES, clock.tz)
+                if at < until:
+                    return True, "A2"
+        return self.schedule.is_open(clock), "A3"
+
+
+class ScheduleBook:
+    """Interns schedules so agents with the same hours share one object.
+
+    Sharing lets a match decide "is this schedule open now?" once per zone and
+    schedule instead of once per agent.
+    """
+
+    def __init__(self, default_weekly: Mapping[str, tuple[Interval, ...]]):
+        self._default = Schedule.build(default_weekly)
+        self._known: dict[Schedule, Schedule] = {self._default: self._default}
+
+    def plan(self, availability: Availability) -> AvailabilityPlan:
+        if availability.weekly is None:  # A4: no hours ever saved
+            schedule = self._default
+        else:
+            built = Schedule.build(availability.weekly, availability.breaks)
+            schedule = self._known.setdefault(built, built)
+        return AvailabilityPlan(schedule, availability.out_of_office, availability.today)

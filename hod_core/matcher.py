@@ -1,0 +1,276 @@
+"""The matcher: who may receive this consumer's referral now, nearest first.
+
+The rule file is compiled once (see `rules.compile`). Agents are placed in
+buckets keyed by the consumer fields the key terms name, by default
+(state, language): an agent licensed for health in TX and FL who speaks en
+and es sits in four buckets. Agents failing an agent-only rule sit in none.
+
+A match takes the consumer's bucket and walks it outward from the
+consumer's ZIP centroid, ring by ring through a spatial index, testing only
+the per-moment rules (availability, open offers, this referral) on the agents
+it meets, until `limit` agents are found and nobody unseen can be nearer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from .availability import ScheduleBook
+from .errors import InputError
+from .geo.distance import SPHERE_ERROR, geodesic_km
+from .geo.index import FULL_EARTH_KM, PointIndex
+from .models import Agent, Consumer, MatchResult, QueueEntry
+from .query import ConsumerFacts, OfferLedger, Query
+from .records import AgentRecord
+from .rules.compile import WILDCARD
+from .rules.policy import Policy, load_policy
+
+_ANY = "*"
+
+
+class _Bucket:
+    """The agents of one consumer key, with a spatial index over their ZIPs."""
+
+    __slots__ = ("records", "untils", "index")
+
+    def __init__(self, members: dict[str, tuple[AgentRecord, date | None]]):
+        entries = list(members.values())
+        self.records = [record for record, _ in entries]
+        self.untils = [until for _, until in entries]
+        self.index = PointIndex([r.lat for r in self.records], [r.lon for r in self.records])
+
+
+class Matcher:
+    """Agents in, ordered queues out. Add, update and remove agents at any time."""
+
+    def __init__(self, policy: Policy | None = None, agents: Iterable[Agent] = ()):
+        self.policy = policy or load_policy()
+        self._schedules = ScheduleBook(self.policy.default_hours)
+        self._records: dict[str, AgentRecord] = {}
+        rules = self.policy.rules
+        self._key_fields = tuple(sorted({k.field for r in rules for k in r.keys}))
+        self._terms = {f: [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields}
+        self._static = [(r.id, r.static) for r in rules if r.static]
+        self._consumer_checks = [r.consumer for r in rules if r.consumer]
+        self._dynamic = [r.dynamic for r in rules if r.dynamic]
+        self._placed: dict[str, dict[tuple, date | None]] = {}  # npn -> bucket keys
+        self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
+        self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
+        self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
+        self._rank = _ranking(self.policy.ranking)
+        for agent in agents:
+            self.add(agent)
+
+    # -- agents -----------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, npn: str) -> bool:
+        return npn in self._records
+
+    def agent(self, npn: str) -> Agent:
+        return self._records[npn].agent
+
+    def agents(self) -> list[Agent]:
+        return [r.agent for r in self._records.values()]
+
+    def add(self, agent: Agent) -> None:
+        """Add an agent, or replace the one with the same NPN."""
+        record = AgentRecord(agent, self.policy, self._schedules)
+        if agent.npn in self._records:
+            self.remove(agent.npn)
+        self._records[agent.npn] = record
+        placements = self._placements(record)
+        self._placed[agent.npn] = placements
+        for key, until in placements.items():
+            self._members.setdefault(key, {})[agent.npn] = (record, until)
+            self._invalidate(key)
+
+    update = add
+
+    def remove(self, npn: str) -> None:
+        if npn not in self._records:
+            raise KeyError(npn)
+        del self._records[npn]
+        for key in self._placed.pop(npn):
+            members = self._members[key]
+            del members[npn]
+            if not members:
+                del self._members[key]
+                self._wild_keys.discard(key)
+            self._invalidate(key)
+
+    def _placements(self, record: AgentRecord) -> dict[tuple, date | None]:
+        """The bucket keys an agent belongs in, each with the day it lapses."""
+        for rule_id, check in self._static:
+            if not check(record, None):
+                record.static_failure = rule_id
+                return {}
+        per_field = []
+        for field in self._key_fields:
+            allowed: dict | None = None  # None: any value of this consumer field
+            for term in self._terms[field]:
+                values = term.values(record)
+                if values is WILDCARD:
+                    continue
+                allowed = dict(values) if allowed is None else _intersect(allowed, values)
+            per_field.append({_ANY: None} if allowed is None else allowed)
+        placements = {}
+        for combo in itertools.product(*(f.items() for f in per_field)):
+            key = tuple(value for value, _ in combo)
+            placements[key] = _earliest(until for _, until in combo)
+            if _ANY in key:
+                self._wild_keys.add(key)
+        return placements
+
+    def _invalidate(self, member_key: tuple) -> None:
+        if _ANY not in member_key:
+            self._buckets.pop(member_key, None)
+            return
+        for key in [k for k in self._buckets if _covers(member_key, k)]:
+            del self._buckets[key]
+
+    def _bucket(self, key: tuple) -> _Bucket | None:
+        if key in self._buckets:
+            return self._buckets[key]
+        members = dict(self._members.get(key, {}))
+        for wild in self._wild_keys:
+            if _covers(wild, key):
+                members.update(self._members[wild])
+        bucket = self._buckets[key] = _Bucket(members) if members else None
+        return bucket
+
+    def warm(self) -> None:
+        """Build every bucket's spatial index now instead of on first use."""
+        for key in list(self._members):
+            if _ANY not in key:
+                self._bucket(key)
+
+    # -- matching ---------------------------------------------------------
+    def match(
+        self,
+        consumer: Consumer,
+        at: datetime,
+        *,
+        limit: int | None = None,
+        explain: bool = False,
+        offered: Iterable[str] = (),
+        offers: OfferLedger | None = None,
+    ) -> MatchResult:
+        """The referral's queue at `at`, nearest first; `explain` adds exclusions.
+
+        `offered` are the NPNs this referral was already offered to (E11);
+        `offers` tells open offers per agent (E12) and when each agent was
+        last offered a referral (the ranking's tie-break).
+        """
+        if limit is not None and limit < 1:
+            raise InputError("limit must be at least 1", field="limit")
+        query = Query(ConsumerFacts.of(consumer), at, frozenset(offered), offers)
+        found = self._search(query, limit)
+        queue = tuple(QueueEntry(record.npn, round(km, 3)) for km, record in found)
+        if not explain:
+            return MatchResult(queue)
+        return MatchResult(queue, self._exclusions(query))
+
+    def _search(self, query: Query, limit: int | None) -> list[tuple[float, AgentRecord]]:
+        if not all(check(None, query) for check in self._consumer_checks):
+            return []
+        facts = query.consumer
+        bucket = self._bucket(tuple(getattr(facts, f) for f in self._key_fields))
+        if bucket is None:
+            return []
+        want = limit or len(bucket.records)
+        dynamic = self._dynamic
+        found: list[AgentRecord] = []
+        distances: dict[str, float] = {}  # agent ZIP -> geodesic km, computed once
+        inner, outer = -1.0, (bucket.index.spacing_km * 2.0 if limit else FULL_EARTH_KM * 2)
+        while True:
+            positions, _ = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
+            for position in positions.tolist():
+                record = bucket.records[position]
+                until = bucket.untils[position]
+                if until is not None and query.local_date(record) > until:
+                    continue
+                if all(check(record, query) for check in dynamic):
+                    found.append(record)
+            done = outer > FULL_EARTH_KM
+            if len(found) >= want or done:
+                ranked = self._ranked(found, query, distances)
+                if done or ranked[want - 1][0] * (1 + SPHERE_ERROR) < outer:
+                    return ranked[:want]
+            inner, outer = outer, outer * 2.0
+
+    def _ranked(
+        self, records: list[AgentRecord], query: Query, distances: dict[str, float]
+    ) -> list[tuple[float, AgentRecord]]:
+        facts = query.consumer
+        ranked = []
+        for record in records:
+            km = distances.get(record.zip)
+            if km is None:
+                km = distances[record.zip] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
+            ranked.append((km, record))
+        ranked.sort(key=lambda pair: self._rank(pair[0], pair[1], query))
+        return ranked
+
+    def _exclusions(self, query: Query) -> dict[str, str]:
+        """npn -> the first rule, in file order, each ineligible agent fails."""
+        excluded = {}
+        rules = self.policy.rules
+        for npn, record in self._records.items():
+            for rule in rules:
+                if not rule.check(record, query):
+                    excluded[npn] = rule.id
+                    break
+        return excluded
+
+    def naive_match(
+        self,
+        consumer: Consumer,
+        at: datetime,
+        *,
+        limit: int | None = None,
+        offered: Iterable[str] = (),
+        offers: OfferLedger | None = None,
+    ) -> MatchResult:
+        """The same queue by brute force: every rule on every agent, then sort.
+
+        The benchmark's baseline and the tests' oracle: no index, no search.
+        """
+        query = Query(ConsumerFacts.of(consumer), at, frozenset(offered), offers)
+        rules = self.policy.rules
+        eligible = [r for r in self._records.values() if all(rule.check(r, query) for rule in rules)]
+        ranked = self._ranked(eligible, query, {})[:limit]
+        return MatchResult(tuple(QueueEntry(r.npn, round(km, 3)) for km, r in ranked))
+
+
+def _intersect(allowed: dict, values: dict) -> dict:
+    return {v: _earliest((allowed[v], values[v])) for v in allowed if v in values}
+
+
+def _earliest(untils: Iterable[date | None]) -> date | None:
+    dates = [u for u in untils if u is not None]
+    return min(dates) if dates else None
+
+
+def _covers(member_key: tuple, key: tuple) -> bool:
+    return all(m == _ANY or m == k for m, k in zip(member_key, key, strict=True))
+
+
+def _ranking(order: tuple[str, ...]):
+    """A sort key from the rule file's [ranking] order."""
+    def key(km: float, record: AgentRecord, query: Query):
+        parts = []
+        for name in order:
+            if name == "distance":
+                parts.append(km)
+            elif name == "least_recently_offered":
+                last = query.offers.last_offered_at(record.npn)
+                parts.append(float("-inf") if last is None else last.timestamp())
+            elif name == "npn":
+                parts.append(record.npn_order)
+        return parts
+
+    return key

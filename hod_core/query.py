@@ -1,0 +1,114 @@
+"""What a match knows about one moment: the consumer, the instant, open offers.
+
+A `Query` answers the dynamic facts of the rule vocabulary (`agent.available`,
+`agent.pending_offers`, ...) for the agents a match looks at, memoising what
+agents share: the instant is converted once per time zone, and a schedule
+shared by many agents is tested once per zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+import numpy as np
+from attrs import frozen
+
+from .availability import LocalClock
+from .codes import US_STATES
+from .errors import InputError
+from .geo import zips
+from .geo.distance import unit_vectors
+from .models import Consumer
+
+
+class OfferLedger(Protocol):
+    """What the matcher needs to know of offers made so far (E12, ranking)."""
+
+    def pending_offers(self, npn: str) -> int: ...
+
+    def last_offered_at(self, npn: str) -> datetime | None: ...
+
+
+class NoOffers:
+    """No offers yet: every agent holds none and was never offered one."""
+
+    def pending_offers(self, npn: str) -> int:
+        return 0
+
+    def last_offered_at(self, npn: str) -> datetime | None:
+        return None
+
+
+@frozen
+class ConsumerFacts:
+    """A Get Contacted request placed on the map: state resolved, ZIP located."""
+
+    state: str
+    language: str
+    zip: str
+    lat: float
+    lon: float
+    vector: np.ndarray
+
+    @classmethod
+    def of(cls, consumer: Consumer) -> ConsumerFacts:
+        place = zips.locate(consumer.zip)
+        state = consumer.state or place.state
+        if consumer.state is None and place.state not in US_STATES:
+            raise InputError(f"ZIP {consumer.zip} is in {place.state}, not a state", field="zip")
+        vector = unit_vectors(np.array([place.lat]), np.array([place.lon]))[0]
+        return cls(state, consumer.language, consumer.zip, place.lat, place.lon, vector)
+
+
+class Query:
+    __slots__ = ("consumer", "at", "offered_npns", "offers", "_clocks", "_open")
+
+    def __init__(
+        self,
+        consumer: ConsumerFacts,
+        at: datetime,
+        offered_npns: frozenset[str] = frozenset(),
+        offers: OfferLedger | None = None,
+    ):
+        if at.tzinfo is None:
+            raise InputError("the match instant needs a UTC offset", field="at")
+        self.consumer = consumer
+        self.at = at
+        self.offered_npns = offered_npns
+        self.offers = offers or NoOffers()
+        self._clocks: dict[str, LocalClock] = {}
+        self._open: dict[tuple[str, int], bool] = {}
+
+    def clock(self, zone: str) -> LocalClock:
+        clock = self._clocks.get(zone)
+        if clock is None:
+            clock = self._clocks[zone] = LocalClock.of(self.at, zone)
+        return clock
+
+    def available(self, record) -> bool:
+        """E10 by A1-A4; agents with only a schedule share one answer per zone."""
+        plan = record.plan
+        if plan.plain:
+            key = (record.zone, id(plan.schedule))
+            is_open = self._open.get(key)
+            if is_open is None:
+                is_open = self._open[key] = plan.schedule.is_open(self.clock(record.zone))
+            return is_open
+        return plan.available(self.clock(record.zone))
+
+    def local_date(self, record) -> date:
+        return self.clock(record.zone).date
+
+    def valid_health_states(self, record) -> frozenset[str]:
+        today = self.local_date(record)
+        return frozenset(
+            s for s, until in record.health_licenses.items() if until is None or until >= today
+        )
+
+    def pending_offers(self, record) -> int:
+        return self.offers.pending_offers(record.npn)
+
+    def local(self, name: str):
+        raise KeyError(name)
+

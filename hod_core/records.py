@@ -1,0 +1,66 @@
+"""An agent as the matcher keeps it: located, zoned, with licences digested.
+
+Built once when an agent is added or updated, so that nothing per match has
+to look at ZIP tables, licence lists or weekly hours again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .availability import AvailabilityPlan, ScheduleBook
+from .errors import InputError
+from .geo import zips
+from .models import Agent
+from .rules.policy import Policy
+
+
+class AgentRecord:
+    """The fields the rule vocabulary reads (`agent.*`), plus place and plan."""
+
+    __slots__ = (
+        "agent", "npn", "npn_order", "zip", "home_state", "display_option", "languages",
+        "state_preferences", "suspended", "contact_method", "zone", "participation",
+        "health_licenses", "plan", "lat", "lon", "static_failure",
+    )
+
+    def __init__(self, agent: Agent, policy: Policy, book: ScheduleBook):
+        place = zips.locate(agent.zip)
+        zone = agent.timezone or place.zone
+        if zone is None:
+            raise InputError(
+                f"no timezone given and ZIP {agent.zip} has none in the shipped data", field="timezone"
+            )
+        self.agent = agent
+        self.npn = agent.npn
+        self.npn_order = (len(agent.npn), agent.npn)  # numeric order of digit strings
+        self.zip = agent.zip
+        self.home_state = agent.home_state
+        self.display_option = int(agent.display_option)
+        self.languages = agent.languages
+        self.state_preferences = agent.state_preferences
+        self.suspended = agent.suspended
+        self.contact_method = agent.contact_method.value
+        self.zone = zone
+        self.participation = agent.participation
+        self.health_licenses = health_licenses(agent, policy)
+        self.plan: AvailabilityPlan = book.plan(agent.availability)
+        self.lat, self.lon = place.lat, place.lon
+        self.static_failure: str | None = None
+
+    def __repr__(self) -> str:
+        return f"AgentRecord(npn={self.npn!r}, zip={self.zip!r})"
+
+
+def health_licenses(agent: Agent, policy: Policy) -> dict[str, date | None]:
+    """State -> last valid day of its active health licence (None: no end date)."""
+    states: dict[str, date | None] = {}
+    for licence in agent.licenses:
+        if not licence.active or not any(map(policy.is_health_line, licence.lines_of_authority)):
+            continue
+        if licence.state in states:
+            known = states[licence.state]
+            states[licence.state] = None if None in (known, licence.expires_on) else max(known, licence.expires_on)
+        else:
+            states[licence.state] = licence.expires_on
+    return states

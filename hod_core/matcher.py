@@ -13,7 +13,9 @@ it meets, until `limit` agents are found and nobody unseen can be nearer.
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -28,6 +30,7 @@ from .rules.compile import WILDCARD
 from .rules.policy import Policy, load_policy
 
 _ANY = "*"
+FIRST_RING_KM = 20.0  # a metro area; sparser places widen ring by ring
 
 
 class _Bucket:
@@ -175,6 +178,13 @@ class Matcher:
         return MatchResult(queue, self._exclusions(query))
 
     def _search(self, query: Query, limit: int | None) -> list[tuple[float, AgentRecord]]:
+        """Walk the consumer's bucket outward, ring by ring, testing per-moment rules.
+
+        Candidates come nearest first by spherical distance. Once `limit`
+        agents are found, the limit-th best geodesic distance G bounds the
+        search: a candidate farther than G * (1 + SPHERE_ERROR) on the sphere
+        is farther than G on the ellipsoid, and so is everyone after it.
+        """
         if not all(check(None, query) for check in self._consumer_checks):
             return []
         facts = query.consumer
@@ -182,38 +192,41 @@ class Matcher:
         if bucket is None:
             return []
         want = limit or len(bucket.records)
-        dynamic = self._dynamic
-        found: list[AgentRecord] = []
+        dynamic, records, untils = self._dynamic, bucket.records, bucket.untils
+        found: list[tuple[float, AgentRecord]] = []
+        best: list[float] = []  # geodesic km of the found, sorted
+        bound = math.inf  # sphere km past which no candidate can make the queue
         distances: dict[str, float] = {}  # agent ZIP -> geodesic km, computed once
-        inner, outer = -1.0, (bucket.index.spacing_km * 2.0 if limit else FULL_EARTH_KM * 2)
+        inner, seen = -1.0, 0
+        outer = FIRST_RING_KM if limit else FULL_EARTH_KM * 2
         while True:
-            positions, _ = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
-            for position in positions.tolist():
-                record = bucket.records[position]
-                until = bucket.untils[position]
+            positions, sphere = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
+            seen += len(positions)
+            for position, sphere_km in zip(positions.tolist(), sphere.tolist(), strict=True):
+                if sphere_km > bound:
+                    return self._ranked(found, query)[:want]
+                record = records[position]
+                until = untils[position]
                 if until is not None and query.local_date(record) > until:
                     continue
-                if all(check(record, query) for check in dynamic):
-                    found.append(record)
-            done = outer > FULL_EARTH_KM
-            if len(found) >= want or done:
-                ranked = self._ranked(found, query, distances)
-                if done or ranked[want - 1][0] * (1 + SPHERE_ERROR) < outer:
-                    return ranked[:want]
-            inner, outer = outer, outer * 2.0
+                if not all(check(record, query) for check in dynamic):
+                    continue
+                km = distances.get(record.zip)
+                if km is None:
+                    km = distances[record.zip] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
+                found.append((km, record))
+                bisect.insort(best, km)
+                if len(best) >= want:
+                    bound = best[want - 1] * (1 + SPHERE_ERROR)
+            if bound <= outer or seen == len(records) or outer > FULL_EARTH_KM:
+                return self._ranked(found, query)[:want]
+            # Few found so far: the agents are sparse here, widen faster.
+            inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)
 
     def _ranked(
-        self, records: list[AgentRecord], query: Query, distances: dict[str, float]
+        self, found: list[tuple[float, AgentRecord]], query: Query
     ) -> list[tuple[float, AgentRecord]]:
-        facts = query.consumer
-        ranked = []
-        for record in records:
-            km = distances.get(record.zip)
-            if km is None:
-                km = distances[record.zip] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
-            ranked.append((km, record))
-        ranked.sort(key=lambda pair: self._rank(pair[0], pair[1], query))
-        return ranked
+        return sorted(found, key=lambda pair: self._rank(pair[0], pair[1], query))
 
     def _exclusions(self, query: Query) -> dict[str, str]:
         """npn -> the first rule, in file order, each ineligible agent fails."""
@@ -241,8 +254,13 @@ class Matcher:
         """
         query = Query(ConsumerFacts.of(consumer), at, frozenset(offered), offers)
         rules = self.policy.rules
-        eligible = [r for r in self._records.values() if all(rule.check(r, query) for rule in rules)]
-        ranked = self._ranked(eligible, query, {})[:limit]
+        facts = query.consumer
+        eligible = [
+            (geodesic_km(facts.lat, facts.lon, r.lat, r.lon), r)
+            for r in self._records.values()
+            if all(rule.check(r, query) for rule in rules)
+        ]
+        ranked = self._ranked(eligible, query)[:limit]
         return MatchResult(tuple(QueueEntry(r.npn, round(km, 3)) for km, r in ranked))
 
 

@@ -18,7 +18,7 @@ from .availability import LocalClock
 from .codes import US_STATES
 from .errors import InputError
 from .geo import zips
-from .geo.distance import unit_vectors
+from .geo.distance import unit_vector
 from .models import Consumer
 
 
@@ -57,7 +57,7 @@ class ConsumerFacts:
         state = consumer.state or place.state
         if consumer.state is None and place.state not in US_STATES:
             raise InputError(f"ZIP {consumer.zip} is in {place.state}, not a state", field="zip")
-        vector = unit_vectors(np.array([place.lat]), np.array([place.lon]))[0]
+        vector = unit_vector(place.lat, place.lon)
         return cls(state, consumer.language, consumer.zip, place.lat, place.lon, vector)
 
 

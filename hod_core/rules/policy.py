@@ -121,7 +121,10 @@ class _Loader:
             self.problem("unknown table (expected policy, ranking, rules)", key, self.where.line(key))
         params = self.parameters(data.get("policy"))
         ranking = self.ranking(data.get("ranking", {}))
-        rules = self.rules(data.get("rules"), params)
+        # Rules see every parameter as written, so one bad value is reported
+        # once, at its own line, not again in each rule that names it.
+        raw = data.get("policy") if isinstance(data.get("policy"), dict) else {}
+        rules = self.rules(data.get("rules"), {**raw, **params})
         if self.problems:
             raise PolicyError(self.problems)
         minutes = lambda name: timedelta(minutes=params[name])  # noqa: E731

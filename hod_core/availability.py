@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from attrs import frozen
+from attrs import field, frozen
 
 from .codes import WEEKDAYS
 from .models import Availability, Break, Interval, TodayOverride
@@ -136,10 +136,13 @@ class AvailabilityPlan:
     schedule: Schedule
     out_of_office: tuple  # of OutOfOffice
     today: TodayOverride | None
+    rule: str = "A3"  # A4 when the schedule is the policy default
+    # No OOO and no override: availability is the schedule's alone, so a
+    # match can share one answer among all agents with this schedule and zone.
+    plain: bool = field(init=False)
 
-    @property
-    def plain(self) -> bool:
-        """No OOO and no override: availability is the schedule's alone."""
+    @plain.default
+    def _plain(self) -> bool:
         return not self.out_of_office and self.today is None
 
     def available(self, clock: LocalClock) -> bool:
@@ -160,7 +163,7 @@ class AvailabilityPlan:
                 until = today.until or wall_to_instant(clock.date, DAY_MINUTES, clock.tz)
                 if at < until:
                     return True, "A2"
-        return self.schedule.is_open(clock), "A3"
+        return self.schedule.is_open(clock), self.rule
 
 
 class ScheduleBook:
@@ -171,13 +174,13 @@ class ScheduleBook:
     """
 
     def __init__(self, default_weekly: Mapping[str, tuple[Interval, ...]]):
-        self._default = Schedule.build(default_weekly)
-        self._known: dict[Schedule, Schedule] = {self._default: self._default}
+        self._default_weekly = default_weekly
+        self._known: dict[Schedule, Schedule] = {}
 
     def plan(self, availability: Availability) -> AvailabilityPlan:
-        if availability.weekly is None:  # A4: no hours ever saved
-            schedule = self._default
-        else:
-            built = Schedule.build(availability.weekly, availability.breaks)
-            schedule = self._known.setdefault(built, built)
-        return AvailabilityPlan(schedule, availability.out_of_office, availability.today)
+        weekly, rule = availability.weekly, "A3"
+        if weekly is None:  # A4: no hours ever saved; breaks still apply
+            weekly, rule = self._default_weekly, "A4"
+        built = Schedule.build(weekly, availability.breaks)
+        schedule = self._known.setdefault(built, built)
+        return AvailabilityPlan(schedule, availability.out_of_office, availability.today, rule)

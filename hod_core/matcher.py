@@ -26,7 +26,7 @@ from .geo.index import FULL_EARTH_KM, PointIndex
 from .models import Agent, Consumer, MatchResult, QueueEntry
 from .query import ConsumerFacts, OfferLedger, Query
 from .records import AgentRecord
-from .rules.compile import WILDCARD
+from .rules.compile import WILDCARD, all_of
 from .rules.policy import Policy, load_policy
 
 _ANY = "*"
@@ -34,15 +34,22 @@ FIRST_RING_KM = 20.0  # a metro area; sparser places widen ring by ring
 
 
 class _Bucket:
-    """The agents of one consumer key, with a spatial index over their ZIPs."""
+    """The agents of one consumer key, grouped by ZIP, with a spatial index.
 
-    __slots__ = ("records", "untils", "index")
+    Agents sit on ZIP centroids, so the index holds one point per ZIP and a
+    match computes one distance per ZIP, however many agents share it.
+    """
+
+    __slots__ = ("groups", "size", "index")
 
     def __init__(self, members: dict[str, tuple[AgentRecord, date | None]]):
-        entries = list(members.values())
-        self.records = [record for record, _ in entries]
-        self.untils = [until for _, until in entries]
-        self.index = PointIndex([r.lat for r in self.records], [r.lon for r in self.records])
+        by_zip: dict[str, list[tuple[AgentRecord, date | None]]] = {}
+        for record, until in members.values():
+            by_zip.setdefault(record.zip, []).append((record, until))
+        self.groups = list(by_zip.values())
+        self.size = len(members)
+        heads = [group[0][0] for group in self.groups]
+        self.index = PointIndex([r.lat for r in heads], [r.lon for r in heads])
 
 
 class Matcher:
@@ -57,7 +64,7 @@ class Matcher:
         self._terms = {f: [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields}
         self._static = [(r.id, r.static) for r in rules if r.static]
         self._consumer_checks = [r.consumer for r in rules if r.consumer]
-        self._dynamic = [r.dynamic for r in rules if r.dynamic]
+        self._dynamic = all_of([r.dynamic for r in rules])
         self._placed: dict[str, dict[tuple, date | None]] = {}  # npn -> bucket keys
         self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
@@ -191,34 +198,34 @@ class Matcher:
         bucket = self._bucket(tuple(getattr(facts, f) for f in self._key_fields))
         if bucket is None:
             return []
-        want = limit or len(bucket.records)
-        dynamic, records, untils = self._dynamic, bucket.records, bucket.untils
+        want = limit or bucket.size
+        dynamic, groups = self._dynamic, bucket.groups
+        surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
         found: list[tuple[float, AgentRecord]] = []
         best: list[float] = []  # geodesic km of the found, sorted
         bound = math.inf  # sphere km past which no candidate can make the queue
-        distances: dict[str, float] = {}  # agent ZIP -> geodesic km, computed once
         inner, seen = -1.0, 0
         outer = FIRST_RING_KM if limit else FULL_EARTH_KM * 2
         while True:
             positions, sphere = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
             seen += len(positions)
-            for position, sphere_km in zip(positions.tolist(), sphere.tolist(), strict=True):
+            for position, sphere_km in zip(positions, sphere, strict=True):
                 if sphere_km > bound:
                     return self._ranked(found, query)[:want]
-                record = records[position]
-                until = untils[position]
-                if until is not None and query.local_date(record) > until:
-                    continue
-                if not all(check(record, query) for check in dynamic):
-                    continue
-                km = distances.get(record.zip)
-                if km is None:
-                    km = distances[record.zip] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
-                found.append((km, record))
-                bisect.insort(best, km)
-                if len(best) >= want:
-                    bound = best[want - 1] * (1 + SPHERE_ERROR)
-            if bound <= outer or seen == len(records) or outer > FULL_EARTH_KM:
+                km = None
+                for record, until in groups[position]:
+                    if until is not None and until < surely_valid and query.local_date(record) > until:
+                        continue
+                    if dynamic is not None and not dynamic(record, query):
+                        continue
+                    if km is None:
+                        km = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
+                    found.append((km, record))
+                    bisect.insort(best, km)
+                    if len(best) >= want:
+                        # The metre of slack absorbs rounding in the sphere distance.
+                        bound = best[want - 1] * (1 + SPHERE_ERROR) + 0.001
+            if bound <= outer or seen == len(groups) or outer > FULL_EARTH_KM:
                 return self._ranked(found, query)[:want]
             # Few found so far: the agents are sparse here, widen faster.
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)

@@ -8,10 +8,9 @@ shared by many agents is tested once per zone.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 
-import numpy as np
 from attrs import frozen
 
 from .availability import LocalClock
@@ -49,7 +48,7 @@ class ConsumerFacts:
     zip: str
     lat: float
     lon: float
-    vector: np.ndarray
+    vector: tuple[float, float, float]  # on the unit sphere
 
     @classmethod
     def of(cls, consumer: Consumer) -> ConsumerFacts:
@@ -62,7 +61,10 @@ class ConsumerFacts:
 
 
 class Query:
-    __slots__ = ("consumer", "at", "offered_npns", "offers", "_clocks", "_open")
+    __slots__ = (
+        "consumer", "at", "offered_npns", "offers", "pending_offers_of", "surely_valid_until",
+        "_clocks", "_open",
+    )
 
     def __init__(
         self,
@@ -77,8 +79,12 @@ class Query:
         self.at = at
         self.offered_npns = offered_npns
         self.offers = offers or NoOffers()
+        self.pending_offers_of = self.offers.pending_offers  # bound once: E12 runs per candidate
+        # Every zone's local date is within a day of UTC's: a licence valid
+        # through this date is valid here whatever the agent's zone.
+        self.surely_valid_until = at.astimezone(timezone.utc).date() + timedelta(days=1)
         self._clocks: dict[str, LocalClock] = {}
-        self._open: dict[tuple[str, int], bool] = {}
+        self._open: dict[tuple[str, object], bool] = {}
 
     def clock(self, zone: str) -> LocalClock:
         clock = self._clocks.get(zone)
@@ -90,10 +96,9 @@ class Query:
         """E10 by A1-A4; agents with only a schedule share one answer per zone."""
         plan = record.plan
         if plan.plain:
-            key = (record.zone, id(plan.schedule))
-            is_open = self._open.get(key)
+            is_open = self._open.get(record.schedule_key)
             if is_open is None:
-                is_open = self._open[key] = plan.schedule.is_open(self.clock(record.zone))
+                is_open = self._open[record.schedule_key] = plan.schedule.is_open(self.clock(record.zone))
             return is_open
         return plan.available(self.clock(record.zone))
 
@@ -105,9 +110,6 @@ class Query:
         return frozenset(
             s for s, until in record.health_licenses.items() if until is None or until >= today
         )
-
-    def pending_offers(self, record) -> int:
-        return self.offers.pending_offers(record.npn)
 
     def local(self, name: str):
         raise KeyError(name)

@@ -21,7 +21,7 @@ class AgentRecord:
     __slots__ = (
         "agent", "npn", "npn_order", "zip", "home_state", "display_option", "languages",
         "state_preferences", "suspended", "contact_method", "zone", "participation",
-        "health_licenses", "plan", "lat", "lon", "static_failure",
+        "health_licenses", "plan", "schedule_key", "lat", "lon", "static_failure",
     )
 
     def __init__(self, agent: Agent, policy: Policy, book: ScheduleBook):
@@ -45,6 +45,8 @@ class AgentRecord:
         self.participation = agent.participation
         self.health_licenses = health_licenses(agent, policy)
         self.plan: AvailabilityPlan = book.plan(agent.availability)
+        # Agents in one zone with one (interned) schedule share an answer per match.
+        self.schedule_key = (zone, id(self.plan.schedule))
         self.lat, self.lon = place.lat, place.lon
         self.static_failure: str | None = None
 

@@ -31,16 +31,10 @@ def unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     return np.column_stack((cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)))
 
 
-def unit_vector(lat: float, lon: float) -> np.ndarray:
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
     """One point on the unit sphere (plain math: numpy is slow on one point)."""
     phi, lam = math.radians(lat), math.radians(lon)
-    return np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
-
-
-def sphere_km(origin: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Great-circle distances from one unit vector to many, in kilometres."""
-    dots = np.clip(vectors @ origin, -1.0, 1.0)
-    return np.arccos(dots) * EARTH_RADIUS_KM
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
 
 
 def cap_box(lat: float, lon: float, radius_km: float) -> list[tuple[float, float, float, float]]:

@@ -1,8 +1,10 @@
 """A static set of points searched outward from an origin, ring by ring.
 
 Candidates come from a shapely STRtree (a packed R-tree) queried with the
-lon/lat box around a spherical cap; their exact spherical distances are then
-computed with numpy. Small sets skip the tree: scanning them is faster.
+lon/lat box around a spherical cap, then are kept or dropped by the dot
+product of unit vectors (monotone in great-circle distance). A match asks
+for few points at a time, so small candidate sets are handled in plain
+Python, where numpy's per-call overhead would dominate; larger ones in numpy.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import math
 import numpy as np
 import shapely
 
-from .distance import EARTH_RADIUS_KM, cap_box, sphere_km, unit_vectors
+from .distance import EARTH_RADIUS_KM, cap_box, unit_vectors
 
-SMALL_SET = 64  # below this, a numpy scan beats building and querying a tree
+SMALL_SET = 64  # below this many points, scanning all beats a tree
+SMALL_BATCH = 48  # below this many candidates, plain Python beats numpy
+FULL_EARTH_KM = math.pi * EARTH_RADIUS_KM
 
 
 class PointIndex:
@@ -22,35 +26,45 @@ class PointIndex:
         self.size = len(lats)
         lat_array, lon_array = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
         self.vectors = unit_vectors(lat_array, lon_array)
+        self.points = [tuple(v) for v in self.vectors.tolist()]
         self.tree = (
             shapely.STRtree(shapely.points(lon_array, lat_array)) if self.size > SMALL_SET else None
         )
-        self.spacing_km = _typical_spacing(lat_array, lon_array)
+        self._everyone = np.arange(self.size)
 
     def ring(
-        self, origin: np.ndarray, lat: float, lon: float, inner_km: float, outer_km: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Positions (and km) of the points with inner < distance <= outer, nearest first."""
-        if self.tree is None:
-            candidates = np.arange(self.size)
+        self, origin: tuple[float, float, float], lat: float, lon: float, inner_km: float, outer_km: float
+    ) -> tuple[list[int], list[float]]:
+        """Positions and km of the points with inner < distance <= outer, nearest first."""
+        if self.tree is None or outer_km >= FULL_EARTH_KM:
+            candidates = self._everyone
         else:
             boxes = cap_box(lat, lon, outer_km)
-            found = [self.tree.query(shapely.box(*b)) for b in boxes]
-            candidates = found[0] if len(found) == 1 else np.unique(np.concatenate(found))
-        km = sphere_km(origin, self.vectors[candidates])
-        keep = (km > inner_km) & (km <= outer_km)
-        candidates, km = candidates[keep], km[keep]
-        order = np.argsort(km, kind="stable")
-        return candidates[order], km[order]
+            if len(boxes) == 1:
+                candidates = self.tree.query(shapely.box(*boxes[0]))
+            else:
+                candidates = np.unique(np.concatenate([self.tree.query(shapely.box(*b)) for b in boxes]))
+        # distance <= outer  <=>  dot >= cos(outer);  distance > inner  <=>  dot < cos(inner)
+        lowest = math.cos(min(outer_km, FULL_EARTH_KM) / EARTH_RADIUS_KM) if outer_km < FULL_EARTH_KM else -2.0
+        highest = math.cos(inner_km / EARTH_RADIUS_KM) if inner_km >= 0 else 2.0
+        if len(candidates) <= SMALL_BATCH:
+            return self._ring_small(origin, candidates.tolist(), lowest, highest)
+        dots = self.vectors[candidates] @ np.asarray(origin)
+        keep = (dots >= lowest) & (dots < highest)
+        candidates, dots = candidates[keep], dots[keep]
+        order = np.argsort(-dots, kind="stable")
+        dots = np.minimum(dots[order], 1.0)
+        return candidates[order].tolist(), (np.arccos(dots) * EARTH_RADIUS_KM).tolist()
 
-
-def _typical_spacing(lats: np.ndarray, lons: np.ndarray) -> float:
-    """Rough distance between neighbouring points: sqrt(area / count)."""
-    if len(lats) < 2:
-        return 50.0
-    height = (lats.max() - lats.min()) * 111.2
-    width = (lons.max() - lons.min()) * 111.2 * math.cos(math.radians(float(lats.mean())))
-    return max(1.0, math.sqrt(max(height * width, 1.0) / len(lats)))
-
-
-FULL_EARTH_KM = math.pi * EARTH_RADIUS_KM
+    def _ring_small(self, origin, candidates: list[int], lowest: float, highest: float):
+        ox, oy, oz = origin
+        points = self.points
+        kept = []
+        for position in candidates:
+            x, y, z = points[position]
+            dot = x * ox + y * oy + z * oz
+            if lowest <= dot < highest:
+                kept.append((-dot, position))
+        kept.sort()
+        acos, radius = math.acos, EARTH_RADIUS_KM
+        return [p for _, p in kept], [acos(min(-d, 1.0)) * radius for d, _ in kept]

@@ -25,7 +25,9 @@ from typing import Any
 
 from attrs import frozen
 
-Getter = Callable[[Any, Any], Any]  # (agent record, query) -> value
+# (agent record, query) -> value. Written out as plain lambdas, not built from
+# attrgetter, because they run per candidate and every call level counts.
+Getter = Callable[[Any, Any], Any]
 
 
 @frozen
@@ -39,45 +41,32 @@ class Fact:
     dated_values: Callable[[Any], dict] | None = None
 
 
-def _agent(attribute: str) -> Getter:
-    read = attrgetter(attribute)
-    return lambda a, q: read(a)
-
-
-def _query(method: str) -> Getter:
-    return lambda a, q: getattr(q, method)(a)
-
-
-def _consumer(attribute: str) -> Getter:
-    return lambda a, q: getattr(q.consumer, attribute)
-
-
 AGENT_FACTS = (
-    Fact("agent.npn", "string", "static", "National Producer Number", _agent("npn")),
-    Fact("agent.zip", "string", "static", "the agent's ZIP code", _agent("zip")),
-    Fact("agent.home_state", "string", "static", "resident (home) state", _agent("home_state")),
-    Fact("agent.display_option", "int", "static", "MLMS display option 1-4", _agent("display_option")),
-    Fact("agent.languages", "list<string>", "static", "ISO 639-1 codes the agent speaks", _agent("languages")),
+    Fact("agent.npn", "string", "static", "National Producer Number", lambda a, q: a.npn),
+    Fact("agent.zip", "string", "static", "the agent's ZIP code", lambda a, q: a.zip),
+    Fact("agent.home_state", "string", "static", "resident (home) state", lambda a, q: a.home_state),
+    Fact("agent.display_option", "int", "static", "MLMS display option 1-4", lambda a, q: a.display_option),
+    Fact("agent.languages", "list<string>", "static", "ISO 639-1 codes the agent speaks", lambda a, q: a.languages),
     Fact(
         "agent.state_preferences",
         "list<string>?",
         "static",
         "states the agent wants referrals from; null = never narrowed",
-        _agent("state_preferences"),
+        lambda a, q: a.state_preferences,
     ),
-    Fact("agent.suspended", "bool", "static", "account suspended", _agent("suspended")),
-    Fact("agent.contact_method", "string", "static", "preferred contact method", _agent("contact_method")),
-    Fact("agent.timezone", "string", "static", "IANA zone (given, or from the ZIP)", _agent("zone")),
+    Fact("agent.suspended", "bool", "static", "account suspended", lambda a, q: a.suspended),
+    Fact("agent.contact_method", "string", "static", "preferred contact method", lambda a, q: a.contact_method),
+    Fact("agent.timezone", "string", "static", "IANA zone (given, or from the ZIP)", lambda a, q: a.zone),
     Fact(
         "agent.participation.plan_year",
         "int",
         "static",
         "plan year of the completed Marketplace registration and agreements",
-        _agent("participation.plan_year"),
+        lambda a, q: a.participation.plan_year,
     ),
-    Fact("agent.participation.hod_training", "bool", "static", "Help On Demand course done", _agent("participation.hod_training")),
-    Fact("agent.participation.npn_on_ffm_list", "bool", "static", "NPN valid on the FFM registration completion list", _agent("participation.npn_on_ffm_list")),
-    Fact("agent.participation.terms_accepted", "bool", "static", "both terms of use accepted", _agent("participation.terms_accepted")),
+    Fact("agent.participation.hod_training", "bool", "static", "Help On Demand course done", lambda a, q: a.participation.hod_training),
+    Fact("agent.participation.npn_on_ffm_list", "bool", "static", "NPN valid on the FFM registration completion list", lambda a, q: a.participation.npn_on_ffm_list),
+    Fact("agent.participation.terms_accepted", "bool", "static", "both terms of use accepted", lambda a, q: a.participation.terms_accepted),
     Fact(
         "agent.health_license_states",
         "list<string>",
@@ -87,14 +76,14 @@ AGENT_FACTS = (
         lambda a, q: q.valid_health_states(a),
         dated_values=attrgetter("health_licenses"),
     ),
-    Fact("agent.available", "bool", "dynamic", "available now by A1-A4 in the agent's zone", _query("available")),
-    Fact("agent.pending_offers", "int", "dynamic", "offers the agent holds right now (Pending)", _query("pending_offers")),
+    Fact("agent.available", "bool", "dynamic", "available now by A1-A4 in the agent's zone", lambda a, q: q.available(a)),
+    Fact("agent.pending_offers", "int", "dynamic", "offers the agent holds right now (Pending)", lambda a, q: q.pending_offers_of(a.npn)),
 )
 
 CONSUMER_FACTS = (
-    Fact("consumer.state", "string", "consumer", "state of residence (given, or from the ZIP)", _consumer("state")),
-    Fact("consumer.language", "string", "consumer", "ISO 639-1 language requested", _consumer("language")),
-    Fact("consumer.zip", "string", "consumer", "the consumer's ZIP code", _consumer("zip")),
+    Fact("consumer.state", "string", "consumer", "state of residence (given, or from the ZIP)", lambda a, q: q.consumer.state),
+    Fact("consumer.language", "string", "consumer", "ISO 639-1 language requested", lambda a, q: q.consumer.language),
+    Fact("consumer.zip", "string", "consumer", "the consumer's ZIP code", lambda a, q: q.consumer.zip),
 )
 
 REFERRAL_FACTS = (

@@ -1,0 +1,117 @@
+"""Ranking (section 3), queue scenarios, updates, and the index vs a naive scan."""
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from hod_core import wire
+from hod_core.errors import InputError
+from hod_core.matcher import Matcher
+from hod_core.models import Agent, Consumer
+from hod_core.synthetic import Synthesizer
+
+from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer, queue_npns
+from .test_eligibility import Ledger
+
+
+def test_nearest_agent_first_by_geodesic_distance(policy):
+    near = make_agent(npn="3", zip="77030")  # Houston Medical Center, ~7 km
+    middle = make_agent(npn="2", zip="77494")  # Katy, ~45 km
+    far = make_agent(npn="1", zip="75201")  # Dallas, ~360 km
+    result = Matcher(policy, [far, near, middle]).match(make_consumer(), MONDAY_10AM_HOUSTON)
+    assert queue_npns(result) == ["3", "2", "1"]
+    distances = [e.distance_km for e in result.queue]
+    assert distances == sorted(distances)
+    assert 350 < distances[-1] < 375
+
+
+def test_ties_go_to_least_recently_offered_then_npn(policy):
+    same_place = [make_agent(npn=n, zip="77030") for n in ("30", "4", "100")]
+    matcher = Matcher(policy, same_place)
+    assert queue_npns(matcher.match(make_consumer(), MONDAY_10AM_HOUSTON)) == ["4", "30", "100"]
+    earlier = MONDAY_10AM_HOUSTON - timedelta(hours=3)
+    ledger = Ledger(last={"4": MONDAY_10AM_HOUSTON - timedelta(hours=1), "30": earlier})
+    # "100" was never offered one: it goes first; then the one offered longest ago.
+    assert queue_npns(matcher.match(make_consumer(), MONDAY_10AM_HOUSTON, offers=ledger)) == ["100", "30", "4"]
+
+
+def test_scenario_queue_and_exclusions(policy):
+    agents = [
+        make_agent(npn="1", zip="77030"),
+        make_agent(npn="2", zip="77002", languages=["en"]),  # E9 for a Spanish speaker
+        make_agent(npn="3", zip="78701"),  # Austin
+        make_agent(npn="4", zip="77002", suspended=True),  # E3
+        make_agent(npn="5", zip="33101", home_state="FL", licensed=["FL"]),  # E6
+        make_agent(npn="6", zip="77004", state_preferences=["LA"], licensed=["TX", "LA"]),  # E8
+    ]
+    result = Matcher(policy, agents).match(make_consumer(), MONDAY_10AM_HOUSTON, explain=True)
+    assert queue_npns(result) == ["1", "3"]
+    assert result.excluded == {"2": "E9", "4": "E3", "5": "E6", "6": "E8"}
+
+
+def test_limit_keeps_the_nearest(policy):
+    agents = [make_agent(npn=str(i), zip=z) for i, z in enumerate(["75201", "77030", "78701", "77494"])]
+    result = Matcher(policy, agents).match(make_consumer(), MONDAY_10AM_HOUSTON, limit=2, explain=True)
+    assert queue_npns(result) == ["1", "3"]
+    assert result.excluded == {}  # beyond the limit is not excluded
+    with pytest.raises(InputError, match="limit"):
+        Matcher(policy, agents).match(make_consumer(), MONDAY_10AM_HOUSTON, limit=0)
+
+
+def test_agents_can_be_added_updated_and_removed(policy):
+    matcher = Matcher(policy, [make_agent(npn="1", zip="75201")])
+    consumer = make_consumer()
+    assert queue_npns(matcher.match(consumer, MONDAY_10AM_HOUSTON)) == ["1"]
+    matcher.add(make_agent(npn="2", zip="77030"))
+    assert queue_npns(matcher.match(consumer, MONDAY_10AM_HOUSTON)) == ["2", "1"]
+    matcher.update(make_agent(npn="2", zip="77030", languages=["en"]))
+    assert queue_npns(matcher.match(consumer, MONDAY_10AM_HOUSTON)) == ["1"]
+    matcher.update(make_agent(npn="1", zip="77002"))  # moved next door
+    assert matcher.match(consumer, MONDAY_10AM_HOUSTON).queue[0].distance_km < 1
+    matcher.remove("1")
+    assert queue_npns(matcher.match(consumer, MONDAY_10AM_HOUSTON)) == []
+    assert len(matcher) == 1 and "2" in matcher
+    with pytest.raises(KeyError):
+        matcher.remove("1")
+
+
+def test_unlocated_or_unknown_zip_is_reported_never_placed(policy):
+    with pytest.raises(InputError, match=r"zip: ZIP '09001' has no location"):
+        Matcher(policy, [make_agent(zip="09001")])
+    with pytest.raises(InputError, match=r"zip: unknown ZIP '00000'"):
+        Matcher(policy, [make_agent()]).match(make_consumer(zip="00000"), MONDAY_10AM_HOUSTON)
+
+
+@pytest.fixture(scope="module")
+def synthetic_matcher(policy):
+    synth = Synthesizer(seed=7)
+    agents = [wire.structure(a, Agent) for a in synth.agents(3000)]
+    return synth, Matcher(policy, agents)
+
+
+@pytest.mark.parametrize("limit", [1, 5, None])
+def test_indexed_search_agrees_with_naive_scan(synthetic_matcher, limit):
+    synth, matcher = synthetic_matcher
+    rng = random.Random(limit or 0)
+    npns = [a.npn for a in matcher.agents()]
+    for _ in range(60):
+        consumer = wire.structure(synth.consumer(), Consumer)
+        at = synth.instant()
+        offered = rng.sample(npns, 50)
+        ledger = Ledger(pending={n: 1 for n in rng.sample(npns, 200)},
+                        last={n: at - timedelta(minutes=rng.randint(1, 999)) for n in rng.sample(npns, 500)})
+        fast = matcher.match(consumer, at, limit=limit, offered=offered, offers=ledger)
+        naive = matcher.naive_match(consumer, at, limit=limit, offered=offered, offers=ledger)
+        assert fast.queue == naive.queue
+
+
+def test_explain_names_a_rule_for_every_agent_not_in_the_queue(synthetic_matcher):
+    synth, matcher = synthetic_matcher
+    consumer = wire.structure(synth.consumer(), Consumer)
+    at = datetime(2026, 11, 24, 17, tzinfo=timezone.utc)
+    result = matcher.match(consumer, at, explain=True)
+    in_queue = set(queue_npns(result))
+    assert in_queue.isdisjoint(result.excluded)
+    assert in_queue | set(result.excluded) == {a.npn for a in matcher.agents()}
+    assert set(result.excluded.values()) <= {r.id for r in matcher.policy.rules}

@@ -10,8 +10,8 @@ time that exists and an ambiguous one (fall back) means its first occurrence.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from attrs import field, frozen
@@ -19,11 +19,11 @@ from attrs import field, frozen
 from .codes import WEEKDAYS
 from .models import Availability, Break, Interval, TodayOverride
 
-UTC = timezone.utc
+UTC = UTC
 DAY_MINUTES = 24 * 60
 
 
-@lru_cache(maxsize=None)
+@cache
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
@@ -70,7 +70,9 @@ class LocalClock:
         tz = zone(zone_name)
         local = at.astimezone(tz)
         day = local.date()
-        return cls(at, tz, day, local.weekday(), local.hour * 60 + local.minute, regular_day(day, tz))
+        return cls(
+            at, tz, day, local.weekday(), local.hour * 60 + local.minute, regular_day(day, tz)
+        )
 
 
 def _subtract(intervals: Iterable[tuple[int, int]], cuts: Iterable[tuple[int, int]]):

@@ -40,12 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--at", required=True, help="the instant, ISO 8601 with offset")
     match.add_argument("--policy", help="rule file (TOML); default: the shipped policy")
     match.add_argument("--limit", type=_positive, help="at most N agents in the queue")
-    match.add_argument("--explain", action="store_true", help="add the first failing rule per excluded agent")
+    match.add_argument(
+        "--explain", action="store_true", help="add the first failing rule per excluded agent"
+    )
     match.set_defaults(run=run_match)
 
     rules = commands.add_parser("rules", help="check or print a rule file")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
-    check = rule_commands.add_parser("check", help="report every error in a rule file, with its line")
+    check = rule_commands.add_parser(
+        "check", help="report every error in a rule file, with its line"
+    )
     check.add_argument("file")
     check.set_defaults(run=run_rules_check)
     default = rule_commands.add_parser("default", help="print the shipped default rule file")
@@ -67,7 +71,9 @@ def load_agents(path: str, matcher: Matcher) -> None:
         if agent.npn in first_line:
             raise InputError(
                 f"duplicate NPN {agent.npn} (first on line {first_line[agent.npn]})",
-                field="npn", source=source, line=line,
+                field="npn",
+                source=source,
+                line=line,
             )
         first_line[agent.npn] = line
         try:

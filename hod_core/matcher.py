@@ -61,7 +61,9 @@ class Matcher:
         self._records: dict[str, AgentRecord] = {}
         rules = self.policy.rules
         self._key_fields = tuple(sorted({k.field for r in rules for k in r.keys}))
-        self._terms = {f: [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields}
+        self._terms = {
+            f: [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields
+        }
         self._static = [(r.id, r.static) for r in rules if r.static]
         self._consumer_checks = [r.consumer for r in rules if r.consumer]
         self._dynamic = all_of([r.dynamic for r in rules])
@@ -214,7 +216,11 @@ class Matcher:
                     return self._ranked(found, query)[:want]
                 km = None
                 for record, until in groups[position]:
-                    if until is not None and until < surely_valid and query.local_date(record) > until:
+                    if (
+                        until is not None
+                        and until < surely_valid
+                        and query.local_date(record) > until
+                    ):
                         continue
                     if dynamic is not None and not dynamic(record, query):
                         continue
@@ -281,11 +287,12 @@ def _earliest(untils: Iterable[date | None]) -> date | None:
 
 
 def _covers(member_key: tuple, key: tuple) -> bool:
-    return all(m == _ANY or m == k for m, k in zip(member_key, key, strict=True))
+    return all(m in (_ANY, k) for m, k in zip(member_key, key, strict=True))
 
 
 def _ranking(order: tuple[str, ...]):
     """A sort key from the rule file's [ranking] order."""
+
     def key(km: float, record: AgentRecord, query: Query):
         parts = []
         for name in order:

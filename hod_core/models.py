@@ -92,9 +92,7 @@ def _optional_set(check):
 def _end_after_start(instance, attribute: Attribute, end: int) -> None:
     if end <= instance.start:
         word = "equals" if end == instance.start else "is before"
-        raise InputError(
-            f"end {validate.hhmm(end)} {word} start {validate.hhmm(instance.start)}"
-        )
+        raise InputError(f"end {validate.hhmm(end)} {word} start {validate.hhmm(instance.start)}")
 
 
 @frozen
@@ -110,11 +108,13 @@ class Interval:
 
 @frozen
 class Break:
-    """"Add a Break": hours subtracted from the weekly ones; `days` None = every day."""
+    """ "Add a Break": hours subtracted from the weekly ones; `days` None = every day."""
 
     start: int
     end: int = field(validator=_end_after_start)
-    days: frozenset[str] | None = field(default=None, converter=_named(_optional_set(validate.weekday)))
+    days: frozenset[str] | None = field(
+        default=None, converter=_named(_optional_set(validate.weekday))
+    )
 
 
 def _weekly(value: Mapping[str, tuple[Interval, ...]] | None):
@@ -127,7 +127,7 @@ def _weekly(value: Mapping[str, tuple[Interval, ...]] | None):
 
 @frozen
 class TodayOverride:
-    """"Today's Availability" switch for one local date (A2)."""
+    """ "Today's Availability" switch for one local date (A2)."""
 
     date: date
     on: bool
@@ -136,7 +136,9 @@ class TodayOverride:
 
     def __attrs_post_init__(self):
         if self.since and self.until and self.until <= self.since:
-            raise InputError(f"until {self.until.isoformat()} is not after since {self.since.isoformat()}")
+            raise InputError(
+                f"until {self.until.isoformat()} is not after since {self.since.isoformat()}"
+            )
 
 
 @frozen
@@ -148,7 +150,9 @@ class OutOfOffice:
 
     def __attrs_post_init__(self):
         if self.end is not None and self.end <= self.start:
-            raise InputError(f"to {self.end.isoformat()} is not after from {self.start.isoformat()}")
+            raise InputError(
+                f"to {self.end.isoformat()} is not after from {self.start.isoformat()}"
+            )
 
     def covers(self, at: datetime) -> bool:
         return self.start <= at and (self.end is None or at < self.end)
@@ -158,7 +162,9 @@ class OutOfOffice:
 class Availability:
     """Weekly hours (None = never saved: policy default, A4), breaks, override, OOO."""
 
-    weekly: Mapping[str, tuple[Interval, ...]] | None = field(default=None, converter=_named(_weekly))
+    weekly: Mapping[str, tuple[Interval, ...]] | None = field(
+        default=None, converter=_named(_weekly)
+    )
     breaks: tuple[Break, ...] = field(default=(), converter=tuple)
     today: TodayOverride | None = None
     out_of_office: tuple[OutOfOffice, ...] = field(default=(), converter=tuple)

@@ -8,7 +8,7 @@ shared by many agents is tested once per zone.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from attrs import frozen
@@ -62,8 +62,14 @@ class ConsumerFacts:
 
 class Query:
     __slots__ = (
-        "consumer", "at", "offered_npns", "offers", "pending_offers_of", "surely_valid_until",
-        "_clocks", "_open",
+        "consumer",
+        "at",
+        "offered_npns",
+        "offers",
+        "pending_offers_of",
+        "surely_valid_until",
+        "_clocks",
+        "_open",
     )
 
     def __init__(
@@ -82,7 +88,7 @@ class Query:
         self.pending_offers_of = self.offers.pending_offers  # bound once: E12 runs per candidate
         # Every zone's local date is within a day of UTC's: a licence valid
         # through this date is valid here whatever the agent's zone.
-        self.surely_valid_until = at.astimezone(timezone.utc).date() + timedelta(days=1)
+        self.surely_valid_until = at.astimezone(UTC).date() + timedelta(days=1)
         self._clocks: dict[str, LocalClock] = {}
         self._open: dict[tuple[str, object], bool] = {}
 
@@ -98,7 +104,9 @@ class Query:
         if plan.plain:
             is_open = self._open.get(record.schedule_key)
             if is_open is None:
-                is_open = self._open[record.schedule_key] = plan.schedule.is_open(self.clock(record.zone))
+                is_open = self._open[record.schedule_key] = plan.schedule.is_open(
+                    self.clock(record.zone)
+                )
             return is_open
         return plan.available(self.clock(record.zone))
 
@@ -113,4 +121,3 @@ class Query:
 
     def local(self, name: str):
         raise KeyError(name)
-

@@ -19,9 +19,24 @@ class AgentRecord:
     """The fields the rule vocabulary reads (`agent.*`), plus place and plan."""
 
     __slots__ = (
-        "agent", "npn", "npn_order", "zip", "home_state", "display_option", "languages",
-        "state_preferences", "suspended", "contact_method", "zone", "participation",
-        "health_licenses", "plan", "schedule_key", "lat", "lon", "static_failure",
+        "agent",
+        "npn",
+        "npn_order",
+        "zip",
+        "home_state",
+        "display_option",
+        "languages",
+        "state_preferences",
+        "suspended",
+        "contact_method",
+        "zone",
+        "participation",
+        "health_licenses",
+        "plan",
+        "schedule_key",
+        "lat",
+        "lon",
+        "static_failure",
     )
 
     def __init__(self, agent: Agent, policy: Policy, book: ScheduleBook):
@@ -29,7 +44,8 @@ class AgentRecord:
         zone = agent.timezone or place.zone
         if zone is None:
             raise InputError(
-                f"no timezone given and ZIP {agent.zip} has none in the shipped data", field="timezone"
+                f"no timezone given and ZIP {agent.zip} has none in the shipped data",
+                field="timezone",
             )
         self.agent = agent
         self.npn = agent.npn
@@ -62,7 +78,9 @@ def health_licenses(agent: Agent, policy: Policy) -> dict[str, date | None]:
             continue
         if licence.state in states:
             known = states[licence.state]
-            states[licence.state] = None if None in (known, licence.expires_on) else max(known, licence.expires_on)
+            states[licence.state] = (
+                None if None in (known, licence.expires_on) else max(known, licence.expires_on)
+            )
         else:
             states[licence.state] = licence.expires_on
     return states

@@ -10,7 +10,7 @@ shape, so the same data exercises parsing, validation and matching.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .codes import US_STATES
@@ -18,7 +18,23 @@ from .geo import zips
 
 HEALTH_LOAS = ["Accident & Health", "Health", "Life, Accident & Health", "Accident and Sickness"]
 OTHER_LOAS = ["Life", "Property", "Casualty", "Variable Life & Annuity"]
-OTHER_LANGUAGES = ["zh", "vi", "ko", "ht", "fr", "ru", "pt", "tl", "ar", "pl", "hi", "gu", "ja", "it", "de"]
+OTHER_LANGUAGES = [
+    "zh",
+    "vi",
+    "ko",
+    "ht",
+    "fr",
+    "ru",
+    "pt",
+    "tl",
+    "ar",
+    "pl",
+    "hi",
+    "gu",
+    "ja",
+    "it",
+    "de",
+]
 CONTACT_METHODS = ["email_text_app", "email_text", "email_app", "email"]
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -27,7 +43,11 @@ SCHEDULES: list[tuple[float, Any, list]] = [
     (0.35, None, []),
     (0.20, {d: [["09:00", "17:00"]] for d in DAYS[:5]}, []),
     (0.15, {d: [["08:00", "18:00"]] for d in DAYS[:5]}, [{"start": "12:00", "end": "13:00"}]),
-    (0.10, {d: [["08:00", "20:00"]] for d in DAYS[:6]}, [{"days": ["sat"], "start": "12:00", "end": "12:30"}]),
+    (
+        0.10,
+        {d: [["08:00", "20:00"]] for d in DAYS[:6]},
+        [{"days": ["sat"], "start": "12:00", "end": "12:30"}],
+    ),
     (0.08, {d: [["07:00", "22:00"]] for d in DAYS}, []),
     (0.07, {d: [["17:00", "21:00"]] for d in DAYS[:5]} | {"sat": [["09:00", "15:00"]]}, []),
     (0.05, {d: [["00:00", "24:00"]] for d in DAYS}, []),
@@ -35,7 +55,9 @@ SCHEDULES: list[tuple[float, Any, list]] = [
 
 
 class Synthesizer:
-    def __init__(self, seed: int = 2026, plan_year: int = 2026, states: frozenset[str] | None = None):
+    def __init__(
+        self, seed: int = 2026, plan_year: int = 2026, states: frozenset[str] | None = None
+    ):
         from .rules.policy import load_policy
 
         policy = load_policy()
@@ -44,7 +66,9 @@ class Synthesizer:
         self.hc_states = sorted(states or policy.healthcare_gov_states[plan_year])
         located = [p for p in zips.zip_table().values() if p.located and p.zone]
         self.hc_zips = [p for p in located if p.state in self.hc_states]
-        self.other_zips = [p for p in located if p.state not in self.hc_states and p.state in US_STATES]
+        self.other_zips = [
+            p for p in located if p.state not in self.hc_states and p.state in US_STATES
+        ]
         self.by_state: dict[str, list] = {}
         for place in self.hc_zips:
             self.by_state.setdefault(place.state, []).append(place)
@@ -70,7 +94,9 @@ class Synthesizer:
             "phone": f"+1{r.randint(201, 989)}{r.randint(200, 999)}{r.randint(0, 9999):04d}",
             "street_address": f"{r.randint(1, 9999)} Main St",
             "zip": place.zip,
-            "home_state": place.state if place.state in self.hc_states or r.random() < 0.5 else licensed[0],
+            "home_state": place.state
+            if place.state in self.hc_states or r.random() < 0.5
+            else licensed[0],
             "display_option": r.choices([1, 2, 3, 4], [60, 25, 12, 3])[0],
             "licenses": licenses,
             "state_preferences": preferences,
@@ -104,10 +130,7 @@ class Synthesizer:
     def languages(self) -> list[str]:
         r = self.random
         roll = r.random()
-        if roll < 0.06:
-            spoken = ["es"]
-        else:
-            spoken = ["en"] + (["es"] if roll < 0.36 else [])
+        spoken = ["es"] if roll < 0.06 else ["en"] + (["es"] if roll < 0.36 else [])
         if r.random() < 0.08:
             spoken.append(r.choice(OTHER_LANGUAGES))
         return spoken
@@ -116,13 +139,15 @@ class Synthesizer:
         r = self.random
         _, weekly, breaks = r.choices(SCHEDULES, [s[0] for s in SCHEDULES])[0]
         availability: dict[str, Any] = {"weekly": weekly, "breaks": breaks}
-        start = datetime(self.plan_year, 11, 1, tzinfo=timezone.utc) + timedelta(days=r.randint(0, 40))
+        start = datetime(self.plan_year, 11, 1, tzinfo=UTC) + timedelta(days=r.randint(0, 40))
         if r.random() < 0.05:
-            end = None if r.random() < 0.3 else (start + timedelta(days=r.randint(1, 14))).isoformat()
+            end = (
+                None if r.random() < 0.3 else (start + timedelta(days=r.randint(1, 14))).isoformat()
+            )
             availability["out_of_office"] = [{"from": start.isoformat(), "to": end}]
         if r.random() < 0.05:
             day = date(self.plan_year, 11, 23) + timedelta(days=r.randint(0, 6))
-            since = datetime(day.year, day.month, day.day, 14, tzinfo=timezone.utc)
+            since = datetime(day.year, day.month, day.day, 14, tzinfo=UTC)
             availability["today"] = {
                 "date": day.isoformat(),
                 "on": r.random() < 0.7,
@@ -148,7 +173,7 @@ class Synthesizer:
     def instant(self) -> datetime:
         """A moment in Open Enrollment week; mostly US daytime, a tenth at any hour."""
         r = self.random
-        day = datetime(self.plan_year, 11, 23, tzinfo=timezone.utc) + timedelta(days=r.randint(0, 6))
+        day = datetime(self.plan_year, 11, 23, tzinfo=UTC) + timedelta(days=r.randint(0, 6))
         if r.random() < 0.9:
             return day + timedelta(hours=13, minutes=r.randint(0, 14 * 60 - 1))
         return day + timedelta(minutes=r.randint(0, 24 * 60 - 1))

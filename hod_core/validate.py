@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import date, datetime, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime
+from functools import cache
 
 import phonenumbers
 
@@ -78,7 +78,7 @@ def phone(value: str) -> str:
     return normalised
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
@@ -121,4 +121,4 @@ def instant(value: str) -> datetime:
             raise InputError(f"not an ISO 8601 date-time: {value!r}") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InputError(f"date-time needs a UTC offset (e.g. -05:00 or Z): {value!r}")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)

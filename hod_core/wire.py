@@ -21,7 +21,6 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from . import validate
 from .errors import InputError
 from .models import (
-    member,
     Agent,
     Availability,
     Break,
@@ -30,6 +29,7 @@ from .models import (
     Interval,
     OutOfOffice,
     TodayOverride,
+    member,
 )
 
 T = TypeVar("T")
@@ -93,7 +93,8 @@ def make_converter(*, detailed: bool) -> cattrs.Converter:
     conv.register_unstructure_hook(frozenset, sorted)
     ooo = {"start": override(rename="from"), "end": override(rename="to")}
     conv.register_structure_hook(
-        OutOfOffice, make_dict_structure_fn(OutOfOffice, conv, _cattrs_forbid_extra_keys=True, **ooo)
+        OutOfOffice,
+        make_dict_structure_fn(OutOfOffice, conv, _cattrs_forbid_extra_keys=True, **ooo),
     )
     conv.register_unstructure_hook(OutOfOffice, make_dict_unstructure_fn(OutOfOffice, conv, **ooo))
     return conv
@@ -112,8 +113,10 @@ _detailed = make_converter(detailed=True)
 
 _KEY = re.compile(r"\['([^']*)'\]")
 # Attribute names that differ from the wire's (from/to are Python keywords).
-_WIRE_NAMES = ((re.compile(r"(out_of_office\[\d+\])\.start"), r"\1.from"),
-               (re.compile(r"(out_of_office\[\d+\])\.end"), r"\1.to"))
+_WIRE_NAMES = (
+    (re.compile(r"(out_of_office\[\d+\])\.start"), r"\1.from"),
+    (re.compile(r"(out_of_office\[\d+\])\.end"), r"\1.to"),
+)
 
 
 def _format(exc: BaseException, _type) -> str:
@@ -192,4 +195,13 @@ def _read_text(path: Path) -> str:
         raise InputError(f"cannot read: {exc}", source=str(path)) from None
 
 
-__all__ = ["converter", "structure", "unstructure", "read_json", "read_jsonl", "Agent", "Availability", "TodayOverride"]
+__all__ = [
+    "converter",
+    "structure",
+    "unstructure",
+    "read_json",
+    "read_jsonl",
+    "Agent",
+    "Availability",
+    "TodayOverride",
+]

@@ -23,12 +23,22 @@ BASE_AGENT = {
     "home_state": "TX",
     "display_option": 1,
     "licenses": [
-        {"state": "TX", "lines_of_authority": ["Accident & Health"], "active": True, "expires_on": "2027-06-30"}
+        {
+            "state": "TX",
+            "lines_of_authority": ["Accident & Health"],
+            "active": True,
+            "expires_on": "2027-06-30",
+        }
     ],
     "state_preferences": None,
     "languages": ["en", "es"],
     "contact_method": "email_text_app",
-    "participation": {"plan_year": 2026, "hod_training": True, "npn_on_ffm_list": True, "terms_accepted": True},
+    "participation": {
+        "plan_year": 2026,
+        "hod_training": True,
+        "npn_on_ffm_list": True,
+        "terms_accepted": True,
+    },
     "suspended": False,
     "timezone": None,
     "availability": {"weekly": None},
@@ -53,7 +63,12 @@ def agent_data(**overrides) -> dict:
     licensed = overrides.pop("licensed", None)
     if licensed is not None:
         data["licenses"] = [
-            {"state": s, "lines_of_authority": ["Accident & Health"], "active": True, "expires_on": "2027-06-30"}
+            {
+                "state": s,
+                "lines_of_authority": ["Accident & Health"],
+                "active": True,
+                "expires_on": "2027-06-30",
+            }
             for s in licensed
         ]
     participation = overrides.pop("participation", None)

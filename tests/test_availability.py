@@ -1,6 +1,6 @@
 """Availability A1-A4 in the agent's zone, including DST, against an oracle."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -10,7 +10,7 @@ from hod_core.availability import LocalClock, Schedule, ScheduleBook
 from hod_core.codes import WEEKDAYS
 from hod_core.models import Availability, Break, Interval, OutOfOffice, TodayOverride
 
-UTC = timezone.utc
+UTC = UTC
 NINE_TO_FIVE = {d: (Interval(9 * 60, 17 * 60),) for d in WEEKDAYS[:5]}
 DEFAULT_HOURS = {d: (Interval(8 * 60, 17 * 60),) for d in WEEKDAYS[:5]}
 
@@ -55,14 +55,18 @@ def test_a1_out_of_office_beats_everything_and_no_end_date_lasts():
     vacation = OutOfOffice(at("2026-11-23T00:00:00-06:00"), at("2026-11-25T00:00:00-06:00"))
     forever = OutOfOffice(at("2026-12-24T00:00:00-06:00"), None)
     override_on = TodayOverride(date(2026, 11, 23), True, None, None)
-    availability = Availability(weekly=NINE_TO_FIVE, today=override_on, out_of_office=(vacation, forever))
+    availability = Availability(
+        weekly=NINE_TO_FIVE, today=override_on, out_of_office=(vacation, forever)
+    )
     assert decide(availability, "2026-11-23T10:00:00-06:00") == (False, "A1")
     assert decide(availability, "2026-11-25T10:00:00-06:00") == (True, "A3")  # [from, to)
     assert decide(availability, "2031-01-06T10:00:00-06:00") == (False, "A1")
 
 
 def test_a2_today_on_outside_hours_until_stop_referrals():
-    on = TodayOverride(date(2026, 11, 23), True, at("2026-11-23T18:00:00-06:00"), at("2026-11-23T21:00:00-06:00"))
+    on = TodayOverride(
+        date(2026, 11, 23), True, at("2026-11-23T18:00:00-06:00"), at("2026-11-23T21:00:00-06:00")
+    )
     evening = Availability(weekly=NINE_TO_FIVE, today=on)
     assert decide(evening, "2026-11-23T17:30:00-06:00") == (False, "A3")  # not switched on yet
     assert decide(evening, "2026-11-23T19:00:00-06:00") == (True, "A2")
@@ -103,7 +107,9 @@ def test_dst_fall_back_ambiguous_end_uses_the_first_occurrence():
     tz = "America/New_York"
     assert schedule.is_open(LocalClock.of(at("2026-11-01T05:29:00Z"), tz))  # 01:29 EDT
     assert not schedule.is_open(LocalClock.of(at("2026-11-01T05:30:00Z"), tz))  # 01:30 EDT: ended
-    assert not schedule.is_open(LocalClock.of(at("2026-11-01T06:15:00Z"), tz))  # 01:15 EST, 2nd pass
+    assert not schedule.is_open(
+        LocalClock.of(at("2026-11-01T06:15:00Z"), tz)
+    )  # 01:15 EST, 2nd pass
 
 
 def test_dst_fall_back_day_is_25_hours_for_an_all_day_schedule():
@@ -118,12 +124,32 @@ def test_dst_fall_back_day_is_25_hours_for_an_all_day_schedule():
 
 # --- property test against a brute-force oracle -------------------------------
 
-ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
-         "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Havana",
-         "Australia/Lord_Howe", "Europe/London"]
-TRANSITIONS = [at(t) for t in ("2026-03-08T07:00:00Z", "2026-11-01T06:00:00Z", "2026-03-29T01:00:00Z",
-                                "2026-10-25T01:00:00Z", "2026-03-08T05:00:00Z", "2026-11-01T05:00:00Z",
-                                "2026-04-04T15:00:00Z", "2026-10-03T15:30:00Z", "2026-03-14T05:00:00Z")]
+ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Havana",
+    "Australia/Lord_Howe",
+    "Europe/London",
+]
+TRANSITIONS = [
+    at(t)
+    for t in (
+        "2026-03-08T07:00:00Z",
+        "2026-11-01T06:00:00Z",
+        "2026-03-29T01:00:00Z",
+        "2026-10-25T01:00:00Z",
+        "2026-03-08T05:00:00Z",
+        "2026-11-01T05:00:00Z",
+        "2026-04-04T15:00:00Z",
+        "2026-10-03T15:30:00Z",
+        "2026-03-14T05:00:00Z",
+    )
+]
 
 
 def oracle_instant(day: date, minutes: int, tz: ZoneInfo) -> datetime:

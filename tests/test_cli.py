@@ -35,52 +35,118 @@ def write_consumer(tmp_path, **overrides) -> str:
 
 
 def test_match_on_the_bundled_example(capsys):
-    code, out, err = run(capsys, "match", "--agents", str(EXAMPLES / "agents.jsonl"),
-                         "--consumer", str(EXAMPLES / "consumer.json"), "--at", AT, "--explain")
+    code, out, err = run(
+        capsys,
+        "match",
+        "--agents",
+        str(EXAMPLES / "agents.jsonl"),
+        "--consumer",
+        str(EXAMPLES / "consumer.json"),
+        "--at",
+        AT,
+        "--explain",
+    )
     assert code == 0 and err == ""
     result = json.loads(out)
     assert [e["npn"] for e in result["queue"]] == ["1000001", "1000002", "1000011"]
     assert result["queue"][0]["distance_km"] == result["queue"][1]["distance_km"]  # tie -> NPN
     assert result["excluded"]["1000003"] == "E3"
     assert result["excluded"]["1000008"] == "E8"
-    assert set(result["excluded"].values()) >= {"E1", "E2", "E3", "E4", "E6", "E7", "E8", "E9", "E10"}
+    assert set(result["excluded"].values()) >= {
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "E6",
+        "E7",
+        "E8",
+        "E9",
+        "E10",
+    }
 
 
 def test_match_limit_and_no_explain(capsys, tmp_path):
-    agents = write_agents(tmp_path, agent_data(npn="1", zip="75201"), agent_data(npn="2", zip="77030"))
-    code, out, _ = run(capsys, "match", "--agents", agents, "--consumer", write_consumer(tmp_path),
-                       "--at", AT, "--limit", "1")
+    agents = write_agents(
+        tmp_path, agent_data(npn="1", zip="75201"), agent_data(npn="2", zip="77030")
+    )
+    code, out, _ = run(
+        capsys,
+        "match",
+        "--agents",
+        agents,
+        "--consumer",
+        write_consumer(tmp_path),
+        "--at",
+        AT,
+        "--limit",
+        "1",
+    )
     assert code == 0
-    assert json.loads(out) == {"queue": [{"npn": "2", "distance_km": pytest.approx(7.33, abs=0.01)}]}
+    assert json.loads(out) == {
+        "queue": [{"npn": "2", "distance_km": pytest.approx(7.33, abs=0.01)}]
+    }
 
 
 @pytest.mark.parametrize(
     ("agents", "consumer", "at", "expected"),
     [
-        ([agent_data(), {**agent_data(), "npn": "x"}], {}, AT, "agents.jsonl:2: npn: NPN must be 1 to 10 digits"),
-        ([agent_data(), agent_data()], {}, AT, "agents.jsonl:2: npn: duplicate NPN 17294003 (first on line 1)"),
+        (
+            [agent_data(), {**agent_data(), "npn": "x"}],
+            {},
+            AT,
+            "agents.jsonl:2: npn: NPN must be 1 to 10 digits",
+        ),
+        (
+            [agent_data(), agent_data()],
+            {},
+            AT,
+            "agents.jsonl:2: npn: duplicate NPN 17294003 (first on line 1)",
+        ),
         ([agent_data(zip="00000")], {}, AT, "agents.jsonl:1: zip: unknown ZIP '00000'"),
         ([agent_data()], {"phone": "12"}, AT, "consumer.json: phone: not a phone number"),
         ([agent_data()], {"zip": "09001"}, AT, "consumer.json: zip: ZIP '09001' has no location"),
-        ([agent_data()], {"language": "xx"}, AT, "consumer.json: language: unknown language code 'xx'"),
+        (
+            [agent_data()],
+            {"language": "xx"},
+            AT,
+            "consumer.json: language: unknown language code 'xx'",
+        ),
         ([agent_data()], {}, "2026-11-23 15:00", "--at: date-time needs a UTC offset"),
         ([agent_data()], {}, "yesterday", "--at: not an ISO 8601 date-time"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, tmp_path, agents, consumer, at, expected):
-    code, out, err = run(capsys, "match", "--agents", write_agents(tmp_path, *agents),
-                         "--consumer", write_consumer(tmp_path, **consumer), "--at", at)
+    code, out, err = run(
+        capsys,
+        "match",
+        "--agents",
+        write_agents(tmp_path, *agents),
+        "--consumer",
+        write_consumer(tmp_path, **consumer),
+        "--at",
+        at,
+    )
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and expected in err, err
 
 
 def test_missing_files_and_arguments_exit_2(capsys, tmp_path):
-    code, _, err = run(capsys, "match", "--agents", str(tmp_path / "none.jsonl"),
-                       "--consumer", write_consumer(tmp_path), "--at", AT)
+    code, _, err = run(
+        capsys,
+        "match",
+        "--agents",
+        str(tmp_path / "none.jsonl"),
+        "--consumer",
+        write_consumer(tmp_path),
+        "--at",
+        AT,
+    )
     assert code == 2 and "none.jsonl: file not found" in err
     code, _, err = run(capsys, "match", "--agents", "a.jsonl")
     assert code == 2 and err.count("\n") == 1 and "required" in err
-    code, _, err = run(capsys, "match", "--agents", "a", "--consumer", "c", "--at", AT, "--limit", "0")
+    code, _, err = run(
+        capsys, "match", "--agents", "a", "--consumer", "c", "--at", AT, "--limit", "0"
+    )
     assert code == 2 and "--limit" in err
 
 
@@ -90,8 +156,11 @@ def test_rules_check_ok_and_broken(capsys, tmp_path):
     code, out, _ = run(capsys, "rules", "check", str(good))
     assert code == 0 and "OK" in out and "E12" in out
     bad = tmp_path / "bad.toml"
-    bad.write_text(default_policy_text().replace("!agent.suspended", "!agent.suspendd").replace(
-        "max_wait_minutes = 60", "max_wait_minutes = -1"))
+    bad.write_text(
+        default_policy_text()
+        .replace("!agent.suspended", "!agent.suspendd")
+        .replace("max_wait_minutes = 60", "max_wait_minutes = -1")
+    )
     code, _, err = run(capsys, "rules", "check", str(bad))
     assert code == 2
     lines = err.strip().splitlines()
@@ -103,17 +172,39 @@ def test_rules_check_ok_and_broken(capsys, tmp_path):
 def test_match_with_a_broken_policy_is_one_line(capsys, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(default_policy_text().replace("!agent.suspended", "!agent.suspendd"))
-    code, _, err = run(capsys, "match", "--policy", str(bad), "--agents", write_agents(tmp_path, agent_data()),
-                       "--consumer", write_consumer(tmp_path), "--at", AT)
+    code, _, err = run(
+        capsys,
+        "match",
+        "--policy",
+        str(bad),
+        "--agents",
+        write_agents(tmp_path, agent_data()),
+        "--consumer",
+        write_consumer(tmp_path),
+        "--at",
+        AT,
+    )
     assert code == 2 and err.count("\n") == 1 and "rules.E3.condition" in err
 
 
 def test_installed_console_script_runs_without_traceback(tmp_path):
     hod = Path(sys.executable).with_name("hod")
     command = [str(hod)] if hod.exists() else [sys.executable, "-m", "hod_core.cli"]
-    done = subprocess.run([*command, "match", "--agents", str(tmp_path / "missing.jsonl"),
-                           "--consumer", "c.json", "--at", AT], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            *command,
+            "match",
+            "--agents",
+            str(tmp_path / "missing.jsonl"),
+            "--consumer",
+            "c.json",
+            "--at",
+            AT,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "missing.jsonl: file not found" in done.stderr
     done = subprocess.run([*command, "rules", "default"], capture_output=True, text=True)
-    assert done.returncode == 0 and '[[rules]]' in done.stdout
+    assert done.returncode == 0 and "[[rules]]" in done.stdout

@@ -61,16 +61,39 @@ def test_e5_state_not_on_healthcare_gov_excludes(policy):
 def test_e5_oregon_is_healthcare_gov_in_2026(policy):
     agent = make_agent(zip="97201", home_state="OR", licensed=["OR"])
     consumer = make_consumer(zip="97204", state="OR")
-    assert excluded_by(policy, agent, consumer, at=datetime.fromisoformat("2026-11-23T10:00:00-08:00")) is None
+    assert (
+        excluded_by(policy, agent, consumer, at=datetime.fromisoformat("2026-11-23T10:00:00-08:00"))
+        is None
+    )
 
 
 @pytest.mark.parametrize(
     "licence",
     [
-        {"state": "FL", "lines_of_authority": ["Health"], "active": True, "expires_on": "2027-06-30"},
-        {"state": "TX", "lines_of_authority": ["Life", "Property"], "active": True, "expires_on": "2027-06-30"},
-        {"state": "TX", "lines_of_authority": ["Health"], "active": False, "expires_on": "2027-06-30"},
-        {"state": "TX", "lines_of_authority": ["Health"], "active": True, "expires_on": "2026-11-22"},
+        {
+            "state": "FL",
+            "lines_of_authority": ["Health"],
+            "active": True,
+            "expires_on": "2027-06-30",
+        },
+        {
+            "state": "TX",
+            "lines_of_authority": ["Life", "Property"],
+            "active": True,
+            "expires_on": "2027-06-30",
+        },
+        {
+            "state": "TX",
+            "lines_of_authority": ["Health"],
+            "active": False,
+            "expires_on": "2027-06-30",
+        },
+        {
+            "state": "TX",
+            "lines_of_authority": ["Health"],
+            "active": True,
+            "expires_on": "2026-11-22",
+        },
     ],
     ids=["other-state", "no-health-line", "inactive", "expired"],
 )
@@ -79,7 +102,14 @@ def test_e6_no_active_unexpired_health_licence_in_state_excludes(policy, licence
 
 
 @pytest.mark.parametrize(
-    "line", ["Accident & Health", "Accident and Sickness", "Health", "Life, Accident & Health", "ACCIDENT AND HEALTH"]
+    "line",
+    [
+        "Accident & Health",
+        "Accident and Sickness",
+        "Health",
+        "Life, Accident & Health",
+        "ACCIDENT AND HEALTH",
+    ],
 )
 def test_e6_state_loa_names_that_count_as_health(policy, line):
     licence = {"state": "TX", "lines_of_authority": [line], "active": True, "expires_on": None}
@@ -87,24 +117,41 @@ def test_e6_state_loa_names_that_count_as_health(policy, line):
 
 
 def test_e6_licence_valid_through_its_expiry_date_in_the_agents_zone(policy):
-    licence = {"state": "TX", "lines_of_authority": ["Health"], "active": True, "expires_on": "2026-11-23"}
+    licence = {
+        "state": "TX",
+        "lines_of_authority": ["Health"],
+        "active": True,
+        "expires_on": "2026-11-23",
+    }
     agent = make_agent(licenses=[licence], availability={"weekly": {"mon": [["00:00", "24:00"]]}})
     late = datetime.fromisoformat("2026-11-23T23:30:00-06:00")  # already the 24th in UTC
     assert excluded_by(policy, agent, at=late) is None
-    assert excluded_by(policy, agent, at=datetime.fromisoformat("2026-11-24T00:30:00-06:00")) == "E6"
+    assert (
+        excluded_by(policy, agent, at=datetime.fromisoformat("2026-11-24T00:30:00-06:00")) == "E6"
+    )
 
 
 def test_e7_display_option_3_only_in_home_state(policy):
-    agent = make_agent(display_option=3, zip="33101", home_state="FL", licensed=["FL", "TX"],
-                       timezone="America/Chicago")
+    agent = make_agent(
+        display_option=3,
+        zip="33101",
+        home_state="FL",
+        licensed=["FL", "TX"],
+        timezone="America/Chicago",
+    )
     assert excluded_by(policy, agent) == "E7"
     assert excluded_by(policy, agent, make_consumer(zip="33130", state="FL")) is None
 
 
 def test_e7_display_options_1_and_2_reach_every_licensed_state(policy):
     for option in (1, 2):
-        agent = make_agent(display_option=option, zip="33101", home_state="FL", licensed=["FL", "TX"],
-                           timezone="America/Chicago")
+        agent = make_agent(
+            display_option=option,
+            zip="33101",
+            home_state="FL",
+            licensed=["FL", "TX"],
+            timezone="America/Chicago",
+        )
         assert excluded_by(policy, agent) is None
 
 
@@ -116,12 +163,22 @@ def test_e8_state_preferences_exclude_deselected_state(policy):
 def test_e8_seed_example_all_licensed_states_but_wi(policy):
     """Seed 000/004: licensed in AK AL AR AZ UT WI WY, wants all but WI."""
     states = ["AK", "AL", "AR", "AZ", "UT", "WI", "WY"]
-    agent = make_agent(zip="99501", home_state="AK", licensed=states,
-                       state_preferences=["AK", "AL", "AR", "AZ", "UT", "WY"],
-                       availability={"weekly": {d: [["00:00", "24:00"]] for d in ["mon", "tue"]}})
+    agent = make_agent(
+        zip="99501",
+        home_state="AK",
+        licensed=states,
+        state_preferences=["AK", "AL", "AR", "AZ", "UT", "WY"],
+        availability={"weekly": {d: [["00:00", "24:00"]] for d in ["mon", "tue"]}},
+    )
     wisconsin = make_consumer(zip="53703", state="WI", language="en")
     assert excluded_by(policy, agent, wisconsin) == "E8"
-    for state, zip_code in [("AK", "99501"), ("AL", "35203"), ("AZ", "85004"), ("UT", "84101"), ("WY", "82001")]:
+    for state, zip_code in [
+        ("AK", "99501"),
+        ("AL", "35203"),
+        ("AZ", "85004"),
+        ("UT", "84101"),
+        ("WY", "82001"),
+    ]:
         consumer = make_consumer(zip=zip_code, state=state, language="en")
         assert excluded_by(policy, agent, consumer) is None, state
     texas = make_consumer(language="en")
@@ -130,7 +187,10 @@ def test_e8_seed_example_all_licensed_states_but_wi(policy):
 
 def test_e9_language_not_spoken_excludes(policy):
     assert excluded_by(policy, make_agent(languages=["en"])) == "E9"
-    assert excluded_by(policy, make_agent(languages=["en", "vi"]), make_consumer(language="vi")) is None
+    assert (
+        excluded_by(policy, make_agent(languages=["en", "vi"]), make_consumer(language="vi"))
+        is None
+    )
 
 
 def test_e10_unavailable_now_excludes(policy):

@@ -42,12 +42,18 @@ def test_geodesic_distance_matches_known_value():
 def test_sphere_error_bound_holds():
     rng = random.Random(5)
     for _ in range(500):
-        a, b = (rng.uniform(-60, 70), rng.uniform(-180, 180)), (rng.uniform(-60, 70), rng.uniform(-180, 180))
+        a, b = (
+            (rng.uniform(-60, 70), rng.uniform(-180, 180)),
+            (rng.uniform(-60, 70), rng.uniform(-180, 180)),
+        )
         geo = geodesic_km(*a, *b)
         if geo < 1:
             continue
         u, v = unit_vector(*a), unit_vector(*b)
-        sphere = math.acos(max(-1.0, min(1.0, sum(x * y for x, y in zip(u, v, strict=True))))) * EARTH_RADIUS_KM
+        sphere = (
+            math.acos(max(-1.0, min(1.0, sum(x * y for x, y in zip(u, v, strict=True)))))
+            * EARTH_RADIUS_KM
+        )
         assert abs(sphere - geo) <= SPHERE_ERROR * geo
 
 
@@ -68,7 +74,10 @@ def test_cap_box_splits_at_the_antimeridian():
 def test_ring_returns_exactly_the_points_between_radii_nearest_first(seed, size, inner, width):
     rng = random.Random(seed)
     lats = [rng.uniform(20, 65) for _ in range(size)]
-    lons = [rng.choice([rng.uniform(-170, -60), rng.uniform(170, 180), rng.uniform(-180, -175)]) for _ in range(size)]
+    lons = [
+        rng.choice([rng.uniform(-170, -60), rng.uniform(170, 180), rng.uniform(-180, -175)])
+        for _ in range(size)
+    ]
     index = PointIndex(lats, lons)
     origin_lat, origin_lon = rng.uniform(25, 60), rng.uniform(-179, -65)
     origin = unit_vector(origin_lat, origin_lon)

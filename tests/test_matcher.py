@@ -1,7 +1,7 @@
 """Ranking (section 3), queue scenarios, updates, and the index vs a naive scan."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -33,7 +33,11 @@ def test_ties_go_to_least_recently_offered_then_npn(policy):
     earlier = MONDAY_10AM_HOUSTON - timedelta(hours=3)
     ledger = Ledger(last={"4": MONDAY_10AM_HOUSTON - timedelta(hours=1), "30": earlier})
     # "100" was never offered one: it goes first; then the one offered longest ago.
-    assert queue_npns(matcher.match(make_consumer(), MONDAY_10AM_HOUSTON, offers=ledger)) == ["100", "30", "4"]
+    assert queue_npns(matcher.match(make_consumer(), MONDAY_10AM_HOUSTON, offers=ledger)) == [
+        "100",
+        "30",
+        "4",
+    ]
 
 
 def test_scenario_queue_and_exclusions(policy):
@@ -51,8 +55,12 @@ def test_scenario_queue_and_exclusions(policy):
 
 
 def test_limit_keeps_the_nearest(policy):
-    agents = [make_agent(npn=str(i), zip=z) for i, z in enumerate(["75201", "77030", "78701", "77494"])]
-    result = Matcher(policy, agents).match(make_consumer(), MONDAY_10AM_HOUSTON, limit=2, explain=True)
+    agents = [
+        make_agent(npn=str(i), zip=z) for i, z in enumerate(["75201", "77030", "78701", "77494"])
+    ]
+    result = Matcher(policy, agents).match(
+        make_consumer(), MONDAY_10AM_HOUSTON, limit=2, explain=True
+    )
     assert queue_npns(result) == ["1", "3"]
     assert result.excluded == {}  # beyond the limit is not excluded
     with pytest.raises(InputError, match="limit"):
@@ -99,8 +107,10 @@ def test_indexed_search_agrees_with_naive_scan(synthetic_matcher, limit):
         consumer = wire.structure(synth.consumer(), Consumer)
         at = synth.instant()
         offered = rng.sample(npns, 50)
-        ledger = Ledger(pending={n: 1 for n in rng.sample(npns, 200)},
-                        last={n: at - timedelta(minutes=rng.randint(1, 999)) for n in rng.sample(npns, 500)})
+        ledger = Ledger(
+            pending={n: 1 for n in rng.sample(npns, 200)},
+            last={n: at - timedelta(minutes=rng.randint(1, 999)) for n in rng.sample(npns, 500)},
+        )
         fast = matcher.match(consumer, at, limit=limit, offered=offered, offers=ledger)
         naive = matcher.naive_match(consumer, at, limit=limit, offered=offered, offers=ledger)
         assert fast.queue == naive.queue
@@ -109,7 +119,7 @@ def test_indexed_search_agrees_with_naive_scan(synthetic_matcher, limit):
 def test_explain_names_a_rule_for_every_agent_not_in_the_queue(synthetic_matcher):
     synth, matcher = synthetic_matcher
     consumer = wire.structure(synth.consumer(), Consumer)
-    at = datetime(2026, 11, 24, 17, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 24, 17, tzinfo=UTC)
     result = matcher.match(consumer, at, explain=True)
     in_queue = set(queue_npns(result))
     assert in_queue.isdisjoint(result.excluded)

@@ -40,7 +40,10 @@ def test_default_policy_has_every_parameter_and_rule():
     assert policy.contact_deadline.total_seconds() == 30 * 60
     assert policy.missed_alert_lookback.days == 7
     assert policy.max_pending_offers_per_agent == 1
-    assert "OR" in policy.healthcare_gov_states[2026] and "OR" not in policy.healthcare_gov_states[2027]
+    assert (
+        "OR" in policy.healthcare_gov_states[2026]
+        and "OR" not in policy.healthcare_gov_states[2027]
+    )
     assert len(policy.healthcare_gov_states[2026]) == 30
     assert set(policy.default_hours) == {"mon", "tue", "wed", "thu", "fri"}
     assert all(r.seed and r.description for r in policy.rules)
@@ -63,16 +66,30 @@ def test_every_error_is_reported_with_its_line_and_nothing_is_loaded():
         ('condition = "agent.available"', 'condition = "agent.available &&"'),
     )
     found = problems(text)
-    assert f"p.toml:{line_of(text, 'max_pending_offers_per_agent = 0')}: policy.max_pending_offers_per_agent" in found[0]
-    assert any(f"p.toml:{line_of(text, 'consumer.langauge')}: rules.E9.condition: unknown fact consumer.langauge; did you mean consumer.language?" in p for p in found)
-    assert any(f"p.toml:{line_of(text, 'agent.available &&')}: rules.E10.condition: syntax error" in p for p in found)
+    assert (
+        f"p.toml:{line_of(text, 'max_pending_offers_per_agent = 0')}: policy.max_pending_offers_per_agent"
+        in found[0]
+    )
+    assert any(
+        f"p.toml:{line_of(text, 'consumer.langauge')}: rules.E9.condition: unknown fact consumer.langauge; did you mean consumer.language?"
+        in p
+        for p in found
+    )
+    assert any(
+        f"p.toml:{line_of(text, 'agent.available &&')}: rules.E10.condition: syntax error" in p
+        for p in found
+    )
     assert len(found) == 3
 
 
 def test_multiline_condition_errors_point_at_the_right_line():
-    text = edited(("  && agent.participation.npn_on_ffm_list", "  && agent.participation.npn_on_the_list"))
+    text = edited(
+        ("  && agent.participation.npn_on_ffm_list", "  && agent.participation.npn_on_the_list")
+    )
     (problem,) = problems(text)
-    assert problem.startswith(f"p.toml:{line_of(text, 'npn_on_the_list')}: rules.E1.condition: unknown fact")
+    assert problem.startswith(
+        f"p.toml:{line_of(text, 'npn_on_the_list')}: rules.E1.condition: unknown fact"
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,9 +105,21 @@ def test_multiline_condition_errors_point_at_the_right_line():
         ('id = "E3"', 'id = "E2"', "duplicate rule id"),
         ("plan_year = 2026", "plan_year = 2030", "no state list for plan_year 2030"),
         ('"WV",\n        "WY"]', '"WV",\n        "XX"]', "unknown state code(s): XX"),
-        ('order = ["distance", "least_recently_offered", "npn"]', 'order = ["npn", "distance"]', '"distance" must come first'),
-        ("offer_window_minutes = 15", "offer_window_minutes = 15\nofer_window = 3", "unknown parameter"),
-        ('seed = "002"\ncondition = "!agent.suspended"', 'seed = "002"\nconditon = "!agent.suspended"', "unknown key"),
+        (
+            'order = ["distance", "least_recently_offered", "npn"]',
+            'order = ["npn", "distance"]',
+            '"distance" must come first',
+        ),
+        (
+            "offer_window_minutes = 15",
+            "offer_window_minutes = 15\nofer_window = 3",
+            "unknown parameter",
+        ),
+        (
+            'seed = "002"\ncondition = "!agent.suspended"',
+            'seed = "002"\nconditon = "!agent.suspended"',
+            "unknown key",
+        ),
     ],
 )
 def test_invalid_rule_files_are_refused(old, new, expected):
@@ -111,10 +140,14 @@ def test_check_policy_on_files(tmp_path):
 
 def test_policy_team_can_add_a_rule_without_python():
     # Only agents who speak the consumer's language *and* English.
-    text = DEFAULT + '\n[[rules]]\nid = "X1"\ndescription = "also speaks English"\nseed = "-"\n' \
+    text = (
+        DEFAULT + '\n[[rules]]\nid = "X1"\ndescription = "also speaks English"\nseed = "-"\n'
         "condition = \"agent.languages.exists(l, l == 'en') && size(agent.languages) >= 1\"\n"
+    )
     policy = parse_policy(text, source="team.toml")
-    matcher = Matcher(policy, [make_agent(npn="1", languages=["es"]), make_agent(npn="2", languages=["es", "en"])])
+    matcher = Matcher(
+        policy, [make_agent(npn="1", languages=["es"]), make_agent(npn="2", languages=["es", "en"])]
+    )
     result = matcher.match(make_consumer(), MONDAY_10AM_HOUSTON, explain=True)
     assert queue_npns(result) == ["2"]
     assert result.excluded == {"1": "X1"}
@@ -124,7 +157,9 @@ def test_editing_a_parameter_changes_behaviour():
     text = edited(("plan_year = 2026", "plan_year = 2027"))
     policy = parse_policy(text, source="2027.toml")
     oregon = make_consumer(zip="97204", state="OR")
-    agent = make_agent(zip="97201", home_state="OR", licensed=["OR"], participation={"plan_year": 2027})
+    agent = make_agent(
+        zip="97201", home_state="OR", licensed=["OR"], participation={"plan_year": 2027}
+    )
     result = Matcher(policy, [agent]).match(oregon, MONDAY_10AM_HOUSTON, explain=True)
     assert result.excluded == {agent.npn: "E5"}  # Oregon left HealthCare.gov for 2027
 

@@ -16,8 +16,12 @@ def test_spec_example_agent_round_trips():
         availability={
             "weekly": {"mon": [["08:00", "17:00"]], "tue": [["08:00", "17:00"]]},
             "breaks": [{"days": ["mon", "tue"], "start": "12:00", "end": "12:30"}],
-            "today": {"date": "2026-11-23", "on": True, "since": "2026-11-23T18:00:00-05:00",
-                      "until": "2026-11-23T21:00:00-05:00"},
+            "today": {
+                "date": "2026-11-23",
+                "on": True,
+                "since": "2026-11-23T18:00:00-05:00",
+                "until": "2026-11-23T21:00:00-05:00",
+            },
             "out_of_office": [{"from": "2026-12-24T00:00:00-05:00", "to": None}],
         }
     )
@@ -31,8 +35,10 @@ def test_spec_example_agent_round_trips():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda a: a["availability"].update(weekly={"mon": [["08:00", "07:00"]]}),
-         "availability.weekly.mon[0]: end 07:00 is before start 08:00"),
+        (
+            lambda a: a["availability"].update(weekly={"mon": [["08:00", "07:00"]]}),
+            "availability.weekly.mon[0]: end 07:00 is before start 08:00",
+        ),
         (lambda a: a.update(npn="12ab"), "npn: NPN must be 1 to 10 digits"),
         (lambda a: a.update(npn="12345678901"), "npn: NPN must be 1 to 10 digits"),
         (lambda a: a.update(npn=17294003), "npn: expected a string"),
@@ -43,19 +49,45 @@ def test_spec_example_agent_round_trips():
         (lambda a: a.update(phone="555-12"), "phone: not a phone number"),
         (lambda a: a.update(timezone="America/Houston"), "timezone: unknown IANA time zone"),
         (lambda a: a.update(contact_method="fax"), "contact_method: contact method must be one of"),
-        (lambda a: a.update(display_option=5), "display_option: display option must be one of 1, 2, 3, 4"),
-        (lambda a: a["licenses"][0].update(expires_on="2027-02-30"), "licenses[0].expires_on: not a date"),
+        (
+            lambda a: a.update(display_option=5),
+            "display_option: display option must be one of 1, 2, 3, 4",
+        ),
+        (
+            lambda a: a["licenses"][0].update(expires_on="2027-02-30"),
+            "licenses[0].expires_on: not a date",
+        ),
         (lambda a: a["licenses"][0].update(state="ZZ"), "licenses[0].state: unknown state code"),
-        (lambda a: a["participation"].update(terms_accepted="yes"), "participation.terms_accepted: expected true or false"),
-        (lambda a: a["participation"].update(plan_year="2026"), "participation.plan_year: expected a whole number"),
-        (lambda a: a.update(state_preferences=["TX", "Texas"]), "state_preferences[1]: unknown state code"),
-        (lambda a: a["availability"].update(weekly={"monday": []}), "availability.weekly: unknown weekday 'monday'"),
-        (lambda a: a["availability"].update(breaks=[{"start": "12:00", "end": "25:00"}]),
-         "availability.breaks[0].end: not a local time"),
-        (lambda a: a["availability"].update(out_of_office=[{"from": "2026-12-24T00:00:00", "to": None}]),
-         "availability.out_of_office[0].from: date-time needs a UTC offset"),
-        (lambda a: a["availability"].update(today={"date": "2026-11-23", "on": "yes"}),
-         "availability.today.on: expected true or false"),
+        (
+            lambda a: a["participation"].update(terms_accepted="yes"),
+            "participation.terms_accepted: expected true or false",
+        ),
+        (
+            lambda a: a["participation"].update(plan_year="2026"),
+            "participation.plan_year: expected a whole number",
+        ),
+        (
+            lambda a: a.update(state_preferences=["TX", "Texas"]),
+            "state_preferences[1]: unknown state code",
+        ),
+        (
+            lambda a: a["availability"].update(weekly={"monday": []}),
+            "availability.weekly: unknown weekday 'monday'",
+        ),
+        (
+            lambda a: a["availability"].update(breaks=[{"start": "12:00", "end": "25:00"}]),
+            "availability.breaks[0].end: not a local time",
+        ),
+        (
+            lambda a: a["availability"].update(
+                out_of_office=[{"from": "2026-12-24T00:00:00", "to": None}]
+            ),
+            "availability.out_of_office[0].from: date-time needs a UTC offset",
+        ),
+        (
+            lambda a: a["availability"].update(today={"date": "2026-11-23", "on": "yes"}),
+            "availability.today.on: expected true or false",
+        ),
         (lambda a: a.update(langauges=["en"]), "unknown field(s): langauges"),
         (lambda a: a.pop("zip"), "zip: required field missing"),
     ],
@@ -98,7 +130,17 @@ def test_jsonl_reader_reports_the_line_of_bad_json(tmp_path):
 
 def test_consumer_file_errors_name_the_file(tmp_path):
     path = tmp_path / "consumer.json"
-    path.write_text(json.dumps({"first_name": "A", "last_name": "B", "phone": "+17135550100",
-                                "email": "a@example.com", "zip": "77002", "language": "xx"}))
+    path.write_text(
+        json.dumps(
+            {
+                "first_name": "A",
+                "last_name": "B",
+                "phone": "+17135550100",
+                "email": "a@example.com",
+                "zip": "77002",
+                "language": "xx",
+            }
+        )
+    )
     with pytest.raises(InputError, match=r"^consumer.json: language: unknown language code 'xx'"):
         wire.read_json(path, Consumer)

@@ -48,9 +48,8 @@ def main() -> int:
         counts["zips"] += 1
         where = "" if lat is None else f"{lat:.4f}\t{lon:.4f}"
         rows.append("\t".join([record["zip_code"], record["state"], where or "\t", zone]))
-    header = "# zip\tstate\tlat\tlon\ttz  (from zipcodes %s; see README)\n" % getattr(
-        zipcodes, "__version__", "?"
-    )
+    version = getattr(zipcodes, "__version__", "?")
+    header = f"# zip\tstate\tlat\tlon\ttz  (from zipcodes {version}; see README)\n"
     with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as out:
         out.write(header)
         out.write("\n".join(rows) + "\n")

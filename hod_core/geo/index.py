@@ -33,7 +33,12 @@ class PointIndex:
         self._everyone = np.arange(self.size)
 
     def ring(
-        self, origin: tuple[float, float, float], lat: float, lon: float, inner_km: float, outer_km: float
+        self,
+        origin: tuple[float, float, float],
+        lat: float,
+        lon: float,
+        inner_km: float,
+        outer_km: float,
     ) -> tuple[list[int], list[float]]:
         """Positions and km of the points with inner < distance <= outer, nearest first."""
         if self.tree is None or outer_km >= FULL_EARTH_KM:
@@ -43,9 +48,15 @@ class PointIndex:
             if len(boxes) == 1:
                 candidates = self.tree.query(shapely.box(*boxes[0]))
             else:
-                candidates = np.unique(np.concatenate([self.tree.query(shapely.box(*b)) for b in boxes]))
+                candidates = np.unique(
+                    np.concatenate([self.tree.query(shapely.box(*b)) for b in boxes])
+                )
         # distance <= outer  <=>  dot >= cos(outer);  distance > inner  <=>  dot < cos(inner)
-        lowest = math.cos(min(outer_km, FULL_EARTH_KM) / EARTH_RADIUS_KM) if outer_km < FULL_EARTH_KM else -2.0
+        lowest = (
+            math.cos(min(outer_km, FULL_EARTH_KM) / EARTH_RADIUS_KM)
+            if outer_km < FULL_EARTH_KM
+            else -2.0
+        )
         highest = math.cos(inner_km / EARTH_RADIUS_KM) if inner_km >= 0 else 2.0
         if len(candidates) <= SMALL_BATCH:
             return self._ring_small(origin, candidates.tolist(), lowest, highest)

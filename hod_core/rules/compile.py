@@ -95,8 +95,12 @@ def _element(t: str) -> str | None:
 
 def _comparable(a: str, b: str) -> bool:
     a, b = _base(a), _base(b)
-    return a == b or "dyn" in (a, b) or "null" in (a, b) or {a, b} <= NUMERIC or (
-        a.startswith("list") and b.startswith("list")
+    return (
+        a == b
+        or "dyn" in (a, b)
+        or "null" in (a, b)
+        or {a, b} <= NUMERIC
+        or (a.startswith("list") and b.startswith("list"))
     )
 
 
@@ -109,7 +113,9 @@ class Compiler:
         raise InputError(f"{message} (column {node.column})", field="condition", line=node.line)
 
     # -- conditions -------------------------------------------------------
-    def rule(self, node: Node, *, id: str, description: str, seed: str, condition: str) -> RuleProgram:
+    def rule(
+        self, node: Node, *, id: str, description: str, seed: str, condition: str
+    ) -> RuleProgram:
         whole = self.compile(node, {})
         if _base(whole.type) not in {"bool", "dyn"}:
             self.fail(node, f"a condition must be true or false, this one is {whole.type}")
@@ -127,8 +133,16 @@ class Compiler:
             else:
                 dynamic.append(compiled.fn)
         return RuleProgram(
-            id, description, seed, condition, self.line, whole.fn,
-            _all(static), _all(consumer), tuple(keys), _all(dynamic),
+            id,
+            description,
+            seed,
+            condition,
+            self.line,
+            whole.fn,
+            _all(static),
+            _all(consumer),
+            tuple(keys),
+            _all(dynamic),
         )
 
     def key_term(self, node: Node) -> KeyTerm | None:
@@ -220,7 +234,11 @@ class Compiler:
         if op in {"&&", "||"}:
             self.expect(node, left, {"bool"}, op)
             self.expect(node, right, {"bool"}, op)
-            fn = (lambda a, q: lf(a, q) and rf(a, q)) if op == "&&" else (lambda a, q: lf(a, q) or rf(a, q))
+            fn = (
+                (lambda a, q: lf(a, q) and rf(a, q))
+                if op == "&&"
+                else (lambda a, q: lf(a, q) or rf(a, q))
+            )
             return Compiled(fn, "bool", kinds)
         if op in {"==", "!="}:
             if not _comparable(left.type, right.type):
@@ -296,7 +314,9 @@ class Compiler:
         kinds = frozenset().union(*(x.kinds for x in args))
         spec = _CALLS[node.name]
         if len(args) != spec[0]:
-            self.fail(node, f"{node.name}() takes {spec[0] - (node.target is not None)} argument(s)")
+            self.fail(
+                node, f"{node.name}() takes {spec[0] - (node.target is not None)} argument(s)"
+            )
         for arg in args[:1]:
             self.expect(node, arg, spec[1], f"{node.name}()")
         fns = [x.fn for x in args]
@@ -357,22 +377,22 @@ def _single(getter):
 
 
 _COMPARE = {
-    "==": lambda l, r: lambda a, q: l(a, q) == r(a, q),
-    "!=": lambda l, r: lambda a, q: l(a, q) != r(a, q),
-    "<": lambda l, r: lambda a, q: l(a, q) < r(a, q),
-    "<=": lambda l, r: lambda a, q: l(a, q) <= r(a, q),
-    ">": lambda l, r: lambda a, q: l(a, q) > r(a, q),
-    ">=": lambda l, r: lambda a, q: l(a, q) >= r(a, q),
-    "in": lambda l, r: lambda a, q: _contains(r(a, q), l(a, q)),
+    "==": lambda left, right: lambda a, q: left(a, q) == right(a, q),
+    "!=": lambda left, right: lambda a, q: left(a, q) != right(a, q),
+    "<": lambda left, right: lambda a, q: left(a, q) < right(a, q),
+    "<=": lambda left, right: lambda a, q: left(a, q) <= right(a, q),
+    ">": lambda left, right: lambda a, q: left(a, q) > right(a, q),
+    ">=": lambda left, right: lambda a, q: left(a, q) >= right(a, q),
+    "in": lambda left, right: lambda a, q: _contains(right(a, q), left(a, q)),
 }
 _AGAINST_CONSTANT = {
-    "==": lambda l, c: lambda a, q: l(a, q) == c,
-    "!=": lambda l, c: lambda a, q: l(a, q) != c,
-    "<": lambda l, c: lambda a, q: l(a, q) < c,
-    "<=": lambda l, c: lambda a, q: l(a, q) <= c,
-    ">": lambda l, c: lambda a, q: l(a, q) > c,
-    ">=": lambda l, c: lambda a, q: l(a, q) >= c,
-    "in": lambda l, c: lambda a, q: c is not None and l(a, q) in c,
+    "==": lambda left, c: lambda a, q: left(a, q) == c,
+    "!=": lambda left, c: lambda a, q: left(a, q) != c,
+    "<": lambda left, c: lambda a, q: left(a, q) < c,
+    "<=": lambda left, c: lambda a, q: left(a, q) <= c,
+    ">": lambda left, c: lambda a, q: left(a, q) > c,
+    ">=": lambda left, c: lambda a, q: left(a, q) >= c,
+    "in": lambda left, c: lambda a, q: c is not None and left(a, q) in c,
 }
 
 
@@ -393,17 +413,27 @@ def _divide(x, y):
 
 
 _ARITHMETIC = {
-    "+": lambda l, r, n: lambda a, q: l(a, q) + r(a, q),
-    "-": lambda l, r, n: lambda a, q: l(a, q) - r(a, q),
-    "*": lambda l, r, n: lambda a, q: l(a, q) * r(a, q),
-    "/": lambda l, r, n: lambda a, q: _divide(l(a, q), r(a, q)),
-    "%": lambda l, r, n: lambda a, q: l(a, q) % r(a, q),
+    "+": lambda left, right, n: lambda a, q: left(a, q) + right(a, q),
+    "-": lambda left, right, n: lambda a, q: left(a, q) - right(a, q),
+    "*": lambda left, right, n: lambda a, q: left(a, q) * right(a, q),
+    "/": lambda left, right, n: lambda a, q: _divide(left(a, q), right(a, q)),
+    "%": lambda left, right, n: lambda a, q: left(a, q) % right(a, q),
 }
 
 # name -> (argument count incl. target, allowed first-argument types, result type, implementation)
 _CALLS: dict[str, tuple[int, set[str], str, Callable]] = {
-    "size": (1, {"string", "list<string>", "list<int>", "list<dyn>"}, "int", lambda x: len(x or ())),
-    "string": (1, {"string", "int", "double", "bool"}, "string", lambda x: str(x).lower() if isinstance(x, bool) else str(x)),
+    "size": (
+        1,
+        {"string", "list<string>", "list<int>", "list<dyn>"},
+        "int",
+        lambda x: len(x or ()),
+    ),
+    "string": (
+        1,
+        {"string", "int", "double", "bool"},
+        "string",
+        lambda x: str(x).lower() if isinstance(x, bool) else str(x),
+    ),
     "int": (1, {"string", "int", "double"}, "int", int),
     "contains": (2, {"string"}, "bool", lambda s, x: x in s),
     "startsWith": (2, {"string"}, "bool", lambda s, x: s.startswith(x)),

@@ -152,18 +152,31 @@ class _Builder:
         if method is not None:
             return method(item, children)
         if len(children) == 1 and kind in {
-            "expr", "conditionalor", "conditionaland", "relation", "addition",
-            "multiplication", "unary", "member", "primary", "literal",
+            "expr",
+            "conditionalor",
+            "conditionaland",
+            "relation",
+            "addition",
+            "multiplication",
+            "unary",
+            "member",
+            "primary",
+            "literal",
         }:
             return self.build(children[0])
         if kind in {"conditionalor", "conditionaland"}:
             left, right = children
-            return Binary(*self.where(item), BINARY_RULES[kind], self.build(left), self.build(right))
+            return Binary(
+                *self.where(item), BINARY_RULES[kind], self.build(left), self.build(right)
+            )
         if kind in {"relation", "addition", "multiplication"}:
             operator, right = children
             (left,) = operator.children
             return Binary(
-                *self.where(operator), BINARY_RULES[operator.data], self.build(left), self.build(right)
+                *self.where(operator),
+                BINARY_RULES[operator.data],
+                self.build(left),
+                self.build(right),
             )
         return self.fail(item, f"'{kind.replace('_', ' ')}' is not supported in rule conditions")
 
@@ -203,16 +216,22 @@ class _Builder:
         name = str(name)
         if name in MACROS:
             if len(args) != 2 or not (isinstance(args[0], Var) and len(args[0].path) == 1):
-                self.fail(item, f"{name}() takes a variable name and a condition: list.{name}(x, x > 1)")
+                self.fail(
+                    item, f"{name}() takes a variable name and a condition: list.{name}(x, x > 1)"
+                )
             return Macro(*self.where(item), name, self.build(target), args[0].path[0], args[1])
         if name not in METHODS:
-            self.fail(item, f"unknown method {name}() (supported: {', '.join(sorted(METHODS | MACROS))})")
+            self.fail(
+                item, f"unknown method {name}() (supported: {', '.join(sorted(METHODS | MACROS))})"
+            )
         return Call(*self.where(item), name, self.build(target), args)
 
     def node_ident_arg(self, item, children):
         name, *rest = children
         if str(name) not in FUNCTIONS:
-            self.fail(item, f"unknown function {name}() (supported: {', '.join(sorted(FUNCTIONS))})")
+            self.fail(
+                item, f"unknown function {name}() (supported: {', '.join(sorted(FUNCTIONS))})"
+            )
         return Call(*self.where(item), str(name), None, self.exprs(rest[0] if rest else None))
 
     def node_list_lit(self, item, children):
@@ -236,4 +255,8 @@ class _Builder:
         if kind in {"STRING_LIT", "MLSTRING_LIT"} and text[:1] not in "rRbB":
             # literal_eval reads one string literal and nothing else: no code runs.
             return Lit(line, column, python_ast.literal_eval(text))
-        raise InputError(f"{kind.lower()} literals are not supported (column {column})", field="condition", line=line)
+        raise InputError(
+            f"{kind.lower()} literals are not supported (column {column})",
+            field="condition",
+            line=line,
+        )

@@ -23,7 +23,9 @@ class Locator:
 
     def block(self, table: str, index: int | None = None) -> tuple[int, int]:
         """First and last line of a table, or of entry `index` of an array of tables."""
-        starts = [n for n, name, array in self.headers if name == table and (index is None) != array]
+        starts = [
+            n for n, name, array in self.headers if name == table and (index is None) != array
+        ]
         if not starts:
             return (1, len(self.lines)) if table == "" else (0, 0)
         start = starts[index or 0] if (index or 0) < len(starts) else starts[-1]

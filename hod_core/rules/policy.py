@@ -81,7 +81,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError([InputError(f"cannot read rule file: {exc.strerror}", source=str(path))]) from None
+        raise PolicyError(
+            [InputError(f"cannot read rule file: {exc.strerror}", source=str(path))]
+        ) from None
     return parse_policy(text, source=str(path))
 
 
@@ -103,7 +105,9 @@ def parse_policy(text: str, *, source: str) -> Policy:
         if "(at line " in message:
             line = int(message.rsplit("(at line ", 1)[1].split(",")[0])
             message = message.rsplit(" (at line ", 1)[0]
-        raise PolicyError([InputError(f"not valid TOML: {message}", source=source, line=line)]) from None
+        raise PolicyError(
+            [InputError(f"not valid TOML: {message}", source=source, line=line)]
+        ) from None
     return _Loader(text, source).load(data)
 
 
@@ -118,7 +122,9 @@ class _Loader:
 
     def load(self, data: dict[str, Any]) -> Policy:
         for key in set(data) - {"policy", "rules", "ranking"}:
-            self.problem("unknown table (expected policy, ranking, rules)", key, self.where.line(key))
+            self.problem(
+                "unknown table (expected policy, ranking, rules)", key, self.where.line(key)
+            )
         params = self.parameters(data.get("policy"))
         ranking = self.ranking(data.get("ranking", {}))
         # Rules see every parameter as written, so one bad value is reported
@@ -140,7 +146,9 @@ class _Loader:
             max_pending_offers_per_agent=params["max_pending_offers_per_agent"],
             max_wait=minutes("max_wait_minutes"),
             default_hours=params["default_hours"],
-            healthcare_gov_states={y: frozenset(s) for y, s in params["healthcare_gov_states"].items()},
+            healthcare_gov_states={
+                y: frozenset(s) for y, s in params["healthcare_gov_states"].items()
+            },
             health_names=frozenset(n.casefold() for n in health["names"]),
             health_keywords=tuple(k.casefold() for k in health["keywords"]),
             ranking=ranking,
@@ -157,17 +165,35 @@ class _Loader:
         for key, minimum in _COUNTS.items():
             value = table.get(key)
             if value is None:
-                self.problem("required parameter missing", f"policy.{key}", self.where.line("policy"))
+                self.problem(
+                    "required parameter missing", f"policy.{key}", self.where.line("policy")
+                )
             elif not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-                self.problem(f"must be a whole number >= {minimum}, got {value!r}", f"policy.{key}", line(key))
+                self.problem(
+                    f"must be a whole number >= {minimum}, got {value!r}",
+                    f"policy.{key}",
+                    line(key),
+                )
             else:
                 params[key] = value
         if params.get("contact_deadline_minutes", 0) < params.get("contact_target_minutes", 0):
-            self.problem("must not be shorter than contact_target_minutes", "policy.contact_deadline_minutes", line("contact_deadline_minutes"))
+            self.problem(
+                "must not be shorter than contact_target_minutes",
+                "policy.contact_deadline_minutes",
+                line("contact_deadline_minutes"),
+            )
         params["default_hours"] = self.hours(table.get("default_hours"))
-        params["healthcare_gov_states"] = self.state_lists(table.get("healthcare_gov_states"), params.get("plan_year"))
-        params["health_lines_of_authority"] = self.health_lines(table.get("health_lines_of_authority"))
-        known = set(_COUNTS) | {"default_hours", "healthcare_gov_states", "health_lines_of_authority"}
+        params["healthcare_gov_states"] = self.state_lists(
+            table.get("healthcare_gov_states"), params.get("plan_year")
+        )
+        params["health_lines_of_authority"] = self.health_lines(
+            table.get("health_lines_of_authority")
+        )
+        known = set(_COUNTS) | {
+            "default_hours",
+            "healthcare_gov_states",
+            "health_lines_of_authority",
+        }
         for key in sorted(set(table) - known):
             self.problem("unknown parameter", f"policy.{key}", line(key))
         return params
@@ -175,7 +201,11 @@ class _Loader:
     def hours(self, table: Any) -> dict[str, tuple[Interval, ...]]:
         hours: dict[str, tuple[Interval, ...]] = {}
         if not isinstance(table, dict):
-            self.problem("missing table of default hours (A4)", "policy.default_hours", self.where.line("policy"))
+            self.problem(
+                "missing table of default hours (A4)",
+                "policy.default_hours",
+                self.where.line("policy"),
+            )
             return hours
         for day, intervals in table.items():
             field = f"policy.default_hours.{day}"
@@ -196,36 +226,62 @@ class _Loader:
         lists: dict[int, list[str]] = {}
         section = "policy.healthcare_gov_states"
         if not isinstance(table, dict):
-            self.problem("missing table of HealthCare.gov states per plan year (E5)", section, self.where.line("policy"))
+            self.problem(
+                "missing table of HealthCare.gov states per plan year (E5)",
+                section,
+                self.where.line("policy"),
+            )
             return lists
         for year, states in table.items():
             line = self.where.line(section, year)
             if not year.isdigit():
                 self.problem("keys are plan years, e.g. 2026", f"{section}.{year}", line)
                 continue
-            bad = [s for s in states if not isinstance(s, str) or s not in US_STATES] if isinstance(states, list) else [states]
+            bad = (
+                [s for s in states if not isinstance(s, str) or s not in US_STATES]
+                if isinstance(states, list)
+                else [states]
+            )
             if bad:
-                self.problem(f"unknown state code(s): {', '.join(map(str, bad))}", f"{section}.{year}", line)
+                self.problem(
+                    f"unknown state code(s): {', '.join(map(str, bad))}", f"{section}.{year}", line
+                )
                 continue
             lists[int(year)] = states
         if plan_year is not None and plan_year not in lists and isinstance(table, dict):
-            self.problem(f"no state list for plan_year {plan_year}", section, self.where.line(section))
+            self.problem(
+                f"no state list for plan_year {plan_year}", section, self.where.line(section)
+            )
         return lists
 
     def health_lines(self, table: Any) -> dict[str, list[str]]:
         section = "policy.health_lines_of_authority"
         result = {"names": [], "keywords": []}
         if not isinstance(table, dict):
-            self.problem("missing table: names and keywords of health lines of authority (E6)", section, self.where.line("policy"))
+            self.problem(
+                "missing table: names and keywords of health lines of authority (E6)",
+                section,
+                self.where.line("policy"),
+            )
             return result
         for key in result:
             value = table.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                self.problem("expected a list of non-empty strings", f"{section}.{key}", self.where.line(section, key))
+            if not isinstance(value, list) or not all(
+                isinstance(v, str) and v.strip() for v in value
+            ):
+                self.problem(
+                    "expected a list of non-empty strings",
+                    f"{section}.{key}",
+                    self.where.line(section, key),
+                )
             else:
                 result[key] = value
         if not result["names"] and not result["keywords"]:
-            self.problem("no names or keywords: no licence would count as health", section, self.where.line(section))
+            self.problem(
+                "no names or keywords: no licence would count as health",
+                section,
+                self.where.line(section),
+            )
         return result
 
     # -- [ranking] --------------------------------------------------------
@@ -233,11 +289,17 @@ class _Loader:
         order = table.get("order", list(RANKING_KEYS)) if isinstance(table, dict) else None
         line = self.where.line("ranking", "order")
         if not isinstance(order, list) or not order:
-            self.problem(f"expected a list drawn from {', '.join(RANKING_KEYS)}", "ranking.order", line)
+            self.problem(
+                f"expected a list drawn from {', '.join(RANKING_KEYS)}", "ranking.order", line
+            )
             return RANKING_KEYS
         unknown = [k for k in order if k not in RANKING_KEYS]
         if unknown:
-            self.problem(f"unknown ranking key(s) {unknown} (known: {', '.join(RANKING_KEYS)})", "ranking.order", line)
+            self.problem(
+                f"unknown ranking key(s) {unknown} (known: {', '.join(RANKING_KEYS)})",
+                "ranking.order",
+                line,
+            )
         elif order[0] != "distance" or len(set(order)) != len(order):
             self.problem('"distance" must come first, and no key twice', "ranking.order", line)
         return tuple(dict.fromkeys([*order, "npn"]))  # npn always settles the last tie
@@ -260,16 +322,26 @@ class _Loader:
             if isinstance(rule_id, str) and rule_id:
                 label = f"rules.{rule_id}"
                 if rule_id in seen:
-                    self.problem(f"duplicate rule id (first at line {seen[rule_id]})", label, block_line)
+                    self.problem(
+                        f"duplicate rule id (first at line {seen[rule_id]})", label, block_line
+                    )
                 seen[rule_id] = block_line
             else:
-                self.problem("every rule needs a non-empty string id, e.g. \"E1\"", f"{label}.id", block_line)
+                self.problem(
+                    'every rule needs a non-empty string id, e.g. "E1"', f"{label}.id", block_line
+                )
             for key in sorted(set(entry) - RULE_KEYS):
-                self.problem("unknown key (expected id, description, seed, condition)", f"{label}.{key}", self.where.line("rules", key, index))
+                self.problem(
+                    "unknown key (expected id, description, seed, condition)",
+                    f"{label}.{key}",
+                    self.where.line("rules", key, index),
+                )
             condition = entry.get("condition")
             cond_line = self.where.line("rules", "condition", index) or block_line
             if not isinstance(condition, str) or not condition.strip():
-                self.problem("missing condition (a CEL expression)", f"{label}.condition", cond_line)
+                self.problem(
+                    "missing condition (a CEL expression)", f"{label}.condition", cond_line
+                )
                 continue
             offset = cond_line - 1 + (1 if self.where.value_starts_on_next_line(cond_line) else 0)
             try:

@@ -44,9 +44,23 @@ class Fact:
 AGENT_FACTS = (
     Fact("agent.npn", "string", "static", "National Producer Number", lambda a, q: a.npn),
     Fact("agent.zip", "string", "static", "the agent's ZIP code", lambda a, q: a.zip),
-    Fact("agent.home_state", "string", "static", "resident (home) state", lambda a, q: a.home_state),
-    Fact("agent.display_option", "int", "static", "MLMS display option 1-4", lambda a, q: a.display_option),
-    Fact("agent.languages", "list<string>", "static", "ISO 639-1 codes the agent speaks", lambda a, q: a.languages),
+    Fact(
+        "agent.home_state", "string", "static", "resident (home) state", lambda a, q: a.home_state
+    ),
+    Fact(
+        "agent.display_option",
+        "int",
+        "static",
+        "MLMS display option 1-4",
+        lambda a, q: a.display_option,
+    ),
+    Fact(
+        "agent.languages",
+        "list<string>",
+        "static",
+        "ISO 639-1 codes the agent speaks",
+        lambda a, q: a.languages,
+    ),
     Fact(
         "agent.state_preferences",
         "list<string>?",
@@ -55,8 +69,20 @@ AGENT_FACTS = (
         lambda a, q: a.state_preferences,
     ),
     Fact("agent.suspended", "bool", "static", "account suspended", lambda a, q: a.suspended),
-    Fact("agent.contact_method", "string", "static", "preferred contact method", lambda a, q: a.contact_method),
-    Fact("agent.timezone", "string", "static", "IANA zone (given, or from the ZIP)", lambda a, q: a.zone),
+    Fact(
+        "agent.contact_method",
+        "string",
+        "static",
+        "preferred contact method",
+        lambda a, q: a.contact_method,
+    ),
+    Fact(
+        "agent.timezone",
+        "string",
+        "static",
+        "IANA zone (given, or from the ZIP)",
+        lambda a, q: a.zone,
+    ),
     Fact(
         "agent.participation.plan_year",
         "int",
@@ -64,9 +90,27 @@ AGENT_FACTS = (
         "plan year of the completed Marketplace registration and agreements",
         lambda a, q: a.participation.plan_year,
     ),
-    Fact("agent.participation.hod_training", "bool", "static", "Help On Demand course done", lambda a, q: a.participation.hod_training),
-    Fact("agent.participation.npn_on_ffm_list", "bool", "static", "NPN valid on the FFM registration completion list", lambda a, q: a.participation.npn_on_ffm_list),
-    Fact("agent.participation.terms_accepted", "bool", "static", "both terms of use accepted", lambda a, q: a.participation.terms_accepted),
+    Fact(
+        "agent.participation.hod_training",
+        "bool",
+        "static",
+        "Help On Demand course done",
+        lambda a, q: a.participation.hod_training,
+    ),
+    Fact(
+        "agent.participation.npn_on_ffm_list",
+        "bool",
+        "static",
+        "NPN valid on the FFM registration completion list",
+        lambda a, q: a.participation.npn_on_ffm_list,
+    ),
+    Fact(
+        "agent.participation.terms_accepted",
+        "bool",
+        "static",
+        "both terms of use accepted",
+        lambda a, q: a.participation.terms_accepted,
+    ),
     Fact(
         "agent.health_license_states",
         "list<string>",
@@ -76,14 +120,40 @@ AGENT_FACTS = (
         lambda a, q: q.valid_health_states(a),
         dated_values=attrgetter("health_licenses"),
     ),
-    Fact("agent.available", "bool", "dynamic", "available now by A1-A4 in the agent's zone", lambda a, q: q.available(a)),
-    Fact("agent.pending_offers", "int", "dynamic", "offers the agent holds right now (Pending)", lambda a, q: q.pending_offers_of(a.npn)),
+    Fact(
+        "agent.available",
+        "bool",
+        "dynamic",
+        "available now by A1-A4 in the agent's zone",
+        lambda a, q: q.available(a),
+    ),
+    Fact(
+        "agent.pending_offers",
+        "int",
+        "dynamic",
+        "offers the agent holds right now (Pending)",
+        lambda a, q: q.pending_offers_of(a.npn),
+    ),
 )
 
 CONSUMER_FACTS = (
-    Fact("consumer.state", "string", "consumer", "state of residence (given, or from the ZIP)", lambda a, q: q.consumer.state),
-    Fact("consumer.language", "string", "consumer", "ISO 639-1 language requested", lambda a, q: q.consumer.language),
-    Fact("consumer.zip", "string", "consumer", "the consumer's ZIP code", lambda a, q: q.consumer.zip),
+    Fact(
+        "consumer.state",
+        "string",
+        "consumer",
+        "state of residence (given, or from the ZIP)",
+        lambda a, q: q.consumer.state,
+    ),
+    Fact(
+        "consumer.language",
+        "string",
+        "consumer",
+        "ISO 639-1 language requested",
+        lambda a, q: q.consumer.language,
+    ),
+    Fact(
+        "consumer.zip", "string", "consumer", "the consumer's ZIP code", lambda a, q: q.consumer.zip
+    ),
 )
 
 REFERRAL_FACTS = (

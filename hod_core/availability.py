@@ -178,11 +178,32 @@ class ScheduleBook:
     def __init__(self, default_weekly: Mapping[str, tuple[Interval, ...]]):
         self._default_weekly = default_weekly
         self._known: dict[Schedule, Schedule] = {}
+        self._by_hours: dict[tuple, Schedule] = {}
+        self._plain: dict[tuple, AvailabilityPlan] = {}
+        self._keys: dict[tuple, tuple] = {}
 
     def plan(self, availability: Availability) -> AvailabilityPlan:
         weekly, rule = availability.weekly, "A3"
         if weekly is None:  # A4: no hours ever saved; breaks still apply
             weekly, rule = self._default_weekly, "A4"
-        built = Schedule.build(weekly, availability.breaks)
-        schedule = self._known.setdefault(built, built)
-        return AvailabilityPlan(schedule, availability.out_of_office, availability.today, rule)
+        # Building a schedule subtracts breaks day by day; agents mostly share
+        # a few templates, so build each distinct one once.
+        key = (
+            tuple((day, tuple((i.start, i.end) for i in hours)) for day, hours in weekly.items()),
+            tuple((b.start, b.end, b.days) for b in availability.breaks),
+        )
+        schedule = self._by_hours.get(key)
+        if schedule is None:
+            built = Schedule.build(weekly, availability.breaks)
+            schedule = self._by_hours[key] = self._known.setdefault(built, built)
+        if availability.out_of_office or availability.today:
+            return AvailabilityPlan(schedule, availability.out_of_office, availability.today, rule)
+        plain = self._plain.get((schedule, rule))
+        if plain is None:
+            plain = self._plain[(schedule, rule)] = AvailabilityPlan(schedule, (), None, rule)
+        return plain
+
+    def shared_key(self, zone_name: str, schedule: Schedule) -> tuple[str, int]:
+        """One (zone, schedule) key object per pair, for the per-match memo."""
+        key = (zone_name, id(schedule))
+        return self._keys.setdefault(key, key)

@@ -67,7 +67,7 @@ class Matcher:
         self._static = [(r.id, r.static) for r in rules if r.static]
         self._consumer_checks = [r.consumer for r in rules if r.consumer]
         self._dynamic = all_of([r.dynamic for r in rules])
-        self._placed: dict[str, dict[tuple, date | None]] = {}  # npn -> bucket keys
+        self._placed: dict[str, tuple[tuple, ...]] = {}  # npn -> its bucket keys
         self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
         self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
@@ -95,7 +95,7 @@ class Matcher:
             self.remove(agent.npn)
         self._records[agent.npn] = record
         placements = self._placements(record)
-        self._placed[agent.npn] = placements
+        self._placed[agent.npn] = tuple(placements)
         for key, until in placements.items():
             self._members.setdefault(key, {})[agent.npn] = (record, until)
             self._invalidate(key)
@@ -282,8 +282,11 @@ def _intersect(allowed: dict, values: dict) -> dict:
 
 
 def _earliest(untils: Iterable[date | None]) -> date | None:
-    dates = [u for u in untils if u is not None]
-    return min(dates) if dates else None
+    earliest = None
+    for until in untils:
+        if until is not None and (earliest is None or until < earliest):
+            earliest = until
+    return earliest
 
 
 def _covers(member_key: tuple, key: tuple) -> bool:
@@ -302,7 +305,7 @@ def _ranking(order: tuple[str, ...]):
                 last = query.offers.last_offered_at(record.npn)
                 parts.append(float("-inf") if last is None else last.timestamp())
             elif name == "npn":
-                parts.append(record.npn_order)
+                parts.append((len(record.npn), record.npn))  # numeric order of digit strings
         return parts
 
     return key

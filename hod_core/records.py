@@ -21,7 +21,6 @@ class AgentRecord:
     __slots__ = (
         "agent",
         "npn",
-        "npn_order",
         "zip",
         "home_state",
         "display_option",
@@ -49,7 +48,6 @@ class AgentRecord:
             )
         self.agent = agent
         self.npn = agent.npn
-        self.npn_order = (len(agent.npn), agent.npn)  # numeric order of digit strings
         self.zip = agent.zip
         self.home_state = agent.home_state
         self.display_option = int(agent.display_option)
@@ -62,7 +60,7 @@ class AgentRecord:
         self.health_licenses = health_licenses(agent, policy)
         self.plan: AvailabilityPlan = book.plan(agent.availability)
         # Agents in one zone with one (interned) schedule share an answer per match.
-        self.schedule_key = (zone, id(self.plan.schedule))
+        self.schedule_key = book.shared_key(zone, self.plan.schedule)
         self.lat, self.lon = place.lat, place.lon
         self.static_failure: str | None = None
 

@@ -27,7 +27,9 @@ from .models import (
     ContactMethod,
     DisplayOption,
     Interval,
+    License,
     OutOfOffice,
+    Participation,
     TodayOverride,
     member,
 )
@@ -79,6 +81,9 @@ def make_converter(*, detailed: bool) -> cattrs.Converter:
         Interval, lambda i: [validate.hhmm(i.start), validate.hhmm(i.end)]
     )
     conv.register_structure_hook(Break, _break)
+    # Lists that become sets: keep them lists until the model validates them,
+    # so an error can name the position (state_preferences[1]).
+    conv.register_structure_hook_func(lambda t: t == frozenset[str], lambda v, _: _list(v))
     for enum_type, what in ((DisplayOption, "display option"), (ContactMethod, "contact method")):
         conv.register_structure_hook(enum_type, lambda v, _, e=enum_type, w=what: member(e, w)(v))
     conv.register_unstructure_hook(
@@ -97,7 +102,53 @@ def make_converter(*, detailed: bool) -> cattrs.Converter:
         make_dict_structure_fn(OutOfOffice, conv, _cattrs_forbid_extra_keys=True, **ooo),
     )
     conv.register_unstructure_hook(OutOfOffice, make_dict_unstructure_fn(OutOfOffice, conv, **ooo))
+    if not detailed:
+        _share_repeated_values(conv)
     return conv
+
+
+def _share_repeated_values(conv: cattrs.Converter) -> None:
+    """Return one shared object for values that many agents repeat.
+
+    At national scale most agents share a handful of weekly-hours templates
+    and the same few licences and participation records; the models are
+    frozen, so sharing them is safe and cuts memory several-fold. Only the
+    fast converter shares: a value that fails validation is never cached.
+    """
+    keys = {
+        Availability: lambda v: json.dumps(v, sort_keys=True),
+        License: lambda v: (
+            v["state"], tuple(v["lines_of_authority"]), v.get("active", True), v.get("expires_on"), len(v)
+        ),
+        Participation: lambda v: tuple(sorted(v.items())),
+    }
+    for cls, key_of in keys.items():
+        conv.register_structure_hook(cls, _shared(conv.get_structure_hook(cls), key_of))
+
+
+def _shared(structure_fn, key_of, most: int = 50_000):
+    cache: dict = {}
+
+    def structure(value, cls):
+        try:
+            key = key_of(value)
+            hit = cache.get(key)
+        except (KeyError, TypeError, AttributeError, ValueError):  # malformed: let validation speak
+            return structure_fn(value, cls)
+        if hit is None:
+            hit = structure_fn(value, cls)
+            if len(cache) >= most:
+                cache.clear()
+            cache[key] = hit
+        return hit
+
+    return structure
+
+
+def _list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise InputError(f"expected a list, got {json.dumps(value)}")
+    return value
 
 
 def _get(mapping: Any, key: str):
@@ -178,12 +229,18 @@ def read_json(path: str | Path, cls: type[T]) -> T:
 
 
 def read_jsonl(path: str | Path, cls: type[T]) -> Iterator[tuple[int, T]]:
-    """(line number, object) for each non-blank line of a JSONL file."""
+    """(line number, object) for each non-blank line of a JSONL file, streamed."""
     path = Path(path)
-    for number, text in enumerate(_read_text(path).splitlines(), start=1):
-        if text.strip():
-            data = parse_json(text, source=path.name, line=number)
-            yield number, structure(data, cls, source=path.name, line=number)
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for number, text in enumerate(lines, start=1):
+                if text.strip():
+                    data = parse_json(text, source=path.name, line=number)
+                    yield number, structure(data, cls, source=path.name, line=number)
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read: {exc}", source=str(path)) from None
 
 
 def _read_text(path: Path) -> str:

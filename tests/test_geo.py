@@ -83,7 +83,8 @@ def test_ring_returns_exactly_the_points_between_radii_nearest_first(seed, size,
     origin = unit_vector(origin_lat, origin_lon)
     positions, km = index.ring(origin, origin_lat, origin_lon, inner, inner + width)
     expected = []
-    for i, point in enumerate(index.points):
+    for i in range(index.size):
+        point = index.flat[3 * i : 3 * i + 3]
         dot = sum(a * b for a, b in zip(point, origin, strict=True))
         distance = math.acos(max(-1.0, min(1.0, dot))) * EARTH_RADIUS_KM
         if inner + 1e-6 < distance <= inner + width - 1e-6:

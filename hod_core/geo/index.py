@@ -10,6 +10,7 @@ Python, where numpy's per-call overhead would dominate; larger ones in numpy.
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 import shapely
@@ -26,7 +27,7 @@ class PointIndex:
         self.size = len(lats)
         lat_array, lon_array = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
         self.vectors = unit_vectors(lat_array, lon_array)
-        self.points = [tuple(v) for v in self.vectors.tolist()]
+        self.flat = array("d", self.vectors.tobytes())  # x0 y0 z0 x1 ...: compact, plain floats
         self.tree = (
             shapely.STRtree(shapely.points(lon_array, lat_array)) if self.size > SMALL_SET else None
         )
@@ -69,11 +70,11 @@ class PointIndex:
 
     def _ring_small(self, origin, candidates: list[int], lowest: float, highest: float):
         ox, oy, oz = origin
-        points = self.points
+        flat = self.flat
         kept = []
         for position in candidates:
-            x, y, z = points[position]
-            dot = x * ox + y * oy + z * oz
+            at = 3 * position
+            dot = flat[at] * ox + flat[at + 1] * oy + flat[at + 2] * oz
             if lowest <= dot < highest:
                 kept.append((-dot, position))
         kept.sort()

@@ -44,8 +44,8 @@ class _Bucket:
 
     def __init__(self, members: dict[str, tuple[AgentRecord, date | None]]):
         by_zip: dict[str, list[tuple[AgentRecord, date | None]]] = {}
-        for record, until in members.values():
-            by_zip.setdefault(record.zip, []).append((record, until))
+        for member in members.values():  # the members' own tuples: no copies
+            by_zip.setdefault(member[0].zip, []).append(member)
         self.groups = list(by_zip.values())
         self.size = len(members)
         heads = [group[0][0] for group in self.groups]
@@ -70,6 +70,7 @@ class Matcher:
         self._placed: dict[str, tuple[tuple, ...]] = {}  # npn -> its bucket keys
         self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
+        self._keys: dict[tuple, tuple] = {}
         self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
         self._rank = _ranking(self.policy.ranking)
         for agent in agents:
@@ -132,6 +133,7 @@ class Matcher:
         placements = {}
         for combo in itertools.product(*(f.items() for f in per_field)):
             key = tuple(value for value, _ in combo)
+            key = self._keys.setdefault(key, key)  # one tuple per bucket, not per agent
             placements[key] = _earliest(until for _, until in combo)
             if _ANY in key:
                 self._wild_keys.add(key)

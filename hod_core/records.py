@@ -30,7 +30,7 @@ class AgentRecord:
         "contact_method",
         "zone",
         "participation",
-        "health_licenses",
+        "policy",
         "plan",
         "schedule_key",
         "lat",
@@ -57,12 +57,18 @@ class AgentRecord:
         self.contact_method = agent.contact_method.value
         self.zone = zone
         self.participation = agent.participation
-        self.health_licenses = health_licenses(agent, policy)
+        self.policy = policy
         self.plan: AvailabilityPlan = book.plan(agent.availability)
         # Agents in one zone with one (interned) schedule share an answer per match.
         self.schedule_key = book.shared_key(zone, self.plan.schedule)
         self.lat, self.lon = place.lat, place.lon
         self.static_failure: str | None = None
+
+    @property
+    def health_licenses(self) -> dict[str, date | None]:
+        """Computed when asked (at placement, and by explain), not stored: at
+        national scale a dict per agent is tens of MB for a rare read."""
+        return health_licenses(self.agent, self.policy)
 
     def __repr__(self) -> str:
         return f"AgentRecord(npn={self.npn!r}, zip={self.zip!r})"

@@ -27,10 +27,6 @@ FULL_EARTH_KM = math.pi * EARTH_RADIUS_KM
 _COLUMNS = int(360 / CELL_DEGREES) + 2
 
 
-def _cell(lat: float, lon: float) -> int:
-    return math.floor((lat + 90.0) / CELL_DEGREES) * _COLUMNS + math.floor((lon + 180.0) / CELL_DEGREES)
-
-
 class PointIndex:
     def __init__(self, lats: list[float], lons: list[float]):
         self.size = len(lats)
@@ -38,18 +34,15 @@ class PointIndex:
         self.lons = np.asarray(lons, dtype=float)
         self.flat = array("d", unit_vectors(self.lats, self.lons).tobytes())  # x0 y0 z0 x1 ...
         self.vectors = np.frombuffer(self.flat, dtype=float).reshape(-1, 3)  # same memory
-        cells = [_cell(lat, lon) for lat, lon in zip(lats, lons, strict=True)]
-        order = sorted(range(self.size), key=cells.__getitem__)
-        self.order = array("l", order)  # positions, grouped by cell
-        # cell -> run number; run k holds order[starts[k]:starts[k + 1]].
-        self.cells: dict[int, int] = {}
-        starts = array("l")
-        for i in range(self.size):
-            if i == 0 or cells[order[i]] != cells[order[i - 1]]:
-                self.cells[cells[order[i]]] = len(starts)
-                starts.append(i)
-        starts.append(self.size)
-        self.starts = starts
+        cells = (np.floor((self.lats + 90.0) / CELL_DEGREES) * _COLUMNS).astype(np.int64)
+        cells += np.floor((self.lons + 180.0) / CELL_DEGREES).astype(np.int64)
+        order = np.argsort(cells, kind="stable")
+        sorted_cells = cells[order]
+        firsts = np.flatnonzero(np.diff(sorted_cells, prepend=-1)) if self.size else np.zeros(0, np.int64)
+        self.order = array("l", order.tolist())  # positions, grouped by cell
+        # cell -> run number k; run k holds order[starts[k]:starts[k + 1]].
+        self.cells: dict[int, int] = dict(zip(sorted_cells[firsts].tolist(), range(len(firsts)), strict=True))
+        self.starts = array("l", [*firsts.tolist(), self.size])
 
     def ring(
         self, origin: tuple[float, float, float], lat: float, lon: float, inner_km: float, outer_km: float

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from .. import validate
 from ..codes import US_STATES, WEEKDAYS
@@ -59,11 +59,17 @@ class Policy:
     health_keywords: tuple[str, ...]
     ranking: tuple[str, ...]
     rules: tuple[RuleProgram, ...]
+    # LOA names repeat across agents: each distinct name is judged once.
+    _health_memo: dict[str, bool] = field(factory=dict, init=False, eq=False, repr=False)
 
     def is_health_line(self, line_of_authority: str) -> bool:
         """E6: does a line of authority count as health under this policy?"""
-        name = line_of_authority.strip().casefold()
-        return name in self.health_names or any(k in name for k in self.health_keywords)
+        known = self._health_memo.get(line_of_authority)
+        if known is None:
+            name = line_of_authority.strip().casefold()
+            known = name in self.health_names or any(k in name for k in self.health_keywords)
+            self._health_memo[line_of_authority] = known
+        return known
 
     def rule(self, rule_id: str) -> RuleProgram:
         return next(r for r in self.rules if r.id == rule_id)

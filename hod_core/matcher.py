@@ -19,6 +19,7 @@ import itertools
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
+from operator import attrgetter
 
 from .availability import ScheduleBook
 from .errors import InputError
@@ -31,7 +32,7 @@ from .rules.compile import WILDCARD, all_of
 from .rules.policy import Policy, load_policy
 
 _ANY = "*"
-FIRST_RING_KM = 20.0  # a metro area; sparser places widen ring by ring
+FIRST_RING_KM = 10.0  # for one agent; a longer queue starts wider, sparse places widen
 
 
 class _Bucket:
@@ -62,11 +63,21 @@ class Matcher:
         self._records: dict[str, AgentRecord] = {}
         rules = self.policy.rules
         self._key_fields = tuple(sorted({k.field for r in rules for k in r.keys}))
+        fields = self._key_fields
+        self._consumer_key = (
+            (
+                (lambda facts: (getattr(facts, fields[0]),))
+                if len(fields) == 1
+                else attrgetter(*fields)
+            )
+            if fields
+            else (lambda facts: ())
+        )
         self._terms = {
             f: [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields
         }
         self._static = [(r.id, r.static) for r in rules if r.static]
-        self._consumer_checks = [r.consumer for r in rules if r.consumer]
+        self._consumer_check = all_of([r.consumer for r in rules])
         self._dynamic = all_of([r.dynamic for r in rules])
         self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
@@ -215,10 +226,10 @@ class Matcher:
         search: a candidate farther than G * (1 + SPHERE_ERROR) on the sphere
         is farther than G on the ellipsoid, and so is everyone after it.
         """
-        if not all(check(None, query) for check in self._consumer_checks):
+        if self._consumer_check is not None and not self._consumer_check(None, query):
             return []
         facts = query.consumer
-        bucket = self._bucket(tuple(getattr(facts, f) for f in self._key_fields))
+        bucket = self._bucket(self._consumer_key(facts))
         if bucket is None:
             return []
         want = limit or bucket.size
@@ -228,7 +239,7 @@ class Matcher:
         best: list[float] = []  # geodesic km of the found, sorted
         bound = math.inf  # sphere km past which no candidate can make the queue
         inner, seen = -1.0, 0
-        outer = FIRST_RING_KM if limit else FULL_EARTH_KM * 2
+        outer = FIRST_RING_KM * math.sqrt(want) if limit else FULL_EARTH_KM * 2
         while True:
             positions, sphere = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
             seen += len(positions)
@@ -315,18 +326,18 @@ def _covers(member_key: tuple, key: tuple) -> bool:
 
 
 def _ranking(order: tuple[str, ...]):
-    """A sort key from the rule file's [ranking] order."""
+    """A sort key from the rule file's [ranking] order: (km, record, query) -> tuple."""
+    parts = [_RANK_KEYS[name] for name in order]
+    return lambda km, record, query: tuple(part(km, record, query) for part in parts)
 
-    def key(km: float, record: AgentRecord, query: Query):
-        parts = []
-        for name in order:
-            if name == "distance":
-                parts.append(km)
-            elif name == "least_recently_offered":
-                last = query.offers.last_offered_at(record.npn)
-                parts.append(float("-inf") if last is None else last.timestamp())
-            elif name == "npn":
-                parts.append((len(record.npn), record.npn))  # numeric order of digit strings
-        return parts
 
-    return key
+def _least_recently_offered(km: float, record: AgentRecord, query: Query) -> float:
+    last = query.offers.last_offered_at(record.npn)
+    return float("-inf") if last is None else last.timestamp()  # never offered: first
+
+
+_RANK_KEYS = {
+    "distance": lambda km, record, query: km,
+    "least_recently_offered": _least_recently_offered,
+    "npn": lambda km, record, query: (len(record.npn), record.npn),  # numeric order of digits
+}

@@ -175,7 +175,9 @@ class License:
     """A state producer licence with its lines of authority (LOA)."""
 
     state: str = field(converter=_named(validate.state))
-    lines_of_authority: tuple[str, ...] = field(converter=_named(_tuple_of(validate.line_of_authority)))
+    lines_of_authority: tuple[str, ...] = field(
+        converter=_named(_tuple_of(validate.line_of_authority))
+    )
     active: bool = True
     expires_on: date | None = None
 

@@ -9,6 +9,7 @@ shared by many agents is tested once per zone.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from attrs import frozen
@@ -52,12 +53,17 @@ class ConsumerFacts:
 
     @classmethod
     def of(cls, consumer: Consumer) -> ConsumerFacts:
-        place = zips.locate(consumer.zip)
-        state = consumer.state or place.state
-        if consumer.state is None and place.state not in US_STATES:
-            raise InputError(f"ZIP {consumer.zip} is in {place.state}, not a state", field="zip")
-        vector = unit_vector(place.lat, place.lon)
-        return cls(state, consumer.language, consumer.zip, place.lat, place.lon, vector)
+        zip_state, lat, lon, vector = _located(consumer.zip)
+        state = consumer.state or zip_state
+        if consumer.state is None and zip_state not in US_STATES:
+            raise InputError(f"ZIP {consumer.zip} is in {zip_state}, not a state", field="zip")
+        return cls(state, consumer.language, consumer.zip, lat, lon, vector)
+
+
+@lru_cache(maxsize=65536)  # more than there are ZIPs: each is placed once per process
+def _located(code: str) -> tuple[str, float, float, tuple[float, float, float]]:
+    place = zips.locate(code)
+    return place.state, place.lat, place.lon, unit_vector(place.lat, place.lon)
 
 
 class Query:

@@ -118,7 +118,11 @@ def _share_repeated_values(conv: cattrs.Converter) -> None:
     keys = {
         Availability: lambda v: json.dumps(v, sort_keys=True),
         License: lambda v: (
-            v["state"], tuple(v["lines_of_authority"]), v.get("active", True), v.get("expires_on"), len(v)
+            v["state"],
+            tuple(v["lines_of_authority"]),
+            v.get("active", True),
+            v.get("expires_on"),
+            len(v),
         ),
         Participation: lambda v: tuple(sorted(v.items())),
     }

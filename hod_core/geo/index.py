@@ -38,20 +38,33 @@ class PointIndex:
         cells += np.floor((self.lons + 180.0) / CELL_DEGREES).astype(np.int64)
         order = np.argsort(cells, kind="stable")
         sorted_cells = cells[order]
-        firsts = np.flatnonzero(np.diff(sorted_cells, prepend=-1)) if self.size else np.zeros(0, np.int64)
+        firsts = (
+            np.flatnonzero(np.diff(sorted_cells, prepend=-1))
+            if self.size
+            else np.zeros(0, np.int64)
+        )
         self.order = array("l", order.tolist())  # positions, grouped by cell
         # cell -> run number k; run k holds order[starts[k]:starts[k + 1]].
-        self.cells: dict[int, int] = dict(zip(sorted_cells[firsts].tolist(), range(len(firsts)), strict=True))
+        self.cells: dict[int, int] = dict(
+            zip(sorted_cells[firsts].tolist(), range(len(firsts)), strict=True)
+        )
         self.starts = array("l", [*firsts.tolist(), self.size])
 
     def ring(
-        self, origin: tuple[float, float, float], lat: float, lon: float, inner_km: float, outer_km: float
+        self,
+        origin: tuple[float, float, float],
+        lat: float,
+        lon: float,
+        inner_km: float,
+        outer_km: float,
     ) -> tuple[list[int], list[float]]:
         """Positions and km of the points with inner < distance <= outer, nearest first."""
         # distance <= outer  <=>  dot >= cos(outer);  distance > inner  <=>  dot < cos(inner)
         lowest = math.cos(outer_km / EARTH_RADIUS_KM) if outer_km < FULL_EARTH_KM else -2.0
         highest = math.cos(inner_km / EARTH_RADIUS_KM) if inner_km >= 0 else 2.0
-        candidates = self._in_boxes(cap_box(lat, lon, outer_km)) if outer_km < FULL_EARTH_KM else None
+        candidates = (
+            self._in_boxes(cap_box(lat, lon, outer_km)) if outer_km < FULL_EARTH_KM else None
+        )
         if candidates is not None and len(candidates) <= SMALL_BATCH:
             return self._ring_small(origin, candidates, lowest, highest)
         if candidates is None:
@@ -69,7 +82,10 @@ class PointIndex:
         """Positions inside lon/lat boxes: from the cells, or one numpy pass."""
         found: list[int] = []
         for west, south, east, north in boxes:
-            rows = range(math.floor((south + 90.0) / CELL_DEGREES), math.floor((north + 90.0) / CELL_DEGREES) + 1)
+            rows = range(
+                math.floor((south + 90.0) / CELL_DEGREES),
+                math.floor((north + 90.0) / CELL_DEGREES) + 1,
+            )
             first = math.floor((west + 180.0) / CELL_DEGREES)
             columns = range(first, math.floor((east + 180.0) / CELL_DEGREES) + 1)
             if len(rows) * len(columns) > MAX_CELL_READS:
@@ -86,7 +102,12 @@ class PointIndex:
     def _scan(self, boxes) -> np.ndarray:
         inside = np.zeros(self.size, dtype=bool)
         for west, south, east, north in boxes:
-            inside |= (self.lats >= south) & (self.lats <= north) & (self.lons >= west) & (self.lons <= east)
+            inside |= (
+                (self.lats >= south)
+                & (self.lats <= north)
+                & (self.lons >= west)
+                & (self.lons <= east)
+            )
         return np.flatnonzero(inside)
 
     def _ring_small(self, origin, candidates, lowest: float, highest: float):

@@ -1,6 +1,6 @@
 """Embedding the matcher in a CRM: load agents, match a consumer, explain.
 
-    python examples/match_in_python.py
+python examples/match_in_python.py
 """
 
 from datetime import datetime
@@ -21,7 +21,9 @@ def main() -> None:
     result = matcher.match(consumer, at, limit=3, explain=True)
     for place, entry in enumerate(result.queue, start=1):
         agent = matcher.agent(entry.npn)
-        print(f"{place}. {agent.first_name} {agent.last_name} (NPN {entry.npn}), {entry.distance_km:.1f} km")
+        print(
+            f"{place}. {agent.first_name} {agent.last_name} (NPN {entry.npn}), {entry.distance_km:.1f} km"
+        )
     rules = {rule.id: rule.description for rule in matcher.policy.rules}
     for npn, rule_id in sorted(result.excluded.items()):
         print(f"   not {npn}: {rule_id} - {rules[rule_id]}")

@@ -17,7 +17,9 @@ def test_readme_lists_every_fact_of_the_rule_language():
 
 
 def test_readme_main_command_output_is_what_hod_prints():
-    command = README.split("# 1. the main job on embedded defaults: install, then match the bundled example\n")[1]
+    command = README.split(
+        "# 1. the main job on embedded defaults: install, then match the bundled example\n"
+    )[1]
     hod_args = command.splitlines()[0].split("&& hod ")[1].split()
     done = subprocess.run(
         [sys.executable, "-m", "hod_core.cli", *hod_args], cwd=ROOT, capture_output=True, text=True
@@ -30,7 +32,9 @@ def test_readme_main_command_output_is_what_hod_prints():
 
 def test_python_embedding_example_runs():
     done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "match_in_python.py")], capture_output=True, text=True
+        [sys.executable, str(ROOT / "examples" / "match_in_python.py")],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

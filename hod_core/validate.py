@@ -42,15 +42,17 @@ def zip_code(value: str) -> str:
 
 
 def state(value: str) -> str:
-    if not isinstance(value, str) or value not in US_STATES:
+    """A USPS state code; "tx" is read as "TX"."""
+    if not isinstance(value, str) or value.upper() not in US_STATES:
         raise InputError(f"unknown state code {value!r} (expected a USPS code such as TX)")
-    return sys.intern(value)
+    return sys.intern(value.upper())
 
 
 def language(value: str) -> str:
-    if not isinstance(value, str) or value not in ISO_639_1:
+    """An ISO 639-1 code; "ES" is read as "es"."""
+    if not isinstance(value, str) or value.lower() not in ISO_639_1:
         raise InputError(f"unknown language code {value!r} (expected ISO 639-1, e.g. en, es)")
-    return sys.intern(value)
+    return sys.intern(value.lower())
 
 
 def line_of_authority(value: str) -> str:

@@ -144,3 +144,8 @@ def test_consumer_file_errors_name_the_file(tmp_path):
     )
     with pytest.raises(InputError, match=r"^consumer.json: language: unknown language code 'xx'"):
         wire.read_json(path, Consumer)
+
+
+def test_state_and_language_codes_are_read_in_any_case():
+    consumer = make_consumer(state="tx", language="ES")
+    assert (consumer.state, consumer.language) == ("TX", "es")

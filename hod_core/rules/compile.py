@@ -25,7 +25,8 @@ from attrs import frozen
 
 from ..errors import InputError
 from .expr import Binary, Call, Cond, Index, ListLit, Lit, Macro, Node, Unary, Var
-from .vocabulary import FACTS, ROOTS, Fact, policy_type
+from .operators import AGAINST_CONSTANT, ARITHMETIC, CALLS, COMPARE, lookup_form
+from .vocabulary import FACTS, ROOTS, policy_type
 
 WILDCARD = "*"  # a key term that admits every consumer value
 NUMERIC = {"int", "double"}
@@ -257,8 +258,8 @@ class Compiler:
             return self.arithmetic(node, left, right, kinds)
         if right.constant and not left.constant:
             # The usual shape (agent.x < policy.y): test against the folded value.
-            return Compiled(_AGAINST_CONSTANT[op](lf, _lookup_form(op, right.value)), "bool", kinds)
-        return Compiled(_COMPARE[op](lf, rf), "bool", kinds)
+            return Compiled(AGAINST_CONSTANT[op](lf, lookup_form(op, right.value)), "bool", kinds)
+        return Compiled(COMPARE[op](lf, rf), "bool", kinds)
 
     def arithmetic(self, node: Binary, left: Compiled, right: Compiled, kinds) -> Compiled:
         lt, rt, op = _base(left.type), _base(right.type), node.op
@@ -268,7 +269,7 @@ class Compiler:
             result = "double" if "double" in {lt, rt} else lt if lt != "dyn" else rt
         else:
             self.fail(node, f"cannot apply {op} to {left.type} and {right.type}")
-        return Compiled(_ARITHMETIC[op](left.fn, right.fn, node), result, kinds)
+        return Compiled(ARITHMETIC[op](left.fn, right.fn, node), result, kinds)
 
     def c_cond(self, node: Cond, scope) -> Compiled:
         test, then, other = (self.compile(n, scope) for n in (node.test, node.then, node.other))
@@ -312,7 +313,7 @@ class Compiler:
         if node.target is not None:
             args.insert(0, self.compile(node.target, scope))
         kinds = frozenset().union(*(x.kinds for x in args))
-        spec = _CALLS[node.name]
+        spec = CALLS[node.name]
         if len(args) != spec[0]:
             self.fail(
                 node, f"{node.name}() takes {spec[0] - (node.target is not None)} argument(s)"
@@ -337,10 +338,6 @@ class Compiler:
             "bool",
             (target.kinds | body.kinds) - {"local"},
         )
-
-
-def _contains(container, item) -> bool:
-    return container is not None and item in container
 
 
 def _conjuncts(node: Node) -> list[Node]:
@@ -374,72 +371,3 @@ def _listed(getter):
 
 def _single(getter):
     return lambda record: {getter(record, None): None}
-
-
-_COMPARE = {
-    "==": lambda left, right: lambda a, q: left(a, q) == right(a, q),
-    "!=": lambda left, right: lambda a, q: left(a, q) != right(a, q),
-    "<": lambda left, right: lambda a, q: left(a, q) < right(a, q),
-    "<=": lambda left, right: lambda a, q: left(a, q) <= right(a, q),
-    ">": lambda left, right: lambda a, q: left(a, q) > right(a, q),
-    ">=": lambda left, right: lambda a, q: left(a, q) >= right(a, q),
-    "in": lambda left, right: lambda a, q: _contains(right(a, q), left(a, q)),
-}
-_AGAINST_CONSTANT = {
-    "==": lambda left, c: lambda a, q: left(a, q) == c,
-    "!=": lambda left, c: lambda a, q: left(a, q) != c,
-    "<": lambda left, c: lambda a, q: left(a, q) < c,
-    "<=": lambda left, c: lambda a, q: left(a, q) <= c,
-    ">": lambda left, c: lambda a, q: left(a, q) > c,
-    ">=": lambda left, c: lambda a, q: left(a, q) >= c,
-    "in": lambda left, c: lambda a, q: c is not None and left(a, q) in c,
-}
-
-
-def _lookup_form(op: str, value):
-    """A constant list on the right of `in` becomes a set: O(1) membership."""
-    if op == "in" and isinstance(value, list | tuple):
-        try:
-            return frozenset(value)
-        except TypeError:  # unhashable items: keep the list
-            return value
-    return value
-
-
-def _divide(x, y):
-    if isinstance(x, int) and isinstance(y, int):
-        return abs(x) // abs(y) * (1 if (x >= 0) == (y >= 0) else -1)  # CEL truncates
-    return x / y
-
-
-_ARITHMETIC = {
-    "+": lambda left, right, n: lambda a, q: left(a, q) + right(a, q),
-    "-": lambda left, right, n: lambda a, q: left(a, q) - right(a, q),
-    "*": lambda left, right, n: lambda a, q: left(a, q) * right(a, q),
-    "/": lambda left, right, n: lambda a, q: _divide(left(a, q), right(a, q)),
-    "%": lambda left, right, n: lambda a, q: left(a, q) % right(a, q),
-}
-
-# name -> (argument count incl. target, allowed first-argument types, result type, implementation)
-_CALLS: dict[str, tuple[int, set[str], str, Callable]] = {
-    "size": (
-        1,
-        {"string", "list<string>", "list<int>", "list<dyn>"},
-        "int",
-        lambda x: len(x or ()),
-    ),
-    "string": (
-        1,
-        {"string", "int", "double", "bool"},
-        "string",
-        lambda x: str(x).lower() if isinstance(x, bool) else str(x),
-    ),
-    "int": (1, {"string", "int", "double"}, "int", int),
-    "contains": (2, {"string"}, "bool", lambda s, x: x in s),
-    "startsWith": (2, {"string"}, "bool", lambda s, x: s.startswith(x)),
-    "endsWith": (2, {"string"}, "bool", lambda s, x: s.endswith(x)),
-}
-
-
-def describe(fact: Fact) -> str:
-    return f"{fact.name} ({fact.type}, {fact.kind}): {fact.doc}"

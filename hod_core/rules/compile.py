@@ -25,7 +25,7 @@ from attrs import frozen
 
 from ..errors import InputError
 from .expr import Binary, Call, Cond, Index, ListLit, Lit, Macro, Node, Unary, Var
-from .operators import AGAINST_CONSTANT, ARITHMETIC, CALLS, COMPARE, lookup_form
+from .operators import AGAINST_CONSTANT, ARITHMETIC, CALLS, COMPARE, NOT_IN, lookup_form
 from .vocabulary import FACTS, ROOTS, policy_type
 
 WILDCARD = "*"  # a key term that admits every consumer value
@@ -220,6 +220,10 @@ class Compiler:
         f = operand.fn
         if node.op == "!":
             self.expect(node, operand, {"bool"}, "!")
+            inner = node.operand
+            if isinstance(inner, Binary) and inner.op == "in" and not operand.constant:
+                left, right = self.compile(inner.left, scope), self.compile(inner.right, scope)
+                return Compiled(NOT_IN(left.fn, right.fn), "bool", operand.kinds)
             return Compiled(lambda a, q: not f(a, q), "bool", operand.kinds)
         self.expect(node, operand, NUMERIC, "-")
         return Compiled(lambda a, q: -f(a, q), operand.type, operand.kinds)
@@ -347,9 +351,17 @@ def _conjuncts(node: Node) -> list[Node]:
 
 
 def _all(fns: list) -> Callable | None:
-    """One closure for a conjunction: a chain of `and`, cheaper than all() per call."""
+    """One closure for a conjunction: a flat `and`, cheaper than all() or nesting."""
     if not fns:
         return None
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        f1, f2 = fns
+        return lambda a, q: f1(a, q) and f2(a, q)
+    if len(fns) == 3:
+        f1, f2, f3 = fns
+        return lambda a, q: f1(a, q) and f2(a, q) and f3(a, q)
     return functools.reduce(_and, fns)
 
 

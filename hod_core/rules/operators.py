@@ -11,10 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 
-def contains(container, item) -> bool:
-    return container is not None and item in container
-
-
 COMPARE = {
     "==": lambda left, right: lambda a, q: left(a, q) == right(a, q),
     "!=": lambda left, right: lambda a, q: left(a, q) != right(a, q),
@@ -22,8 +18,10 @@ COMPARE = {
     "<=": lambda left, right: lambda a, q: left(a, q) <= right(a, q),
     ">": lambda left, right: lambda a, q: left(a, q) > right(a, q),
     ">=": lambda left, right: lambda a, q: left(a, q) >= right(a, q),
-    "in": lambda left, right: lambda a, q: contains(right(a, q), left(a, q)),
+    "in": lambda left, right: lambda a, q: (c := right(a, q)) is not None and left(a, q) in c,
 }
+# `!(x in y)`, the shape of E11, as one closure rather than `not` around `in`.
+NOT_IN = lambda left, right: lambda a, q: (c := right(a, q)) is None or left(a, q) not in c  # noqa: E731
 AGAINST_CONSTANT = {
     "==": lambda left, c: lambda a, q: left(a, q) == c,
     "!=": lambda left, c: lambda a, q: left(a, q) != c,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-
 COMPARE = {
     "==": lambda left, right: lambda a, q: left(a, q) == right(a, q),
     "!=": lambda left, right: lambda a, q: left(a, q) != right(a, q),

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
@@ -84,6 +84,10 @@ def make_converter(*, detailed: bool) -> cattrs.Converter:
     # Lists that become sets: keep them lists until the model validates them,
     # so an error can name the position (state_preferences[1]).
     conv.register_structure_hook_func(lambda t: t == frozenset[str], lambda v, _: _list(v))
+    # A JSON string is iterable in Python: without this, "en" would become ("e", "n").
+    conv.register_structure_hook_func(
+        lambda t: get_origin(t) is tuple, lambda v, t: conv._structure_tuple(_list(v), t)
+    )
     for enum_type, what in ((DisplayOption, "display option"), (ContactMethod, "contact method")):
         conv.register_structure_hook(enum_type, lambda v, _, e=enum_type, w=what: member(e, w)(v))
     conv.register_unstructure_hook(
@@ -199,7 +203,33 @@ def _explain(exc: Exception, data: Any, cls: type, source: str, line: int | None
     field = ".".join(p for p in (path.lstrip("."), inner_field) if p).replace(".[", "[")
     for pattern, wire_name in _WIRE_NAMES:
         field = pattern.sub(wire_name, field)
+    if isinstance(exc_leaf(exc), TypeError | AttributeError):
+        # A Python type error says little to a person: say what was found instead.
+        found = _value_at(data, field)
+        message = (
+            f"wrong kind of value: {json.dumps(found)}" if found is not None else "must not be null"
+        )
     return InputError(message or str(exc), field=field, source=source, line=line)
+
+
+def exc_leaf(exc: BaseException) -> BaseException:
+    """The first innermost exception of a cattrs exception group."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+_STEP = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
+
+
+def _value_at(data: Any, field: str) -> Any:
+    """The raw JSON value at a field path such as licenses[0].state (None if absent)."""
+    for name, index in _STEP.findall(field):
+        try:
+            data = data[int(index)] if index else data[name]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def structure(data: Any, cls: type[T], *, source: str = "", line: int | None = None) -> T:
@@ -243,8 +273,10 @@ def read_jsonl(path: str | Path, cls: type[T]) -> Iterator[tuple[int, T]]:
                     yield number, structure(data, cls, source=path.name, line=number)
     except FileNotFoundError:
         raise InputError("file not found", source=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read: {exc}", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read: {getattr(exc, 'strerror', None) or exc}", source=str(path)
+        ) from None
 
 
 def _read_text(path: Path) -> str:

@@ -142,6 +142,17 @@ def test_missing_files_and_arguments_exit_2(capsys, tmp_path):
         AT,
     )
     assert code == 2 and "none.jsonl: file not found" in err
+    code, _, err = run(
+        capsys,
+        "match",
+        "--agents",
+        str(tmp_path),
+        "--consumer",
+        write_consumer(tmp_path),
+        "--at",
+        AT,
+    )
+    assert code == 2 and "cannot read: Is a directory" in err
     code, _, err = run(capsys, "match", "--agents", "a.jsonl")
     assert code == 2 and err.count("\n") == 1 and "required" in err
     code, _, err = run(

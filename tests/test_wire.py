@@ -90,6 +90,17 @@ def test_spec_example_agent_round_trips():
         ),
         (lambda a: a.update(langauges=["en"]), "unknown field(s): langauges"),
         (lambda a: a.pop("zip"), "zip: required field missing"),
+        (lambda a: a.update(languages="en"), 'languages: expected a list, got "en"'),
+        (
+            lambda a: a["licenses"][0].update(lines_of_authority="Health"),
+            'licenses[0].lines_of_authority: expected a list, got "Health"',
+        ),
+        (lambda a: a.update(licenses=None), "licenses: expected a list, got null"),
+        (lambda a: a.update(availability=None), "availability: must not be null"),
+        (
+            lambda a: a["availability"].update(weekly=[1]),
+            "availability.weekly: wrong kind of value: [1]",
+        ),
     ],
 )
 def test_bad_agent_field_is_named_with_file_and_line(change, expected):

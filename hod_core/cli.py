@@ -1,7 +1,7 @@
 """`hod`: the command line (SPEC section 8).
 
     hod match --agents FILE.jsonl --consumer FILE.json --at ISO8601
-              [--policy FILE.toml] [--limit N] [--explain]
+              [--policy FILE.toml] [--limit N] [--explain] [--why NPN]
     hod rules check FILE.toml
     hod rules default            (print the shipped rule file, to copy and edit)
 
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument(
         "--explain", action="store_true", help="add the first failing rule per excluded agent"
     )
+    match.add_argument("--why", metavar="NPN", help="add every rule's verdict for one agent")
     match.set_defaults(run=run_match)
 
     rules = commands.add_parser("rules", help="check or print a rule file")
@@ -98,6 +99,8 @@ def run_match(args) -> int:
     output = {"queue": [{"npn": e.npn, "distance_km": e.distance_km} for e in result.queue]}
     if args.explain:
         output["excluded"] = dict(result.excluded)
+    if args.why:
+        output["why"] = matcher.why(args.why, consumer, at)
     json.dump(output, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

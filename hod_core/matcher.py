@@ -284,6 +284,39 @@ class Matcher:
                     break
         return excluded
 
+    def why(
+        self,
+        npn: str,
+        consumer: Consumer,
+        at: datetime,
+        *,
+        offered: Iterable[str] = (),
+        offers: OfferLedger | None = None,
+    ) -> dict:
+        """Every rule's verdict for one agent: why did this agent (not) get the referral?"""
+        record = self._records.get(npn)
+        if record is None:
+            raise InputError(f"no agent with NPN {npn!r}", field="npn")
+        query = Query(ConsumerFacts.of(consumer), at, frozenset(offered), offers)
+        rules = [
+            {
+                "id": rule.id,
+                "passed": bool(rule.check(record, query)),
+                "description": rule.description,
+            }
+            for rule in self.policy.rules
+        ]
+        available, decided_by = record.plan.decide(query.clock(record.zone))
+        facts = query.consumer
+        return {
+            "npn": npn,
+            "eligible": all(r["passed"] for r in rules),
+            "first_failing": next((r["id"] for r in rules if not r["passed"]), None),
+            "rules": rules,
+            "availability": {"available": available, "decided_by": decided_by, "zone": record.zone},
+            "distance_km": round(geodesic_km(facts.lat, facts.lon, record.lat, record.lon), 3),
+        }
+
     def naive_match(
         self,
         consumer: Consumer,

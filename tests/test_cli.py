@@ -219,3 +219,40 @@ def test_installed_console_script_runs_without_traceback(tmp_path):
     assert "Traceback" not in done.stderr and "missing.jsonl: file not found" in done.stderr
     done = subprocess.run([*command, "rules", "default"], capture_output=True, text=True)
     assert done.returncode == 0 and "[[rules]]" in done.stdout
+
+
+def test_why_gives_every_rule_verdict_for_one_agent(capsys):
+    code, out, _ = run(
+        capsys,
+        "match",
+        "--agents",
+        str(EXAMPLES / "agents.jsonl"),
+        "--consumer",
+        str(EXAMPLES / "consumer.json"),
+        "--at",
+        AT,
+        "--why",
+        "1000015",
+    )
+    assert code == 0
+    why = json.loads(out)["why"]
+    assert why["first_failing"] == "E10" and not why["eligible"]
+    assert [r["id"] for r in why["rules"]] == [f"E{i}" for i in range(1, 13)]
+    assert why["availability"] == {
+        "available": False,
+        "decided_by": "A2",
+        "zone": "America/Chicago",
+    }
+    code, _, err = run(
+        capsys,
+        "match",
+        "--agents",
+        str(EXAMPLES / "agents.jsonl"),
+        "--consumer",
+        str(EXAMPLES / "consumer.json"),
+        "--at",
+        AT,
+        "--why",
+        "42",
+    )
+    assert code == 2 and "no agent with NPN '42'" in err

@@ -14,6 +14,7 @@ it meets, until `limit` agents are found and nobody unseen can be nearer.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import gc
 import itertools
 import math
@@ -63,16 +64,7 @@ class Matcher:
         self._records: dict[str, AgentRecord] = {}
         rules = self.policy.rules
         self._key_fields = tuple(sorted({k.field for r in rules for k in r.keys}))
-        fields = self._key_fields
-        self._consumer_key = (
-            (
-                (lambda facts: (getattr(facts, fields[0]),))
-                if len(fields) == 1
-                else attrgetter(*fields)
-            )
-            if fields
-            else (lambda facts: ())
-        )
+        self._consumer_key = _key_reader(self._key_fields)
         self._terms = {
             f: [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields
         }
@@ -81,7 +73,7 @@ class Matcher:
         self._dynamic = all_of([r.dynamic for r in rules])
         self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
-        self._keys: dict[tuple, tuple] = {}
+        self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
         self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
         self._rank = _ranking(self.policy.ranking)
         self.add_many(agents)
@@ -118,14 +110,9 @@ class Matcher:
         Loading allocates millions of long-lived objects; letting the garbage
         collector rescan them all, again and again, costs a third of the time.
         """
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _gc_paused():
             for agent in agents:
                 self.add(agent)
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def remove(self, npn: str) -> None:
         record = self._records.pop(npn)  # KeyError for an unknown NPN
@@ -182,15 +169,10 @@ class Matcher:
 
     def warm(self) -> None:
         """Build every bucket's spatial index now instead of on first use."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _gc_paused():
             for key in list(self._members):
                 if _ANY not in key:
                     self._bucket(key)
-        finally:
-            if was_enabled:
-                gc.enable()
 
     # -- matching ---------------------------------------------------------
     def match(
@@ -340,6 +322,24 @@ class Matcher:
         ]
         ranked = self._ranked(eligible, query)[:limit]
         return MatchResult(tuple(QueueEntry(r.npn, round(km, 3)) for km, r in ranked))
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _key_reader(fields: tuple[str, ...]):
+    """consumer facts -> the tuple of their values for the key fields."""
+    if len(fields) > 1:
+        return attrgetter(*fields)  # a tuple already, and fast
+    return lambda facts: tuple(getattr(facts, f) for f in fields)
 
 
 def _intersect(allowed: dict, values: dict) -> dict:

@@ -16,6 +16,20 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AT = "2026-11-23T15:00:00-06:00"
 
 
+def match_example(capsys, *extra):
+    return run(
+        capsys,
+        "match",
+        "--agents",
+        str(EXAMPLES / "agents.jsonl"),
+        "--consumer",
+        str(EXAMPLES / "consumer.json"),
+        "--at",
+        AT,
+        *extra,
+    )
+
+
 def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -35,17 +49,7 @@ def write_consumer(tmp_path, **overrides) -> str:
 
 
 def test_match_on_the_bundled_example(capsys):
-    code, out, err = run(
-        capsys,
-        "match",
-        "--agents",
-        str(EXAMPLES / "agents.jsonl"),
-        "--consumer",
-        str(EXAMPLES / "consumer.json"),
-        "--at",
-        AT,
-        "--explain",
-    )
+    code, out, err = match_example(capsys, "--explain")
     assert code == 0 and err == ""
     result = json.loads(out)
     assert [e["npn"] for e in result["queue"]] == ["1000001", "1000002", "1000011"]
@@ -222,18 +226,7 @@ def test_installed_console_script_runs_without_traceback(tmp_path):
 
 
 def test_why_gives_every_rule_verdict_for_one_agent(capsys):
-    code, out, _ = run(
-        capsys,
-        "match",
-        "--agents",
-        str(EXAMPLES / "agents.jsonl"),
-        "--consumer",
-        str(EXAMPLES / "consumer.json"),
-        "--at",
-        AT,
-        "--why",
-        "1000015",
-    )
+    code, out, _ = match_example(capsys, "--why", "1000015")
     assert code == 0
     why = json.loads(out)["why"]
     assert why["first_failing"] == "E10" and not why["eligible"]
@@ -243,16 +236,5 @@ def test_why_gives_every_rule_verdict_for_one_agent(capsys):
         "decided_by": "A2",
         "zone": "America/Chicago",
     }
-    code, _, err = run(
-        capsys,
-        "match",
-        "--agents",
-        str(EXAMPLES / "agents.jsonl"),
-        "--consumer",
-        str(EXAMPLES / "consumer.json"),
-        "--at",
-        AT,
-        "--why",
-        "42",
-    )
+    code, _, err = match_example(capsys, "--why", "42")
     assert code == 2 and "no agent with NPN '42'" in err

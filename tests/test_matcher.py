@@ -4,6 +4,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hod_core import wire
 from hod_core.errors import InputError
@@ -125,3 +127,51 @@ def test_explain_names_a_rule_for_every_agent_not_in_the_queue(synthetic_matcher
     assert in_queue.isdisjoint(result.excluded)
     assert in_queue | set(result.excluded) == {a.npn for a in matcher.agents()}
     assert set(result.excluded.values()) <= {r.id for r in matcher.policy.rules}
+
+
+# ZIPs around Houston, two pairs sharing a centroid (PO boxes share their town's),
+# and a far one: ties and the search's distance bound get exercised.
+NEARBY_ZIPS = [
+    "77002",
+    "77030",
+    "77004",
+    "77005",
+    "77494",
+    "77386",
+    "78701",
+    "75201",
+    "70112",
+    "77001",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    places=st.lists(st.sampled_from(NEARBY_ZIPS), min_size=1, max_size=12),
+    limit=st.sampled_from([1, 2, 3, None]),
+    offered_hours_ago=st.lists(st.none() | st.integers(1, 5), min_size=12, max_size=12),
+    consumer_zip=st.sampled_from(NEARBY_ZIPS),
+)
+def test_ranking_matches_a_plain_sort_of_every_eligible_agent(
+    policy, places, limit, offered_hours_ago, consumer_zip
+):
+    agents = [make_agent(npn=str(100 + i * 7 % 13), zip=z) for i, z in enumerate(places)]
+    agents = list({a.npn: a for a in agents}.values())
+    last = {
+        a.npn: MONDAY_10AM_HOUSTON - timedelta(hours=h)
+        for a, h in zip(agents, offered_hours_ago, strict=False)
+        if h is not None
+    }
+    matcher = Matcher(policy, agents)
+    consumer = make_consumer(zip=consumer_zip)
+    result = matcher.match(consumer, MONDAY_10AM_HOUSTON, limit=limit, offers=Ledger(last=last))
+    # The oracle: sort every agent by (distance, least recently offered, numeric NPN).
+    expected = sorted(
+        agents,
+        key=lambda a: (
+            matcher.why(a.npn, consumer, MONDAY_10AM_HOUSTON)["distance_km"],
+            last[a.npn].timestamp() if a.npn in last else float("-inf"),
+            int(a.npn),
+        ),
+    )
+    assert queue_npns(result) == [a.npn for a in expected][:limit]

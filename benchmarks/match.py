@@ -51,7 +51,7 @@ def measure(agents: int, queries: int, baseline_queries: int, limit: int) -> dic
                 out.write(json.dumps(synth.agent(str(10_000_000 + i))) + "\n")
         gc.collect()
         started = time.perf_counter()
-        parsed = [agent for _, agent in wire.read_jsonl(path, Agent)]
+        parsed = [agent for _, agent in wire.read_jsonl_all(path, Agent)]
         parse_s = time.perf_counter() - started
     started = time.perf_counter()
     matcher = Matcher(policy, parsed)

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from . import validate, wire
+from .bulk import gc_paused
 from .errors import InputError, PolicyError
 from .matcher import Matcher
 from .models import Agent, Consumer
@@ -68,19 +69,20 @@ def load_agents(path: str, matcher: Matcher) -> None:
     """Add every agent of a JSONL file; an error names the file, line and field."""
     first_line: dict[str, int] = {}
     source = path.rsplit("/", 1)[-1]
-    for line, agent in wire.read_jsonl(path, Agent):
-        if agent.npn in first_line:
-            raise InputError(
-                f"duplicate NPN {agent.npn} (first on line {first_line[agent.npn]})",
-                field="npn",
-                source=source,
-                line=line,
-            )
-        first_line[agent.npn] = line
-        try:
-            matcher.add(agent)
-        except InputError as exc:
-            raise exc.located(source=source, line=line) from None
+    with gc_paused():
+        for line, agent in wire.read_jsonl_all(path, Agent):
+            if agent.npn in first_line:
+                raise InputError(
+                    f"duplicate NPN {agent.npn} (first on line {first_line[agent.npn]})",
+                    field="npn",
+                    source=source,
+                    line=line,
+                )
+            first_line[agent.npn] = line
+            try:
+                matcher.add(agent)
+            except InputError as exc:
+                raise exc.located(source=source, line=line) from None
 
 
 def run_match(args) -> int:

@@ -19,6 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from . import validate
+from .bulk import gc_paused
 from .errors import InputError
 from .models import (
     Agent,
@@ -277,6 +278,12 @@ def read_jsonl(path: str | Path, cls: type[T]) -> Iterator[tuple[int, T]]:
         raise InputError(
             f"cannot read: {getattr(exc, 'strerror', None) or exc}", source=str(path)
         ) from None
+
+
+def read_jsonl_all(path: str | Path, cls: type[T]) -> list[tuple[int, T]]:
+    """Every (line number, object) of a JSONL file, read as one bulk load."""
+    with gc_paused():
+        return list(read_jsonl(path, cls))
 
 
 def _read_text(path: Path) -> str:

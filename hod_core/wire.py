@@ -22,7 +22,6 @@ from . import validate
 from .bulk import gc_paused
 from .errors import InputError
 from .models import (
-    Agent,
     Availability,
     Break,
     ContactMethod,
@@ -31,7 +30,6 @@ from .models import (
     License,
     OutOfOffice,
     Participation,
-    TodayOverride,
     member,
 )
 
@@ -295,13 +293,4 @@ def _read_text(path: Path) -> str:
         raise InputError(f"cannot read: {exc}", source=str(path)) from None
 
 
-__all__ = [
-    "converter",
-    "structure",
-    "unstructure",
-    "read_json",
-    "read_jsonl",
-    "Agent",
-    "Availability",
-    "TodayOverride",
-]
+__all__ = ["converter", "read_json", "read_jsonl", "read_jsonl_all", "structure", "unstructure"]

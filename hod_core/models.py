@@ -204,8 +204,8 @@ class Agent:
     """A registered agent or broker, as the agents JSONL file describes one."""
 
     npn: str = field(converter=_named(validate.npn))
-    first_name: str
-    last_name: str
+    first_name: str = field(converter=_named(validate.name))
+    last_name: str = field(converter=_named(validate.name))
     email: str = field(converter=_named(validate.email))
     phone: str = field(converter=_named(validate.phone))
     zip: str = field(converter=_named(validate.zip_code))
@@ -228,8 +228,8 @@ class Agent:
 class Consumer:
     """A Get Contacted request (L1). `state` None = derived from the ZIP."""
 
-    first_name: str
-    last_name: str
+    first_name: str = field(converter=_named(validate.name))
+    last_name: str = field(converter=_named(validate.name))
     phone: str = field(converter=_named(validate.phone))
     email: str = field(converter=_named(validate.email))
     zip: str = field(converter=_named(validate.zip_code))

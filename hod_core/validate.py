@@ -67,6 +67,12 @@ def weekday(value: str) -> str:
     return value
 
 
+def name(value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"a name must not be empty, got {value!r}")
+    return value.strip()
+
+
 def email(value: str) -> str:
     if not isinstance(value, str) or not _EMAIL.fullmatch(value):
         raise InputError(f"not an email address: {value!r}")

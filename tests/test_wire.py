@@ -91,6 +91,7 @@ def test_spec_example_agent_round_trips():
         (lambda a: a.update(langauges=["en"]), "unknown field(s): langauges"),
         (lambda a: a.pop("zip"), "zip: required field missing"),
         (lambda a: a.update(languages="en"), 'languages: expected a list, got "en"'),
+        (lambda a: a.update(last_name="  "), "last_name: a name must not be empty"),
         (
             lambda a: a["licenses"][0].update(lines_of_authority="Health"),
             'licenses[0].lines_of_authority: expected a list, got "Health"',

@@ -104,6 +104,7 @@ def test_multiline_condition_errors_point_at_the_right_line():
         ("!agent.suspended", "policy.plan_yr == 1", "policy has no parameter 'plan_yr'"),
         ('id = "E3"', 'id = "E2"', "duplicate rule id"),
         ("plan_year = 2026", "plan_year = 2030", "no state list for plan_year 2030"),
+        ("[policy.default_hours]", "[policy.default_hourz]", "missing table of default hours (A4)"),
         ('"WV",\n        "WY"]', '"WV",\n        "XX"]', "unknown state code(s): XX"),
         (
             'order = ["distance", "least_recently_offered", "npn"]',

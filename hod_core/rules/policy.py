@@ -161,6 +161,13 @@ class _Loader:
             rules=tuple(rules),
         )
 
+    def is_table(self, table: Any, section: str, what: str) -> bool:
+        """Report a missing (or not-a-table) section of [policy]."""
+        if isinstance(table, dict):
+            return True
+        self.problem(f"missing table of {what}", section, self.where.line("policy"))
+        return False
+
     # -- [policy] ---------------------------------------------------------
     def parameters(self, table: Any) -> dict[str, Any]:
         if not isinstance(table, dict):
@@ -206,12 +213,7 @@ class _Loader:
 
     def hours(self, table: Any) -> dict[str, tuple[Interval, ...]]:
         hours: dict[str, tuple[Interval, ...]] = {}
-        if not isinstance(table, dict):
-            self.problem(
-                "missing table of default hours (A4)",
-                "policy.default_hours",
-                self.where.line("policy"),
-            )
+        if not self.is_table(table, "policy.default_hours", "default hours (A4)"):
             return hours
         for day, intervals in table.items():
             field = f"policy.default_hours.{day}"
@@ -231,12 +233,7 @@ class _Loader:
     def state_lists(self, table: Any, plan_year: int | None) -> dict[int, list[str]]:
         lists: dict[int, list[str]] = {}
         section = "policy.healthcare_gov_states"
-        if not isinstance(table, dict):
-            self.problem(
-                "missing table of HealthCare.gov states per plan year (E5)",
-                section,
-                self.where.line("policy"),
-            )
+        if not self.is_table(table, section, "HealthCare.gov states per plan year (E5)"):
             return lists
         for year, states in table.items():
             line = self.where.line(section, year)
@@ -263,12 +260,9 @@ class _Loader:
     def health_lines(self, table: Any) -> dict[str, list[str]]:
         section = "policy.health_lines_of_authority"
         result = {"names": [], "keywords": []}
-        if not isinstance(table, dict):
-            self.problem(
-                "missing table: names and keywords of health lines of authority (E6)",
-                section,
-                self.where.line("policy"),
-            )
+        if not self.is_table(
+            table, section, "names and keywords of health lines of authority (E6)"
+        ):
             return result
         for key in result:
             value = table.get(key, [])

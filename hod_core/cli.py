@@ -2,6 +2,7 @@
 
     hod match --agents FILE.jsonl --consumer FILE.json --at ISO8601
               [--policy FILE.toml] [--limit N] [--explain] [--why NPN]
+              [--offered NPN,...] [--pending NPN[=N],...] [--last-offered NPN=ISO8601,...]
     hod rules check FILE.toml
     hod rules default            (print the shipped rule file, to copy and edit)
 
@@ -15,12 +16,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from . import validate, wire
 from .bulk import gc_paused
 from .errors import InputError, PolicyError
 from .matcher import Matcher
 from .models import Agent, Consumer
+from .query import OfferSnapshot
 from .rules.policy import check_policy, default_policy_text, load_policy
 
 USER_ERROR = 2
@@ -45,6 +48,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--explain", action="store_true", help="add the first failing rule per excluded agent"
     )
     match.add_argument("--why", metavar="NPN", help="add every rule's verdict for one agent")
+    offers = match.add_argument_group(
+        "offers so far (what the referral service knows; all optional)"
+    )
+    offers.add_argument(
+        "--offered",
+        metavar="NPN,...",
+        type=_npns,
+        default=[],
+        help="agents already offered this referral (E11)",
+    )
+    offers.add_argument(
+        "--pending",
+        metavar="NPN[=N],...",
+        type=_pending,
+        default={},
+        help="agents holding N Pending offers, 1 if N is left out (E12)",
+    )
+    offers.add_argument(
+        "--last-offered",
+        metavar="NPN=ISO8601,...",
+        type=_last_offered,
+        default={},
+        help="when agents were last offered a referral (ties in the ranking)",
+    )
     match.set_defaults(run=run_match)
 
     rules = commands.add_parser("rules", help="check or print a rule file")
@@ -57,6 +84,49 @@ def build_parser() -> argparse.ArgumentParser:
     default = rule_commands.add_parser("default", help="print the shipped default rule file")
     default.set_defaults(run=lambda args: print(default_policy_text(), end="") or 0)
     return parser
+
+
+def _npns(text: str) -> list[str]:
+    npns = [n.strip() for n in text.split(",") if n.strip()]
+    for npn in npns:
+        try:
+            validate.npn(npn)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+    return npns
+
+
+def _pairs(text: str) -> list[tuple[str, str | None]]:
+    return [
+        (npn.strip(), value.strip() if sep else None)
+        for npn, sep, value in (item.partition("=") for item in text.split(","))
+        if npn.strip()
+    ]
+
+
+def _pending(text: str) -> dict[str, int]:
+    pending = {}
+    for npn, count in _pairs(text):
+        if count is not None and not count.isdigit():
+            raise argparse.ArgumentTypeError(
+                f"{npn}: the count must be a whole number, got {count!r}"
+            )
+        pending[_npns(npn)[0]] = int(count) if count is not None else 1
+    return pending
+
+
+def _last_offered(text: str) -> dict[str, datetime]:
+    last = {}
+    for npn, when in _pairs(text):
+        if when is None:
+            raise argparse.ArgumentTypeError(
+                f"{npn}: give NPN=ISO8601, e.g. {npn}=2026-11-23T09:00:00-06:00"
+            )
+        try:
+            last[_npns(npn)[0]] = validate.instant(when)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(f"{npn}: {exc.message}") from None
+    return last
 
 
 def _positive(text: str) -> int:
@@ -95,14 +165,22 @@ def run_match(args) -> int:
     load_agents(args.agents, matcher)
     consumer = wire.read_json(args.consumer, Consumer)
     try:
-        result = matcher.match(consumer, at, limit=args.limit, explain=args.explain)
+        offers = OfferSnapshot(args.pending, args.last_offered)
+        result = matcher.match(
+            consumer,
+            at,
+            limit=args.limit,
+            explain=args.explain,
+            offered=args.offered,
+            offers=offers,
+        )
     except InputError as exc:
         raise exc.located(source=args.consumer.rsplit("/", 1)[-1]) from None
     output = {"queue": [{"npn": e.npn, "distance_km": e.distance_km} for e in result.queue]}
     if args.explain:
         output["excluded"] = dict(result.excluded)
     if args.why:
-        output["why"] = matcher.why(args.why, consumer, at)
+        output["why"] = matcher.why(args.why, consumer, at, offered=args.offered, offers=offers)
     json.dump(output, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

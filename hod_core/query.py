@@ -40,6 +40,24 @@ class NoOffers:
         return None
 
 
+class OfferSnapshot:
+    """An OfferLedger from plain mappings: what a caller knows of offers now."""
+
+    def __init__(
+        self,
+        pending: dict[str, int] | None = None,
+        last_offered: dict[str, datetime] | None = None,
+    ):
+        self.pending = pending or {}
+        self.last_offered = last_offered or {}
+
+    def pending_offers(self, npn: str) -> int:
+        return self.pending.get(npn, 0)
+
+    def last_offered_at(self, npn: str) -> datetime | None:
+        return self.last_offered.get(npn)
+
+
 @frozen
 class ConsumerFacts:
     """A Get Contacted request placed on the map: state resolved, ZIP located."""

@@ -238,3 +238,16 @@ def test_why_gives_every_rule_verdict_for_one_agent(capsys):
     }
     code, _, err = match_example(capsys, "--why", "42")
     assert code == 2 and "no agent with NPN '42'" in err
+
+
+def test_offers_so_far_drive_e11_e12_and_the_tie_break(capsys):
+    code, out, _ = match_example(
+        capsys, "--explain", "--offered", "1000001", "--pending", "1000002"
+    )
+    result = json.loads(out)
+    assert code == 0 and [e["npn"] for e in result["queue"]] == ["1000011"]
+    assert result["excluded"]["1000001"] == "E11" and result["excluded"]["1000002"] == "E12"
+    code, out, _ = match_example(capsys, "--last-offered", "1000001=2026-11-23T14:00:00-06:00")
+    assert [e["npn"] for e in json.loads(out)["queue"]][:2] == ["1000002", "1000001"]
+    code, _, err = match_example(capsys, "--pending", "1000002=two")
+    assert code == 2 and "--pending" in err and err.count("\n") == 1

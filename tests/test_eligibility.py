@@ -5,21 +5,9 @@ from datetime import datetime
 import pytest
 
 from hod_core.matcher import Matcher
+from hod_core.query import OfferSnapshot
 
 from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer, queue_npns
-
-
-class Ledger:
-    """A real in-memory offer ledger: pending counts and last offer times."""
-
-    def __init__(self, pending=None, last=None):
-        self.pending, self.last = pending or {}, last or {}
-
-    def pending_offers(self, npn):
-        return self.pending.get(npn, 0)
-
-    def last_offered_at(self, npn):
-        return self.last.get(npn)
 
 
 def excluded_by(policy, agent, consumer=None, at=MONDAY_10AM_HOUSTON, **kwargs):
@@ -208,8 +196,8 @@ def test_e11_agent_already_offered_this_referral_is_skipped(policy):
 
 def test_e12_agent_holding_a_pending_offer_gets_no_other(policy):
     agent = make_agent()
-    assert excluded_by(policy, agent, offers=Ledger(pending={agent.npn: 1})) == "E12"
-    assert excluded_by(policy, agent, offers=Ledger(pending={agent.npn: 0})) is None
+    assert excluded_by(policy, agent, offers=OfferSnapshot(pending={agent.npn: 1})) == "E12"
+    assert excluded_by(policy, agent, offers=OfferSnapshot(pending={agent.npn: 0})) is None
 
 
 def test_first_failing_rule_is_reported_in_rule_order(policy):

@@ -11,10 +11,10 @@ from hod_core import wire
 from hod_core.errors import InputError
 from hod_core.matcher import Matcher
 from hod_core.models import Agent, Consumer
+from hod_core.query import OfferSnapshot
 from hod_core.synthetic import Synthesizer
 
 from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer, queue_npns
-from .test_eligibility import Ledger
 
 
 def test_nearest_agent_first_by_geodesic_distance(policy):
@@ -33,7 +33,9 @@ def test_ties_go_to_least_recently_offered_then_npn(policy):
     matcher = Matcher(policy, same_place)
     assert queue_npns(matcher.match(make_consumer(), MONDAY_10AM_HOUSTON)) == ["4", "30", "100"]
     earlier = MONDAY_10AM_HOUSTON - timedelta(hours=3)
-    ledger = Ledger(last={"4": MONDAY_10AM_HOUSTON - timedelta(hours=1), "30": earlier})
+    ledger = OfferSnapshot(
+        last_offered={"4": MONDAY_10AM_HOUSTON - timedelta(hours=1), "30": earlier}
+    )
     # "100" was never offered one: it goes first; then the one offered longest ago.
     assert queue_npns(matcher.match(make_consumer(), MONDAY_10AM_HOUSTON, offers=ledger)) == [
         "100",
@@ -109,9 +111,11 @@ def test_indexed_search_agrees_with_naive_scan(synthetic_matcher, limit):
         consumer = wire.structure(synth.consumer(), Consumer)
         at = synth.instant()
         offered = rng.sample(npns, 50)
-        ledger = Ledger(
+        ledger = OfferSnapshot(
             pending={n: 1 for n in rng.sample(npns, 200)},
-            last={n: at - timedelta(minutes=rng.randint(1, 999)) for n in rng.sample(npns, 500)},
+            last_offered={
+                n: at - timedelta(minutes=rng.randint(1, 999)) for n in rng.sample(npns, 500)
+            },
         )
         fast = matcher.match(consumer, at, limit=limit, offered=offered, offers=ledger)
         naive = matcher.naive_match(consumer, at, limit=limit, offered=offered, offers=ledger)
@@ -164,7 +168,9 @@ def test_ranking_matches_a_plain_sort_of_every_eligible_agent(
     }
     matcher = Matcher(policy, agents)
     consumer = make_consumer(zip=consumer_zip)
-    result = matcher.match(consumer, MONDAY_10AM_HOUSTON, limit=limit, offers=Ledger(last=last))
+    result = matcher.match(
+        consumer, MONDAY_10AM_HOUSTON, limit=limit, offers=OfferSnapshot(last_offered=last)
+    )
     # The oracle: sort every agent by (distance, least recently offered, numeric NPN).
     expected = sorted(
         agents,

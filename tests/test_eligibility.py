@@ -148,6 +148,12 @@ def test_e8_state_preferences_exclude_deselected_state(policy):
     assert excluded_by(policy, agent) == "E8"
 
 
+def test_e8_preferences_do_not_apply_to_display_option_3(policy):
+    """Seeds 000/004: only options 1 and 2 can narrow states; option 3 is home only."""
+    agent = make_agent(display_option=3, licensed=["TX", "LA"], state_preferences=["LA"])
+    assert excluded_by(policy, agent) is None  # Texas is home: E7 allows it, E8 does not apply
+
+
 def test_e8_seed_example_all_licensed_states_but_wi(policy):
     """Seed 000/004: licensed in AK AL AR AZ UT WI WY, wants all but WI."""
     states = ["AK", "AL", "AR", "AZ", "UT", "WI", "WY"]

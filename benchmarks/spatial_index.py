@@ -48,9 +48,7 @@ class StrTreeRing:
         keep = (dots >= low) & (dots < high)
         candidates, dots = candidates[keep], dots[keep]
         order = np.argsort(-dots, kind="stable")
-        return candidates[order].tolist(), (
-            np.arccos(np.minimum(dots[order], 1.0)) * EARTH_RADIUS_KM
-        ).tolist()
+        return candidates[order].tolist(), dots[order].tolist()
 
 
 def resident_mb() -> float:

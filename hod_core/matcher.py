@@ -24,7 +24,7 @@ from .availability import ScheduleBook
 from .bulk import gc_paused
 from .errors import InputError
 from .geo.distance import SPHERE_ERROR, geodesic_km
-from .geo.index import FULL_EARTH_KM, PointIndex
+from .geo.index import FULL_EARTH_KM, PointIndex, dot_at
 from .models import Agent, Consumer, MatchResult, QueueEntry
 from .query import ConsumerFacts, OfferLedger, Query
 from .records import AgentRecord
@@ -217,15 +217,16 @@ class Matcher:
         dynamic, groups = self._dynamic, bucket.groups
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
         found: list[tuple[float, AgentRecord]] = []
-        best: list[float] = []  # geodesic km of the found, sorted
         bound = math.inf  # sphere km past which no candidate can make the queue
+        best: list[float] = []  # geodesic km of the found, sorted
+        lowest_dot = -2.0  # below this dot (beyond the bound) no candidate can make the queue
         inner, seen = -1.0, 0
         outer = FIRST_RING_KM * math.sqrt(want) if limit else FULL_EARTH_KM * 2
         while True:
-            positions, sphere = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
+            positions, dots = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
             seen += len(positions)
-            for position, sphere_km in zip(positions, sphere, strict=True):
-                if sphere_km > bound:
+            for position, dot in zip(positions, dots, strict=True):
+                if dot < lowest_dot:
                     return self._ranked(found, query)[:want]
                 km = None
                 for record, until in groups[position]:
@@ -244,6 +245,7 @@ class Matcher:
                     if len(best) >= want:
                         # The metre of slack absorbs rounding in the sphere distance.
                         bound = best[want - 1] * (1 + SPHERE_ERROR) + 0.001
+                        lowest_dot = dot_at(bound)
             if bound <= outer or seen == len(groups) or outer > FULL_EARTH_KM:
                 return self._ranked(found, query)[:want]
             # Few found so far: the agents are sparse here, widen faster.

@@ -81,7 +81,8 @@ def test_ring_returns_exactly_the_points_between_radii_nearest_first(seed, size,
     index = PointIndex(lats, lons)
     origin_lat, origin_lon = rng.uniform(25, 60), rng.uniform(-179, -65)
     origin = unit_vector(origin_lat, origin_lon)
-    positions, km = index.ring(origin, origin_lat, origin_lon, inner, inner + width)
+    positions, dots = index.ring(origin, origin_lat, origin_lon, inner, inner + width)
+    km = [math.acos(max(-1.0, min(1.0, d))) * EARTH_RADIUS_KM for d in dots]
     expected = []
     for i in range(index.size):
         point = index.flat[3 * i : 3 * i + 3]

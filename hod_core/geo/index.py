@@ -27,6 +27,11 @@ FULL_EARTH_KM = math.pi * EARTH_RADIUS_KM
 _COLUMNS = int(360 / CELL_DEGREES) + 2
 
 
+def dot_at(km: float) -> float:
+    """The unit-vector dot product of two points `km` apart on the sphere."""
+    return math.cos(km / EARTH_RADIUS_KM) if km < FULL_EARTH_KM else -1.0
+
+
 class PointIndex:
     def __init__(self, lats: list[float], lons: list[float]):
         self.size = len(lats)
@@ -58,7 +63,12 @@ class PointIndex:
         inner_km: float,
         outer_km: float,
     ) -> tuple[list[int], list[float]]:
-        """Positions and km of the points with inner < distance <= outer, nearest first."""
+        """The points with inner < distance <= outer, nearest first.
+
+        Returns their positions and the dot products of their unit vectors
+        with `origin` (1 = here; see `dot_at`): the caller compares dots,
+        and nobody pays for an arccos it does not need.
+        """
         # distance <= outer  <=>  dot >= cos(outer);  distance > inner  <=>  dot < cos(inner)
         lowest = math.cos(outer_km / EARTH_RADIUS_KM) if outer_km < FULL_EARTH_KM else -2.0
         highest = math.cos(inner_km / EARTH_RADIUS_KM) if inner_km >= 0 else 2.0
@@ -75,8 +85,7 @@ class PointIndex:
         keep = (dots >= lowest) & (dots < highest)
         candidates, dots = candidates[keep], dots[keep]
         order = np.argsort(-dots, kind="stable")
-        dots = np.minimum(dots[order], 1.0)
-        return candidates[order].tolist(), (np.arccos(dots) * EARTH_RADIUS_KM).tolist()
+        return candidates[order].tolist(), dots[order].tolist()
 
     def _in_boxes(self, boxes) -> list[int] | np.ndarray | None:
         """Positions inside lon/lat boxes: from the cells, or one numpy pass."""
@@ -120,5 +129,4 @@ class PointIndex:
             if lowest <= dot < highest:
                 kept.append((-dot, position))
         kept.sort()
-        acos, radius = math.acos, EARTH_RADIUS_KM
-        return [p for _, p in kept], [acos(min(-d, 1.0)) * radius for d, _ in kept]
+        return [p for _, p in kept], [-d for d, _ in kept]

@@ -9,6 +9,7 @@ The public surface for embedding:
 from .errors import HodError, InputError, PolicyError
 from .matcher import Matcher
 from .models import Agent, Consumer, MatchResult, QueueEntry
+from .query import OfferLedger, OfferSnapshot
 from .rules.policy import Policy, load_policy
 from .wire import read_json, read_jsonl, structure, unstructure
 
@@ -19,6 +20,8 @@ __all__ = [
     "InputError",
     "MatchResult",
     "Matcher",
+    "OfferLedger",
+    "OfferSnapshot",
     "Policy",
     "PolicyError",
     "QueueEntry",

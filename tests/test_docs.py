@@ -40,3 +40,20 @@ def test_python_embedding_example_runs():
     lines = done.stdout.splitlines()
     assert lines[0].startswith("1. Maria Lopez (NPN 1000001), 7.3 km")
     assert any("E3 - Account not suspended" in line for line in lines)
+
+
+def test_readme_library_example_runs_as_written():
+    block = README.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    import os
+
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    finally:
+        os.chdir(here)
+    result = namespace["result"]
+    assert [e.npn for e in result.queue] == ["1000001"]
+    assert result.excluded["1000002"] == "E11" and result.excluded["1000011"] == "E12"
+    assert "1000004" not in namespace["matcher"]

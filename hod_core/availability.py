@@ -19,7 +19,6 @@ from attrs import field, frozen
 from .codes import WEEKDAYS
 from .models import Availability, Break, Interval, TodayOverride
 
-UTC = UTC
 DAY_MINUTES = 24 * 60
 
 

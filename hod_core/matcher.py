@@ -192,9 +192,8 @@ class Matcher:
         """
         if limit is not None and limit < 1:
             raise InputError("limit must be at least 1", field="limit")
-        query = Query(ConsumerFacts.of(consumer), at, frozenset(offered), offers)
-        found = self._search(query, limit)
-        queue = tuple(QueueEntry(record.npn, round(km, 3)) for km, record in found)
+        query = _query(consumer, at, offered, offers)
+        queue = _queue(self._search(query, limit))
         if not explain:
             return MatchResult(queue)
         return MatchResult(queue, self._exclusions(query))
@@ -280,7 +279,7 @@ class Matcher:
         record = self._records.get(npn)
         if record is None:
             raise InputError(f"no agent with NPN {npn!r}", field="npn")
-        query = Query(ConsumerFacts.of(consumer), at, frozenset(offered), offers)
+        query = _query(consumer, at, offered, offers)
         rules = [
             {
                 "id": rule.id,
@@ -313,7 +312,7 @@ class Matcher:
 
         The benchmark's baseline and the tests' oracle: no index, no search.
         """
-        query = Query(ConsumerFacts.of(consumer), at, frozenset(offered), offers)
+        query = _query(consumer, at, offered, offers)
         rules = self.policy.rules
         facts = query.consumer
         eligible = [
@@ -321,8 +320,15 @@ class Matcher:
             for r in self._records.values()
             if all(rule.check(r, query) for rule in rules)
         ]
-        ranked = self._ranked(eligible, query)[:limit]
-        return MatchResult(tuple(QueueEntry(r.npn, round(km, 3)) for km, r in ranked))
+        return MatchResult(_queue(self._ranked(eligible, query)[:limit]))
+
+
+def _query(consumer: Consumer, at: datetime, offered: Iterable[str], offers) -> Query:
+    return Query(ConsumerFacts.of(consumer), at, frozenset(offered), offers)
+
+
+def _queue(ranked: list[tuple[float, AgentRecord]]) -> tuple[QueueEntry, ...]:
+    return tuple(QueueEntry(record.npn, round(km, 3)) for km, record in ranked)
 
 
 def _key_reader(fields: tuple[str, ...]):

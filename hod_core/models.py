@@ -102,9 +102,6 @@ class Interval:
     start: int
     end: int = field(validator=_end_after_start)
 
-    def __contains__(self, minute: int) -> bool:
-        return self.start <= minute < self.end
-
 
 @frozen
 class Break:

@@ -30,16 +30,6 @@ class OfferLedger(Protocol):
     def last_offered_at(self, npn: str) -> datetime | None: ...
 
 
-class NoOffers:
-    """No offers yet: every agent holds none and was never offered one."""
-
-    def pending_offers(self, npn: str) -> int:
-        return 0
-
-    def last_offered_at(self, npn: str) -> datetime | None:
-        return None
-
-
 class OfferSnapshot:
     """An OfferLedger from plain mappings: what a caller knows of offers now."""
 
@@ -56,6 +46,9 @@ class OfferSnapshot:
 
     def last_offered_at(self, npn: str) -> datetime | None:
         return self.last_offered.get(npn)
+
+
+NO_OFFERS = OfferSnapshot()  # no offers yet: none pending, nobody ever offered one
 
 
 @frozen
@@ -108,7 +101,7 @@ class Query:
         self.consumer = consumer
         self.at = at
         self.offered_npns = offered_npns
-        self.offers = offers or NoOffers()
+        self.offers = offers or NO_OFFERS
         self.pending_offers_of = self.offers.pending_offers  # bound once: E12 runs per candidate
         # Every zone's local date is within a day of UTC's: a licence valid
         # through this date is valid here whatever the agent's zone.

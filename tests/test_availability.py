@@ -10,7 +10,6 @@ from hod_core.availability import LocalClock, Schedule, ScheduleBook
 from hod_core.codes import WEEKDAYS
 from hod_core.models import Availability, Break, Interval, OutOfOffice, TodayOverride
 
-UTC = UTC
 NINE_TO_FIVE = {d: (Interval(9 * 60, 17 * 60),) for d in WEEKDAYS[:5]}
 DEFAULT_HOURS = {d: (Interval(8 * 60, 17 * 60),) for d in WEEKDAYS[:5]}
 

@@ -51,3 +51,29 @@ class PolicyError(InputError):
 
     def render(self) -> str:
         return "\n".join(p.render() for p in getattr(self, "problems", [])) or super().render()
+
+
+class LifecycleError(HodError):
+    """A referral action that the lifecycle refuses (SPEC section 4).
+
+    `rule` names the lifecycle rule that refuses it (L3, L6, ...), so a host
+    can show the agent why, and tests can assert on the rule, not the words.
+    """
+
+    def __init__(self, message: str, *, rule: str = ""):
+        self.message = message
+        self.rule = rule
+        super().__init__(f"{rule}: {message}" if rule else message)
+
+
+class OfferExpired(LifecycleError):
+    """An accept or reject came after the offer window closed (L3, L5)."""
+
+
+class NotFound(LifecycleError):
+    """No such referral, or no offer of it to this agent."""
+
+
+class ConfigurationError(HodError):
+    """The plugins given to a router cannot run it: a required hook is missing,
+    implemented twice, or misspelled. Raised at start-up, never mid-referral."""

@@ -90,6 +90,10 @@ class Matcher:
     def agents(self) -> list[Agent]:
         return [r.agent for r in self._records.values()]
 
+    def zone(self, npn: str) -> str:
+        """The agent's IANA time zone: given, or derived from the ZIP."""
+        return self._records[npn].zone
+
     def add(self, agent: Agent) -> None:
         """Add an agent, or replace the one with the same NPN."""
         record = AgentRecord(agent, self.policy, self._schedules)
@@ -197,6 +201,14 @@ class Matcher:
         if not explain:
             return MatchResult(queue)
         return MatchResult(queue, self._exclusions(query))
+
+    def consumer_failure(self, consumer: Consumer, at: datetime) -> str | None:
+        """The first rule the consumer fails whoever the agent (E5: a state that
+        does not use HealthCare.gov), or None: no agent could ever match."""
+        query = _query(consumer, at, (), None)
+        return next(
+            (r.id for r in self.policy.rules if r.consumer and not r.consumer(None, query)), None
+        )
 
     def _search(self, query: Query, limit: int | None) -> list[tuple[float, AgentRecord]]:
         """Walk the consumer's bucket outward, ring by ring, testing per-moment rules.

@@ -217,6 +217,10 @@ class Agent:
         default=None, converter=_named(_optional_set(validate.state))
     )
     suspended: bool = False
+    # L9: when a suspension was last lifted; misses before it no longer count.
+    reinstated_at: datetime | None = field(
+        default=None, converter=_named(_optional(validate.instant))
+    )
     timezone: str | None = field(default=None, converter=_named(validate.zone_name))
     availability: Availability = field(factory=Availability)
 

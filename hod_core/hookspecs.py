@@ -1,0 +1,145 @@
+"""The hooks a router needs from its host: a clock, a store, notification channels.
+
+Each hook's docstring is its contract. An adapter implements hooks as
+methods named after them, marked with `hookimpl` or, for a host's own plain
+objects, unmarked: any `hod_*` method of a registered object counts (see
+`hod_core.plugins`). The conformance suite (`pytest -p hod_core.testing`)
+holds an adapter to these contracts.
+
+Instants passed in and returned are timezone-aware; stores keep them in UTC.
+Store hooks are `firstresult`: exactly one store serves a router, and start-up
+refuses two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import pluggy
+
+from .models import Agent
+from .referrals import AgentOffer, Event, Referral
+
+PROJECT = "hod"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# -- clock ----------------------------------------------------------------
+@hookspec(firstresult=True)
+def hod_now() -> datetime:
+    """The current instant, timezone-aware. Every decision reads time here:
+    tests register a fake clock and move it, never sleep."""
+
+
+# -- store: agents ---------------------------------------------------------
+@hookspec(firstresult=True)
+def hod_store_put_agent(agent: Agent, events: Sequence[Event]) -> int:
+    """Insert or replace the agent with `agent.npn` and append `events`, in one
+    transaction. Return the agent's new revision: a number greater than every
+    revision the store has returned before (across processes)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_agents(after: int) -> Iterable[tuple[int, Agent]]:
+    """Every stored agent whose revision is greater than `after`, as
+    (revision, agent), lowest revision first. `after=0` returns all of them;
+    a router passes its last seen revision to pick up other processes' changes."""
+
+
+# -- store: referrals and offers ---------------------------------------------
+@hookspec(firstresult=True)
+def hod_store_commit(
+    referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
+) -> bool:
+    """Atomically replace a referral, with its offers, and append `events`.
+
+    Write only if the stored version equals `expected_version` (0: the
+    referral must not exist yet), and only if every offer Pending in
+    `referral` that is not already Pending in the store goes to an agent who
+    holds fewer than `max_pending` Pending offers of *other* referrals (E12).
+    Return True when written; False, writing nothing, when either test fails.
+    Two commits over the same version: at most one returns True.
+    """
+
+
+@hookspec(firstresult=True)
+def hod_store_referral(referral_id: str) -> Referral | None:
+    """The referral as last committed, or None if there is none with this id."""
+
+
+@hookspec(firstresult=True)
+def hod_store_due(now: datetime, limit: int) -> Sequence[str]:
+    """Ids of up to `limit` referrals whose `due_at` is at or before `now`,
+    earliest first. A referral's `due_at` is a property of the committed record."""
+
+
+@hookspec(firstresult=True)
+def hod_store_waiting() -> Sequence[str]:
+    """Ids of every referral with status Waiting, oldest `created_at` first (L10)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_pending_offers(npn: str) -> int:
+    """How many Pending offers the agent holds, over all referrals (E12)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_last_offered_at(npn: str) -> datetime | None:
+    """When the agent was last offered any referral (the ranking's tie-break)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_agent_offers(npn: str, since: datetime | None) -> Sequence[AgentOffer]:
+    """The agent's offers offered at or after `since` (all when None), newest first."""
+
+
+# -- store: the audit trail ---------------------------------------------------
+@hookspec(firstresult=True)
+def hod_store_append_events(events: Sequence[Event]) -> None:
+    """Append events that change no record (notifications sent or failed).
+    Events are never updated or deleted by any hook."""
+
+
+@hookspec(firstresult=True)
+def hod_store_events(referral_id: str | None, after: int, limit: int) -> Sequence[Event]:
+    """Up to `limit` events with `seq` greater than `after`, in `seq` order, of
+    one referral or (when `referral_id` is None) of all. Each has its `seq` set;
+    seq grows in the order events were appended."""
+
+
+# -- notification channels (L2) -------------------------------------------------
+@hookspec
+def hod_notify_email(notice) -> None:
+    """Deliver `notice` (a `hod_core.notices.Notice`) to `notice.to`, an email
+    address. Raise on failure; the router records it and goes on. A notice
+    holds no consumer contact data and must not be enriched with any."""
+
+
+@hookspec
+def hod_notify_text(notice) -> None:
+    """Deliver `notice` by text message to `notice.to`, an E.164 number.
+    Raise on failure; the router records it and goes on."""
+
+
+@hookspec
+def hod_notify_app(notice) -> None:
+    """Deliver `notice` to the agent's app (push or webhook), addressed by
+    `notice.npn`. Raise on failure; the router records it and goes on."""
+
+
+STORE_HOOKS = (
+    "hod_store_put_agent",
+    "hod_store_agents",
+    "hod_store_commit",
+    "hod_store_referral",
+    "hod_store_due",
+    "hod_store_waiting",
+    "hod_store_pending_offers",
+    "hod_store_last_offered_at",
+    "hod_store_agent_offers",
+    "hod_store_append_events",
+    "hod_store_events",
+)
+CHANNEL_HOOKS = {"email": "hod_notify_email", "text": "hod_notify_text", "app": "hod_notify_app"}

@@ -1,0 +1,145 @@
+"""An in-memory store: for tests, examples and hosts that keep state elsewhere.
+
+It implements every store hook (see `hookspecs`) over plain dicts under one
+lock, so threads sharing it see the same atomic commits a database gives.
+It forgets everything when the process ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from attrs import evolve
+
+from .hookspecs import hookimpl
+from .models import Agent
+from .referrals import AgentOffer, Event, OfferStatus, Referral, ReferralStatus
+
+
+class MemoryStore:
+    """Every store hook, in this process's memory."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._agents: dict[str, tuple[int, Agent]] = {}
+        self._revision = 0
+        self._referrals: dict[str, Referral] = {}
+        self._pending: dict[str, int] = {}  # npn -> Pending offers held
+        self._last_offered: dict[str, datetime] = {}
+        self._offers_of: dict[str, list[AgentOffer]] = {}  # npn -> offers, oldest first
+        self._events: list[Event] = []
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> MemoryStore:
+        """The entry point's factory (`store_memory`): there is nothing to set."""
+        return cls()
+
+    # -- agents -------------------------------------------------------------
+    @hookimpl
+    def hod_store_put_agent(self, agent: Agent, events: Sequence[Event]) -> int:
+        with self._lock:
+            self._revision += 1
+            self._agents[agent.npn] = (self._revision, agent)
+            self._append(events)
+            return self._revision
+
+    @hookimpl
+    def hod_store_agents(self, after: int) -> list[tuple[int, Agent]]:
+        with self._lock:
+            return sorted((r, a) for r, a in self._agents.values() if r > after)
+
+    # -- referrals ----------------------------------------------------------
+    @hookimpl
+    def hod_store_commit(
+        self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
+    ) -> bool:
+        with self._lock:
+            old = self._referrals.get(referral.id)
+            if (old.version if old else 0) != expected_version:
+                return False
+            old_offers = {o.npn: o for o in old.offers} if old else {}
+            newly_pending = [
+                o.npn
+                for o in referral.offers
+                if o.status is OfferStatus.PENDING
+                and getattr(old_offers.get(o.npn), "status", None) is not OfferStatus.PENDING
+            ]
+            if any(self._pending.get(npn, 0) >= max_pending for npn in newly_pending):
+                return False
+            self._referrals[referral.id] = referral
+            for offer in referral.offers:
+                self._index_offer(referral.id, offer, old_offers.get(offer.npn))
+            self._append(events)
+            return True
+
+    def _index_offer(self, referral_id: str, offer, old) -> None:
+        if old == offer:
+            return
+        was_pending = old is not None and old.status is OfferStatus.PENDING
+        is_pending = offer.status is OfferStatus.PENDING
+        self._pending[offer.npn] = self._pending.get(offer.npn, 0) + is_pending - was_pending
+        history = self._offers_of.setdefault(offer.npn, [])
+        if old is None:
+            history.append(AgentOffer(referral_id, offer))
+            last = self._last_offered.get(offer.npn)
+            if last is None or offer.offered_at > last:
+                self._last_offered[offer.npn] = offer.offered_at
+        else:
+            at = next(i for i, h in enumerate(history) if h.referral_id == referral_id)
+            history[at] = AgentOffer(referral_id, offer)
+
+    @hookimpl
+    def hod_store_referral(self, referral_id: str) -> Referral | None:
+        with self._lock:
+            return self._referrals.get(referral_id)
+
+    @hookimpl
+    def hod_store_due(self, now: datetime, limit: int) -> list[str]:
+        with self._lock:
+            due = [(r.due_at, r.id) for r in self._referrals.values() if r.due_at is not None]
+        return [rid for at, rid in sorted(due) if at <= now][:limit]
+
+    @hookimpl
+    def hod_store_waiting(self) -> list[str]:
+        with self._lock:
+            waiting = [
+                (r.created_at, r.id)
+                for r in self._referrals.values()
+                if r.status is ReferralStatus.WAITING
+            ]
+        return [rid for _, rid in sorted(waiting)]
+
+    @hookimpl
+    def hod_store_pending_offers(self, npn: str) -> int:
+        return self._pending.get(npn, 0)
+
+    @hookimpl
+    def hod_store_last_offered_at(self, npn: str) -> datetime | None:
+        return self._last_offered.get(npn)
+
+    @hookimpl
+    def hod_store_agent_offers(self, npn: str, since: datetime | None) -> list[AgentOffer]:
+        with self._lock:
+            history = list(self._offers_of.get(npn, ()))
+        history.sort(key=lambda h: h.offer.offered_at, reverse=True)
+        return [h for h in history if since is None or h.offer.offered_at >= since]
+
+    # -- events -------------------------------------------------------------
+    @hookimpl
+    def hod_store_append_events(self, events: Sequence[Event]) -> None:
+        with self._lock:
+            self._append(events)
+
+    def _append(self, events: Sequence[Event]) -> None:
+        start = len(self._events)
+        self._events.extend(evolve(e, seq=start + i + 1) for i, e in enumerate(events))
+
+    @hookimpl
+    def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:
+        with self._lock:
+            events = self._events[after:]  # seq n sits at index n - 1
+        if referral_id is not None:
+            events = [e for e in events if e.referral_id == referral_id]
+        return events[:limit]

@@ -1,0 +1,59 @@
+"""What agents are told: offer notices (L2) and the missed-referral alert (L8).
+
+A notice goes to the agent, so it may carry the agent's own address, but
+never the consumer's name, phone or email: only a reference, a link, the
+consumer's state and language, and the deadline (in UTC and in the agent's
+own zone, so a template can print "accept by 10:15 AM CST").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from attrs import frozen
+
+NOTICE_LANGUAGES = ("en", "es")  # templates exist in these; others read English
+
+
+@frozen
+class Notice:
+    """One notification of an offer, for one channel."""
+
+    kind: str  # "offer"
+    channel: str  # "email", "text" or "app"
+    to: str  # the agent's email (email), E.164 phone (text) or NPN (app)
+    npn: str
+    agent_first_name: str
+    language: str  # the agent's first language among NOTICE_LANGUAGES, else "en"
+    referral_id: str
+    link: str
+    consumer_state: str
+    consumer_language: str
+    deadline: datetime  # UTC
+    deadline_local: datetime  # the same instant in the agent's zone
+
+
+def notice_language(languages: tuple[str, ...]) -> str:
+    return next((lang for lang in languages if lang in NOTICE_LANGUAGES), "en")
+
+
+def missed_alert(missed: int, lookback: timedelta, window: timedelta, language: str) -> str | None:
+    """L8, in the seed's words (seed 002): shown only when something was missed."""
+    if missed <= 0:
+        return None
+    days = lookback.days
+    minutes = int(window.total_seconds() // 60)
+    plural = "s" if missed != 1 else ""
+    if language == "es":
+        return (
+            f"¡Alerta! Ha perdido {missed} referido{plural} en los últimos {days} días. "
+            f"Como recordatorio, debe aceptar un referido en {minutes} minutos después de "
+            "recibir su notificación. Los referidos perdidos se envían al siguiente agente "
+            "o corredor disponible de Help On Demand."
+        )
+    return (
+        f"Alert! You have missed {missed} referral{plural} in the last {days} days. "
+        f"As a reminder, you must accept a referral within {minutes} minutes of receiving "
+        "your notification. Missed referrals are sent to the next available Help On Demand "
+        "agent or broker."
+    )

@@ -1,0 +1,178 @@
+"""Referrals, offers and events: the records of the lifecycle (SPEC section 4).
+
+A `Referral` is one consumer's Get Contacted request and everything that has
+happened to it: its offers, in order, and where it stands now. Records are
+frozen; every state change makes a new one with `version` one higher, and the
+store accepts it only over the version it replaces. That compare-and-set is
+what makes accept atomic across threads and processes.
+
+An `Event` is one line of the append-only audit trail (L11). Events carry ids,
+rule ids and counts, never the consumer's contact details.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from attrs import evolve, field, frozen
+
+from .models import Consumer
+
+
+class ReferralStatus(enum.Enum):
+    """Where a referral stands; the labels are the seeds' status names (seed 002)."""
+
+    WAITING = "waiting"  # L10: nobody eligible yet
+    OFFERED = "offered"  # an offer is Pending (L1)
+    ACCEPTED = "accepted"  # L3
+    IN_PROGRESS = "in_progress"  # L6: message left, waiting to connect
+    NOT_A_GOOD_REFERRAL = "not_a_good_referral"  # L6, final
+    COMPLETED = "completed"  # L6 "Referral Completed", final
+    UNMATCHED = "unmatched"  # L10: max_wait passed with nobody eligible, final
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL
+
+
+_LABELS = {
+    ReferralStatus.WAITING: "Waiting",
+    ReferralStatus.OFFERED: "Pending",
+    ReferralStatus.ACCEPTED: "Accepted",
+    ReferralStatus.IN_PROGRESS: "In Progress",
+    ReferralStatus.NOT_A_GOOD_REFERRAL: "Not a Good Referral",
+    ReferralStatus.COMPLETED: "Referral Completed",
+    ReferralStatus.UNMATCHED: "Unmatched",
+}
+FINAL = frozenset(
+    {ReferralStatus.NOT_A_GOOD_REFERRAL, ReferralStatus.COMPLETED, ReferralStatus.UNMATCHED}
+)
+
+# L6: the moves the accepting agent may make after accepting; nothing else.
+AGENT_MOVES: Mapping[ReferralStatus, frozenset[ReferralStatus]] = {
+    ReferralStatus.ACCEPTED: frozenset(
+        {
+            ReferralStatus.IN_PROGRESS,
+            ReferralStatus.NOT_A_GOOD_REFERRAL,
+            ReferralStatus.COMPLETED,
+        }
+    ),
+    ReferralStatus.IN_PROGRESS: frozenset(
+        {ReferralStatus.NOT_A_GOOD_REFERRAL, ReferralStatus.COMPLETED}
+    ),
+}
+
+
+class NotAGoodReason(enum.Enum):
+    """Why an agent could not help (seed 002; L6)."""
+
+    WRONG_CONTACT_DATA = "wrong_contact_data"
+    WORKING_WITH_ANOTHER_BROKER = "working_with_another_broker"
+    NO_CONTACT_AFTER_3_ATTEMPTS = "no_contact_after_3_attempts"
+
+
+class OfferStatus(enum.Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    MISSED = "missed"
+
+
+@frozen
+class Offer:
+    """One agent's turn at a referral: Pending until answered or expired."""
+
+    npn: str
+    offered_at: datetime
+    expires_at: datetime
+    status: OfferStatus = OfferStatus.PENDING
+    answered_at: datetime | None = None  # a Missed offer is answered at its expiry
+
+    def answered(self, status: OfferStatus, at: datetime) -> Offer:
+        return evolve(self, status=status, answered_at=at)
+
+
+@frozen
+class Referral:
+    """A Get Contacted request and its whole history of offers."""
+
+    id: str
+    consumer: Consumer  # contact data: shown only to the agent who accepted (L3)
+    state: str  # the consumer's state, resolved from the ZIP when not given
+    created_at: datetime
+    wait_until: datetime  # L10: Unmatched if nobody is eligible by then
+    status: ReferralStatus
+    offers: tuple[Offer, ...] = ()
+    agent_npn: str | None = None  # the agent who accepted
+    accepted_at: datetime | None = None
+    contact_deadline: datetime | None = None  # L7: until the first status update
+    reason: NotAGoodReason | None = None
+    version: int = 0
+
+    @property
+    def pending_offer(self) -> Offer | None:
+        if self.offers and self.offers[-1].status is OfferStatus.PENDING:
+            return self.offers[-1]
+        return None
+
+    @property
+    def offered_npns(self) -> frozenset[str]:
+        """E11: everyone who has had a turn, never offered this referral again."""
+        return frozenset(o.npn for o in self.offers)
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the sweep (`Router.tick`) must next act on this referral, if ever."""
+        if self.status is ReferralStatus.OFFERED:
+            return self.offers[-1].expires_at
+        if self.status is ReferralStatus.WAITING:
+            return self.wait_until
+        if self.status is ReferralStatus.ACCEPTED:
+            return self.contact_deadline
+        return None
+
+    def offer_to(self, npn: str) -> Offer | None:
+        """This agent's offer of the referral (E11: there is at most one)."""
+        return next((o for o in self.offers if o.npn == npn), None)
+
+    @property
+    def final(self) -> bool:
+        return self.status.final
+
+    def answered(self, outcome: OfferStatus, at: datetime, **changes: Any) -> Referral:
+        """This referral with its Pending (last) offer answered, and `changes`."""
+        last = self.offers[-1].answered(outcome, at)
+        return evolve(self, offers=(*self.offers[:-1], last), **changes)
+
+
+@frozen
+class AgentOffer:
+    """An offer as an agent's history sees it (Manage Referrals, L8, L9)."""
+
+    referral_id: str
+    offer: Offer
+
+
+@frozen
+class Event:
+    """One entry of the audit trail (L11): who did what, when, under which rule.
+
+    `seq` is given by the store when the event is appended; `detail` holds
+    ids, counts and codes only: never a consumer's name, phone or email.
+    """
+
+    at: datetime
+    kind: str
+    referral_id: str | None = None
+    npn: str | None = None
+    actor: str = "system"  # "system", "agent", or the host's name for itself
+    rule: str | None = None
+    detail: Mapping[str, Any] = field(factory=dict)
+    seq: int | None = None

@@ -1,0 +1,342 @@
+"""Every hod-core store hook on one SQLite file (stdlib sqlite3).
+
+- WAL journal: readers never wait for the writer, and a process killed
+  mid-write leaves the last committed state (the WAL is rolled back on open).
+- Every write is one `BEGIN IMMEDIATE` transaction: the state change, its
+  offers and its events land together or not at all. IMMEDIATE takes the
+  write lock before the version is read, so of two commits over one version,
+  from two threads or two processes, the second sees the first's version
+  and is refused.
+- `synchronous=NORMAL` (the default here) survives a killed process; set
+  `synchronous=FULL` to survive power loss too, at an fsync per commit.
+- The schema carries a version (`PRAGMA user_version`); opening a file
+  upgrades it step by step and refuses a file newer than this code.
+
+Each thread gets its own connection: sqlite3 connections are not shared.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hod_core import structure, unstructure
+from hod_core.errors import ConfigurationError
+from hod_core.hookspecs import hookimpl
+from hod_core.models import Agent
+from hod_core.referrals import AgentOffer, Event, Offer, OfferStatus, Referral
+
+SCHEMA_VERSION = 1
+
+# Upgrades, by the version they start from. Version 0 is an empty file.
+MIGRATIONS: dict[int, str] = {
+    0: """
+    CREATE TABLE agents (
+        npn      TEXT PRIMARY KEY,
+        revision INTEGER NOT NULL UNIQUE,  -- grows with every save, across processes
+        body     TEXT NOT NULL             -- the agent, JSON wire format
+    );
+    CREATE TABLE referrals (
+        id         TEXT PRIMARY KEY,
+        version    INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        due_at     TEXT,                   -- when the sweep must next act; NULL: never
+        body       TEXT NOT NULL           -- the referral with its offers, JSON
+    );
+    CREATE INDEX referrals_due ON referrals (due_at) WHERE due_at IS NOT NULL;
+    CREATE INDEX referrals_waiting ON referrals (created_at) WHERE status = 'waiting';
+    CREATE TABLE offers (                  -- the referrals' offers, indexed by agent
+        referral_id TEXT NOT NULL REFERENCES referrals (id),
+        npn         TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        offered_at  TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        PRIMARY KEY (referral_id, npn)     -- E11: one offer per agent per referral
+    );
+    CREATE INDEX offers_by_agent ON offers (npn, offered_at);
+    CREATE INDEX offers_pending ON offers (npn) WHERE status = 'pending';
+    CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        referral_id TEXT,
+        npn         TEXT,
+        actor       TEXT NOT NULL,
+        rule        TEXT,
+        detail      TEXT NOT NULL
+    );
+    CREATE INDEX events_by_referral ON events (referral_id, seq);
+    CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
+    CREATE TRIGGER events_are_not_deleted BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
+    """,
+}
+
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _instant(at: datetime) -> str:
+    """UTC, fixed width: text order is time order, so SQL can compare and sort."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _json(value) -> str:
+    return json.dumps(unstructure(value), separators=(",", ":"))
+
+
+class SqliteStore:
+    """The store hooks over one SQLite file, shared safely by threads and processes."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", timeout_s: float = 30.0):
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ConfigurationError(
+                f"store_sqlite: synchronous must be one of {', '.join(SYNCHRONOUS)}, "
+                f"not {synchronous!r}"
+            )
+        self.path = Path(path)
+        self.synchronous = synchronous.upper()
+        self.timeout_s = timeout_s
+        self._local = threading.local()
+        self._migrate()
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> SqliteStore:
+        """The entry point's factory. Settings: `path` (or `data_dir`, holding
+        hod.sqlite3), `synchronous` (NORMAL or FULL), `timeout_s`."""
+        path = settings.get("path")
+        if path is None and "data_dir" in settings:
+            path = Path(settings["data_dir"]) / "hod.sqlite3"
+        if path is None:
+            raise ConfigurationError("store_sqlite needs a `path` setting (the database file)")
+        return cls(
+            path,
+            synchronous=settings.get("synchronous", "NORMAL"),
+            timeout_s=float(settings.get("timeout_s", 30.0)),
+        )
+
+    # -- connections and transactions ------------------------------------------
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA synchronous={self.synchronous}")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the write lock from its first statement."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"{self.path}: schema version {version} is newer than this "
+                    f"hod-store-sqlite understands ({SCHEMA_VERSION}); upgrade the adapter"
+                )
+            while version < SCHEMA_VERSION:
+                for statement in _statements(MIGRATIONS[version]):
+                    db.execute(statement)
+                version += 1
+                db.execute(f"PRAGMA user_version = {version}")
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their threads end)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # -- agents -------------------------------------------------------------
+    @hookimpl
+    def hod_store_put_agent(self, agent: Agent, events: Sequence[Event]) -> int:
+        body = _json(agent)
+        with self._write() as db:
+            (revision,) = db.execute("SELECT coalesce(max(revision), 0) + 1 FROM agents").fetchone()
+            db.execute(
+                "INSERT OR REPLACE INTO agents (npn, revision, body) VALUES (?, ?, ?)",
+                (agent.npn, revision, body),
+            )
+            self._append(db, events)
+        return revision
+
+    @hookimpl
+    def hod_store_agents(self, after: int) -> Iterator[tuple[int, Agent]]:
+        rows = self._db.execute(
+            "SELECT revision, body FROM agents WHERE revision > ? ORDER BY revision", (after,)
+        )
+        for revision, body in rows:
+            yield revision, structure(json.loads(body), Agent)
+
+    # -- referrals ----------------------------------------------------------
+    @hookimpl
+    def hod_store_commit(
+        self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
+    ) -> bool:
+        body = _json(referral)
+        offers = [(o, _json(o)) for o in referral.offers]
+        with self._write() as db:
+            row = db.execute(
+                "SELECT version FROM referrals WHERE id = ?", (referral.id,)
+            ).fetchone()
+            if (row[0] if row else 0) != expected_version:
+                return False
+            stored = dict(
+                db.execute("SELECT npn, body FROM offers WHERE referral_id = ?", (referral.id,))
+            )
+            changed = [(o, b) for o, b in offers if stored.get(o.npn) != b]
+            for offer, _ in changed:
+                newly_pending = offer.status is OfferStatus.PENDING and offer.npn not in stored
+                if newly_pending and self._pending(db, offer.npn) >= max_pending:
+                    return False  # E12: nothing written yet, so nothing to undo
+            db.execute(
+                "INSERT OR REPLACE INTO referrals (id, version, status, created_at, due_at, body)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    referral.id,
+                    referral.version,
+                    referral.status.value,
+                    _instant(referral.created_at),
+                    None if referral.due_at is None else _instant(referral.due_at),
+                    body,
+                ),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO offers (referral_id, npn, status, offered_at, body)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (referral.id, o.npn, o.status.value, _instant(o.offered_at), b)
+                    for o, b in changed
+                ],
+            )
+            self._append(db, events)
+        return True
+
+    @staticmethod
+    def _pending(db: sqlite3.Connection, npn: str) -> int:
+        return db.execute(
+            "SELECT count(*) FROM offers WHERE npn = ? AND status = 'pending'", (npn,)
+        ).fetchone()[0]
+
+    @hookimpl
+    def hod_store_referral(self, referral_id: str) -> Referral | None:
+        row = self._db.execute("SELECT body FROM referrals WHERE id = ?", (referral_id,)).fetchone()
+        return None if row is None else structure(json.loads(row[0]), Referral)
+
+    @hookimpl
+    def hod_store_due(self, now: datetime, limit: int) -> list[str]:
+        rows = self._db.execute(
+            "SELECT id FROM referrals WHERE due_at IS NOT NULL AND due_at <= ?"
+            " ORDER BY due_at LIMIT ?",
+            (_instant(now), limit),
+        )
+        return [rid for (rid,) in rows]
+
+    @hookimpl
+    def hod_store_waiting(self) -> list[str]:
+        rows = self._db.execute(
+            "SELECT id FROM referrals WHERE status = 'waiting' ORDER BY created_at, id"
+        )
+        return [rid for (rid,) in rows]
+
+    @hookimpl
+    def hod_store_pending_offers(self, npn: str) -> int:
+        return self._pending(self._db, npn)
+
+    @hookimpl
+    def hod_store_last_offered_at(self, npn: str) -> datetime | None:
+        (last,) = self._db.execute(
+            "SELECT max(offered_at) FROM offers WHERE npn = ?", (npn,)
+        ).fetchone()
+        return None if last is None else datetime.fromisoformat(last)
+
+    @hookimpl
+    def hod_store_agent_offers(self, npn: str, since: datetime | None) -> list[AgentOffer]:
+        rows = self._db.execute(
+            "SELECT referral_id, body FROM offers WHERE npn = ? AND offered_at >= ?"
+            " ORDER BY offered_at DESC",
+            (npn, "" if since is None else _instant(since)),
+        )
+        return [AgentOffer(rid, structure(json.loads(body), Offer)) for rid, body in rows]
+
+    # -- events -------------------------------------------------------------
+    @hookimpl
+    def hod_store_append_events(self, events: Sequence[Event]) -> None:
+        with self._write() as db:
+            self._append(db, events)
+
+    @staticmethod
+    def _append(db: sqlite3.Connection, events: Sequence[Event]) -> None:
+        db.executemany(
+            "INSERT INTO events (at, kind, referral_id, npn, actor, rule, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    _instant(e.at),
+                    e.kind,
+                    e.referral_id,
+                    e.npn,
+                    e.actor,
+                    e.rule,
+                    json.dumps(dict(e.detail), separators=(",", ":")),
+                )
+                for e in events
+            ],
+        )
+
+    @hookimpl
+    def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:
+        columns = "seq, at, kind, referral_id, npn, actor, rule, detail"
+        if referral_id is None:
+            rows = self._db.execute(
+                f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+            )
+        else:
+            rows = self._db.execute(
+                f"SELECT {columns} FROM events WHERE referral_id = ? AND seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (referral_id, after, limit),
+            )
+        return [
+            Event(
+                at=datetime.fromisoformat(at),
+                kind=kind,
+                referral_id=rid,
+                npn=npn,
+                actor=actor,
+                rule=rule,
+                detail=json.loads(detail),
+                seq=seq,
+            )
+            for seq, at, kind, rid, npn, actor, rule, detail in rows
+        ]
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (a trigger body holds a `;`)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]

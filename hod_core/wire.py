@@ -98,7 +98,11 @@ def make_converter(*, detailed: bool) -> cattrs.Converter:
         },
     )
     conv.register_unstructure_hook(ContactMethod, lambda m: m.value)
-    conv.register_unstructure_hook(frozenset, sorted)
+    # Sets go out as sorted lists, also where a field is "a set or null".
+    conv.register_unstructure_hook_func(
+        lambda t: frozenset in (get_origin(t), t) or frozenset[str] in getattr(t, "__args__", ()),
+        lambda v: v if v is None else sorted(v),
+    )
     ooo = {"start": override(rename="from"), "end": override(rename="to")}
     conv.register_structure_hook(
         OutOfOffice,

@@ -1,0 +1,71 @@
+"""A store adapter serves a real router through a referral's whole life."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..errors import OfferExpired
+from ..memory_store import MemoryStore
+from ..referrals import OfferStatus, ReferralStatus
+from ..router import Router
+from . import samples
+
+
+@pytest.fixture
+def router(hod_adapter, fake_clock, outbox):
+    is_store = callable(getattr(hod_adapter, "hod_store_commit", None))
+    plugins = [hod_adapter] if is_store else [MemoryStore(), hod_adapter]
+    if not callable(getattr(hod_adapter, "hod_notify_email", None)):
+        plugins.append(outbox)
+    router = Router([*plugins, fake_clock])
+    for npn, zip_code in [("1", "77002"), ("2", "77030"), ("3", "77005")]:
+        router.put_agent(samples.agent(npn, zip_code))
+    return router
+
+
+def test_offer_reject_timeout_accept_and_statuses(router, fake_clock):
+    referral = router.request_contact(samples.CONSUMER)
+    assert referral.pending_offer.npn == "1"  # nearest: same ZIP
+    router.reject(referral.id, "1")
+    fake_clock.advance(minutes=15)
+    assert router.tick().expired == 1
+    with pytest.raises(OfferExpired):
+        router.accept(referral.id, "2")
+    view = router.accept(referral.id, "3")
+    assert view.phone == samples.CONSUMER.phone
+    router.update_status(referral.id, "3", "in_progress")
+    router.update_status(referral.id, "3", "completed")
+    stored = router.referral(referral.id)
+    assert stored.status is ReferralStatus.COMPLETED
+    assert [o.status for o in stored.offers] == [
+        OfferStatus.REJECTED,
+        OfferStatus.MISSED,
+        OfferStatus.ACCEPTED,
+    ]
+    kinds = [e.kind for e in router.events(referral.id) if not e.kind.startswith("notify.")]
+    assert kinds == [
+        "referral.created",
+        "offer.made",
+        "offer.rejected",
+        "offer.made",
+        "offer.missed",
+        "offer.made",
+        "offer.accepted",
+        "referral.status",
+        "referral.status",
+    ]
+
+
+def test_a_restarted_router_catches_up_on_expired_offers(
+    hod_adapter, hod_make_adapter, fake_clock, outbox, router
+):
+    if getattr(hod_adapter, "durable", True) is False:
+        pytest.skip("the adapter keeps nothing beyond its own instance")
+    referral = router.request_contact(samples.CONSUMER)
+    fake_clock.advance(hours=2)
+    restarted = Router([hod_make_adapter(), fake_clock, outbox])
+    assert restarted.tick().expired == 1
+    stored = restarted.referral(referral.id)
+    assert stored.offers[0].status is OfferStatus.MISSED
+    assert stored.offers[0].answered_at == referral.offers[0].expires_at
+    assert stored.pending_offer.offered_at == fake_clock.at

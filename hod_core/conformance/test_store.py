@@ -1,0 +1,200 @@
+"""A store adapter keeps every contract of the store hooks (hookspecs.py)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from attrs import evolve
+
+from ..hookspecs import STORE_HOOKS
+from ..referrals import Event, OfferStatus, ReferralStatus
+from . import samples
+from .samples import START
+
+T0 = START
+
+
+@pytest.fixture
+def store(hod_adapter):
+    missing = [name for name in STORE_HOOKS if not callable(getattr(hod_adapter, name, None))]
+    if len(missing) == len(STORE_HOOKS):
+        pytest.skip("not a store adapter")
+    assert not missing, f"a store must implement every store hook; missing: {missing}"
+    return hod_adapter
+
+
+def commit(store, referral, expected, events=(), max_pending=1):
+    return store.hod_store_commit(
+        referral=referral, expected_version=expected, events=list(events), max_pending=max_pending
+    )
+
+
+def event(kind, referral_id="r1", at=T0, **detail):
+    return Event(at, kind, referral_id, detail=detail)
+
+
+def all_events(store, referral_id=None):
+    return store.hod_store_events(referral_id=referral_id, after=0, limit=10_000)
+
+
+# -- referrals: compare-and-set ------------------------------------------------
+def test_a_committed_referral_reads_back_equal(store):
+    referral = samples.referral(offered_to="1")
+    assert commit(store, referral, 0, [event("referral.created")])
+    assert store.hod_store_referral(referral_id="r1") == referral
+    assert store.hod_store_referral(referral_id="nope") is None
+
+
+def test_instants_come_back_as_the_same_aware_instants(store):
+    assert commit(store, samples.referral(offered_to="1"), 0)
+    offer = store.hod_store_referral(referral_id="r1").offers[0]
+    assert offer.offered_at == T0 and offer.offered_at.utcoffset() is not None
+    assert offer.expires_at - offer.offered_at == timedelta(minutes=15)
+
+
+def test_a_new_referral_cannot_be_created_twice(store):
+    assert commit(store, samples.referral(), 0)
+    assert not commit(store, samples.referral(), 0)
+
+
+def test_a_commit_over_a_stale_version_writes_nothing(store):
+    first = samples.referral(offered_to="1")
+    assert commit(store, first, 0, [event("referral.created")])
+    missed = samples.answered(first, OfferStatus.MISSED, T0 + timedelta(minutes=15))
+    rejected = samples.answered(first, OfferStatus.REJECTED, T0)
+    assert commit(store, missed, 1, [event("offer.missed")])
+    assert not commit(store, rejected, 1, [event("offer.rejected")])
+    assert store.hod_store_referral(referral_id="r1") == missed
+    assert [e.kind for e in all_events(store)] == ["referral.created", "offer.missed"]
+
+
+def test_of_many_threads_committing_over_one_version_exactly_one_wins(store):
+    first = samples.referral(offered_to="1")
+    assert commit(store, first, 0)
+    accepted = samples.answered(first, OfferStatus.ACCEPTED, T0)
+    start, wins = threading.Barrier(8), []
+
+    def race(n):
+        start.wait()
+        if commit(store, accepted, 1, [event("offer.accepted", racer=n)]):
+            wins.append(n)
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+    assert [e.detail["racer"] for e in all_events(store)] == wins
+
+
+# -- E12: capacity inside the commit -----------------------------------------------
+def test_capacity_refuses_an_offer_to_an_agent_at_max_pending(store):
+    assert commit(store, samples.referral("r1", offered_to="7"), 0)
+    assert store.hod_store_pending_offers(npn="7") == 1
+    assert not commit(store, samples.referral("r2", offered_to="7"), 0, max_pending=1)
+    assert store.hod_store_referral(referral_id="r2") is None
+    assert commit(store, samples.referral("r2", offered_to="7"), 0, max_pending=2)
+    assert store.hod_store_pending_offers(npn="7") == 2
+
+
+def test_an_answered_offer_frees_capacity(store):
+    first = samples.referral("r1", offered_to="7")
+    assert commit(store, first, 0)
+    assert commit(store, samples.answered(first, OfferStatus.REJECTED, T0), 1)
+    assert store.hod_store_pending_offers(npn="7") == 0
+    assert commit(store, samples.referral("r2", offered_to="7"), 0)
+
+
+def test_rewriting_a_referral_does_not_count_its_own_pending_offer(store):
+    first = samples.referral("r1", offered_to="7")
+    assert commit(store, first, 0)
+    assert commit(store, evolve(first, version=2, wait_until=T0 + timedelta(hours=2)), 1)
+
+
+# -- the sweep's queries ------------------------------------------------------------
+def test_due_lists_what_is_due_by_now_earliest_first_up_to_limit(store):
+    for n, minutes in enumerate([10, 0, 5, 30]):
+        assert commit(
+            store,
+            samples.referral(f"r{n}", offered_to=f"{n}", at=T0 + timedelta(minutes=minutes)),
+            0,
+        )
+    accepted = samples.answered(
+        store.hod_store_referral(referral_id="r1"), OfferStatus.ACCEPTED, T0
+    )
+    assert commit(store, accepted, 1)  # no contact deadline: never due
+    due = store.hod_store_due(now=T0 + timedelta(minutes=25), limit=10)
+    assert due == ["r2", "r0"]  # expiring 16:20 and 16:25; r3 expires 16:45
+    assert store.hod_store_due(now=T0 + timedelta(minutes=20), limit=10) == ["r2"]  # at == due
+    assert store.hod_store_due(now=T0 + timedelta(hours=1), limit=1) == ["r2"]
+
+
+def test_waiting_lists_waiting_referrals_oldest_first(store):
+    for rid, minutes in [("late", 9), ("early", 1), ("offered", 0), ("mid", 5)]:
+        offered_to = "1" if rid == "offered" else None
+        referral = samples.referral(rid, offered_to=offered_to, at=T0 + timedelta(minutes=minutes))
+        assert commit(store, referral, 0)
+    assert store.hod_store_waiting() == ["early", "mid", "late"]
+
+
+def test_offers_are_indexed_by_agent(store):
+    assert store.hod_store_last_offered_at(npn="7") is None
+    assert store.hod_store_agent_offers(npn="7", since=None) == []
+    first = samples.referral("r1", offered_to="7", at=T0)
+    assert commit(store, first, 0)
+    assert commit(store, samples.answered(first, OfferStatus.MISSED, T0 + timedelta(minutes=15)), 1)
+    assert commit(store, samples.referral("r2", offered_to="7", at=T0 + timedelta(hours=1)), 0)
+    assert store.hod_store_last_offered_at(npn="7") == T0 + timedelta(hours=1)
+    history = store.hod_store_agent_offers(npn="7", since=None)
+    assert [(h.referral_id, h.offer.status) for h in history] == [
+        ("r2", OfferStatus.PENDING),
+        ("r1", OfferStatus.MISSED),
+    ]
+    recent = store.hod_store_agent_offers(npn="7", since=T0 + timedelta(minutes=1))
+    assert [h.referral_id for h in recent] == ["r2"]
+
+
+# -- agents ---------------------------------------------------------------------
+def test_agents_carry_growing_revisions_and_replace_by_npn(store):
+    one = store.hod_store_put_agent(agent=samples.agent("1"), events=[])
+    two = store.hod_store_put_agent(agent=samples.agent("2"), events=[])
+    again = store.hod_store_put_agent(agent=samples.agent("1", suspended=True), events=[])
+    assert one < two < again
+    stored = dict((a.npn, (r, a)) for r, a in store.hod_store_agents(after=0))
+    assert set(stored) == {"1", "2"} and stored["1"][1].suspended
+    assert [a.npn for _, a in store.hod_store_agents(after=two)] == ["1"]
+
+
+def test_agents_round_trip_every_field(store):
+    agent = samples.agent("5", reinstated_at=T0, state_preferences=frozenset({"TX"}))
+    store.hod_store_put_agent(agent=agent, events=[])
+    assert [a for _, a in store.hod_store_agents(after=0)] == [agent]
+
+
+# -- the audit trail --------------------------------------------------------------
+def test_events_get_growing_seqs_and_filter_by_referral(store):
+    assert commit(store, samples.referral("r1"), 0, [event("referral.created", "r1")])
+    assert commit(store, samples.referral("r2"), 0, [event("referral.created", "r2")])
+    store.hod_store_append_events(events=[event("notify.sent", "r1", channel="email")])
+    store.hod_store_put_agent(agent=samples.agent("1"), events=[Event(T0, "agent.saved", npn="1")])
+    events = all_events(store)
+    assert [e.seq for e in events] == sorted({e.seq for e in events})
+    assert [e.kind for e in events] == ["referral.created"] * 2 + ["notify.sent", "agent.saved"]
+    mine = all_events(store, "r1")
+    assert [e.kind for e in mine] == ["referral.created", "notify.sent"]
+    assert mine[1].detail == {"channel": "email"} and mine[1].at == T0
+    after = store.hod_store_events(referral_id=None, after=events[1].seq, limit=1)
+    assert [e.kind for e in after] == ["notify.sent"]
+
+
+def test_a_second_instance_sees_what_the_first_committed(store, hod_make_adapter):
+    if getattr(store, "durable", True) is False:
+        pytest.skip("the adapter says it keeps nothing beyond its own instance")
+    assert commit(store, samples.referral(offered_to="1"), 0, [event("referral.created")])
+    other = hod_make_adapter()
+    assert other.hod_store_referral(referral_id="r1") == store.hod_store_referral(referral_id="r1")
+    assert [e.kind for e in all_events(other)] == ["referral.created"]
+    assert other.hod_store_referral(referral_id="r1").status is ReferralStatus.OFFERED

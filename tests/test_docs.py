@@ -57,3 +57,29 @@ def test_readme_library_example_runs_as_written():
     assert [e.npn for e in result.queue] == ["1000001"]
     assert result.excluded["1000002"] == "E11" and result.excluded["1000011"] == "E12"
     assert "1000004" not in namespace["matcher"]
+
+
+def test_crm_embedding_example_runs_a_referral_through_its_whole_life():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "embed_crm.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    log = [
+        line.split()[3]
+        for line in done.stdout.splitlines()
+        if line.strip()[:1].isdigit() and " L" in line
+    ]
+    assert [k for k in log if not k.startswith("notify.")] == [
+        "referral.created",
+        "offer.made",
+        "offer.rejected",
+        "offer.made",
+        "offer.missed",
+        "offer.made",
+        "offer.accepted",
+        "referral.status",
+        "referral.status",
+    ]
+    assert "Missed Referral" in done.stdout and "Referral Completed" in done.stdout

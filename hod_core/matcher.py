@@ -265,6 +265,8 @@ class Matcher:
     def _ranked(
         self, found: list[tuple[float, AgentRecord]], query: Query
     ) -> list[tuple[float, AgentRecord]]:
+        if len(found) < 2:  # nothing to order: spare the tie-break its offer lookups
+            return found
         return sorted(found, key=lambda pair: self._rank(pair[0], pair[1], query))
 
     def _exclusions(self, query: Query) -> dict[str, str]:

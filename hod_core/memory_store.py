@@ -50,7 +50,9 @@ class MemoryStore:
     @hookimpl
     def hod_store_agents(self, after: int) -> list[tuple[int, Agent]]:
         with self._lock:
-            return sorted((r, a) for r, a in self._agents.values() if r > after)
+            if after >= self._revision:  # the usual answer: nothing new
+                return []
+            return sorted(((r, a) for r, a in self._agents.values() if r > after), key=_first)
 
     # -- referrals ----------------------------------------------------------
     @hookimpl
@@ -145,3 +147,7 @@ class MemoryStore:
         if referral_id is not None:
             events = [e for e in events if e.referral_id == referral_id]
         return events[:limit]
+
+
+def _first(pair):
+    return pair[0]

@@ -17,7 +17,8 @@ catches up; nothing depends on timers held in memory.
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 COMMIT_ATTEMPTS = 100  # commits refused in a row before giving up: a store that never settles
 DUE_BATCH = 500
+_UNREAD = object()  # `_transact` has not read the referral yet
 
 Decision = tuple[Referral, list[Event]] | None  # the next version and its events; None: no change
 
@@ -77,17 +79,21 @@ class Router:
         policy: Policy | None = None,
         channels: Iterable[str] = tuple(hookspecs.CHANNEL_HOOKS),
         link_base: str = "hod:referral/",
-        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        new_id: Callable[[datetime], str] | None = None,
     ):
         self.channels = tuple(channels)
         self.plugins = plugin_manager(plugins, channels=self.channels)
         self.hook = self.plugins.hook
         self.policy = policy or load_policy()
         self.link_base = link_base
-        self._new_id = new_id
+        self._new_id = new_id or time_ordered_id
         self.matcher = Matcher(self.policy)
         self._ledger = _StoreLedger(self.hook)
         self._agents_seen = 0  # the highest agent revision loaded from the store
+        # Notification outcomes ride along with the next commit (or `flush`):
+        # a transaction of their own per offer would cost a third of the throughput.
+        self._outcomes: list[Event] = []
+        self._outcomes_lock = threading.Lock()
         self.sync_agents()
 
     # -- time and agents -----------------------------------------------------
@@ -143,9 +149,10 @@ class Router:
         facts = ConsumerFacts.of(consumer)  # an unlocated ZIP fails here, before storing
         now = self.now()
         self.sync_agents()
-        self._offer_waiting(now)  # referrals waiting longer are offered first (L10)
+        # Older waiting referrals are offered at the next tick, not here: a sweep
+        # per request would cost a match per waiting referral on every request.
         referral = Referral(
-            id=self._new_id(),
+            id=self._new_id(now),
             consumer=consumer,
             state=facts.state,
             created_at=now,
@@ -159,13 +166,17 @@ class Router:
             rule="L1",
             detail={"state": facts.state, "language": consumer.language},
         )
-        return self._transact(referral.id, lambda _: self._place(referral, now, [created]))
+
+        def decide(_: None) -> Decision:
+            return self._place(referral, now, [created])
+
+        return self._transact(referral.id, decide, known=None)  # new: nothing to read
 
     # -- L3, L4: the agent answers ------------------------------------------------
     def accept(self, referral_id: str, npn: str) -> views.AgentReferralView:
         """Accept a Pending offer (L3): the consumer's contact data, to this agent only."""
         now = self.now()
-        self._settle(referral_id, now)  # an expiry due by now is recorded first and wins
+        _, current = self._settle(referral_id, now)  # an expiry due by now is recorded first
 
         def decide(stored: Referral | None) -> Decision:
             _answerable(stored, referral_id, npn, now)
@@ -183,12 +194,12 @@ class Router:
             }
             return accepted, [Event(now, "offer.accepted", referral_id, npn, "agent", "L3", detail)]
 
-        return views.for_agent(self._transact(referral_id, decide), npn)
+        return views.for_agent(self._transact(referral_id, decide, known=current), npn)
 
     def reject(self, referral_id: str, npn: str) -> None:
         """Reject a Pending offer (L4): no penalty, and the next agent gets it now."""
         now = self.now()
-        self._settle(referral_id, now)
+        _, current = self._settle(referral_id, now)
 
         def decide(stored: Referral | None) -> Decision:
             _answerable(stored, referral_id, npn, now)
@@ -197,7 +208,7 @@ class Router:
                 rejected, now, [Event(now, "offer.rejected", referral_id, npn, "agent", "L4")]
             )
 
-        self._transact(referral_id, decide)
+        self._transact(referral_id, decide, known=current)
 
     # -- L6: after accept --------------------------------------------------------
     def update_status(
@@ -244,16 +255,18 @@ class Router:
         while True:
             due = self.hook.hod_store_due(now=now, limit=DUE_BATCH)
             for referral_id in due:
-                kind = self._settle(referral_id, now)
+                kind, _ = self._settle(referral_id, now)
                 if kind:
                     counts[kind] += 1
             if len(due) < DUE_BATCH:
                 break
         counts["offered_from_waiting"] += self._offer_waiting(now)
+        self.flush()
         return TickReport(**counts)
 
-    def _settle(self, referral_id: str, now: datetime) -> str | None:
-        """Do what is due on one referral by `now`; say what it was, if anything."""
+    def _settle(self, referral_id: str, now: datetime) -> tuple[str | None, Referral | None]:
+        """Do what is due on one referral by `now`: what it was, if anything, and
+        the referral as it stands after."""
         done: list[str] = []
 
         def decide(stored: Referral | None) -> Decision:
@@ -288,8 +301,8 @@ class Router:
             done.append("contact_overdue")
             return evolve(stored, contact_deadline=None), [overdue]
 
-        self._transact(referral_id, decide)
-        return done[0] if done else None
+        referral = self._transact(referral_id, decide)
+        return (done[0] if done else None), referral
 
     def _offer_waiting(self, now: datetime) -> int:
         """Offer waiting referrals, oldest first, to whoever is eligible now (L10)."""
@@ -344,25 +357,36 @@ class Router:
 
     # -- committing --------------------------------------------------------------
     def _transact(
-        self, referral_id: str, decide: Callable[[Referral | None], Decision]
+        self,
+        referral_id: str,
+        decide: Callable[[Referral | None], Decision],
+        known: Referral | None | object = _UNREAD,
     ) -> Referral:
-        """Decide and commit over the stored version; decide again when beaten to it."""
+        """Decide and commit over the stored version; decide again when beaten to it.
+
+        `known`: the referral as the caller just read it, saving the first read.
+        """
+        stored = known
         for _ in range(COMMIT_ATTEMPTS):
-            stored = self.hook.hod_store_referral(referral_id=referral_id)
+            if stored is _UNREAD:
+                stored = self.hook.hod_store_referral(referral_id=referral_id)
             decision = decide(stored)
             if decision is None:
                 return stored
             new, events = decision
             expected = stored.version if stored else 0
             new = evolve(new, version=expected + 1)
+            carried = self._take_outcomes()
             if self.hook.hod_store_commit(
                 referral=new,
                 expected_version=expected,
-                events=events,
+                events=[*carried, *events],
                 max_pending=self.policy.max_pending_offers_per_agent,
             ):
                 self._after_commit(stored, new)
                 return new
+            self._keep_outcomes(carried)
+            stored = _UNREAD  # beaten to it: read what won
         raise HodError(f"referral {referral_id}: {COMMIT_ATTEMPTS} commits refused in a row")
 
     def _after_commit(self, old: Referral | None, new: Referral) -> None:
@@ -413,7 +437,25 @@ class Router:
                 events.append(evolve(base, kind="notify.failed", detail=detail))
             else:
                 events.append(evolve(base, detail={"channel": channel}))
-        self.hook.hod_store_append_events(events=events)
+        with self._outcomes_lock:
+            self._outcomes.extend(events)
+
+    def _take_outcomes(self) -> list[Event]:
+        with self._outcomes_lock:
+            taken, self._outcomes = self._outcomes, []
+        return taken
+
+    def _keep_outcomes(self, events: list[Event]) -> None:
+        """Put back outcomes a refused commit did not write, ahead of newer ones."""
+        with self._outcomes_lock:
+            self._outcomes[:0] = events
+
+    def flush(self) -> None:
+        """Write notification outcomes not yet carried by a commit. `tick` and
+        `events` flush; a host that stops should call it (or `tick`) last."""
+        outcomes = self._take_outcomes()
+        if outcomes:
+            self.hook.hod_store_append_events(events=outcomes)
 
     # -- L9: suspension ------------------------------------------------------------
     def _count_misses(self, npn: str, at: datetime) -> None:
@@ -484,6 +526,7 @@ class Router:
     def events(
         self, referral_id: str | None = None, *, after: int = 0, limit: int = 1000
     ) -> list[Event]:
+        self.flush()
         return list(self.hook.hod_store_events(referral_id=referral_id, after=after, limit=limit))
 
     def why(self, referral_id: str, npn: str) -> dict[str, Any]:
@@ -493,6 +536,14 @@ class Router:
         return self.matcher.why(
             npn, referral.consumer, self.now(), offered=referral.offered_npns, offers=self._ledger
         )
+
+
+def time_ordered_id(now: datetime) -> str:
+    """A referral id that sorts by creation time: 14 hex digits of microseconds,
+    then 12 random ones. Stores index ids; ordered ids append at the end of
+    an index instead of touching a random page per insert."""
+    micros = int(now.timestamp() * 1_000_000)
+    return f"{micros:014x}{secrets.token_hex(6)}"
 
 
 def _answerable(stored: Referral | None, referral_id: str, npn: str, now: datetime) -> Offer:

@@ -17,13 +17,14 @@ Each thread gets its own connection: sqlite3 connections are not shared.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import orjson
 
 from hod_core import structure, unstructure
 from hod_core.errors import ConfigurationError
@@ -48,19 +49,20 @@ MIGRATIONS: dict[int, str] = {
         created_at TEXT NOT NULL,
         due_at     TEXT,                   -- when the sweep must next act; NULL: never
         body       TEXT NOT NULL           -- the referral with its offers, JSON
-    );
+    ) WITHOUT ROWID;
     CREATE INDEX referrals_due ON referrals (due_at) WHERE due_at IS NOT NULL;
     CREATE INDEX referrals_waiting ON referrals (created_at) WHERE status = 'waiting';
-    CREATE TABLE offers (                  -- the referrals' offers, indexed by agent
+    CREATE TABLE offers (                  -- the referrals' offers again, indexed by agent
         referral_id TEXT NOT NULL REFERENCES referrals (id),
         npn         TEXT NOT NULL,
         status      TEXT NOT NULL,
         offered_at  TEXT NOT NULL,
-        body        TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        answered_at TEXT,
         PRIMARY KEY (referral_id, npn)     -- E11: one offer per agent per referral
-    );
-    CREATE INDEX offers_by_agent ON offers (npn, offered_at);
-    CREATE INDEX offers_pending ON offers (npn) WHERE status = 'pending';
+    ) WITHOUT ROWID;
+    -- One index serves both E12 (count Pending) and an agent's history.
+    CREATE INDEX offers_by_agent ON offers (npn, status, offered_at);
     CREATE TABLE events (
         seq         INTEGER PRIMARY KEY AUTOINCREMENT,
         at          TEXT NOT NULL,
@@ -80,15 +82,48 @@ MIGRATIONS: dict[int, str] = {
 }
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+PARSED_CACHE = 4096
+CACHE_MB = 64  # SQLite's page cache per connection (its default is 2 MB)
 
 
 def _instant(at: datetime) -> str:
     """UTC, fixed width: text order is time order, so SQL can compare and sort."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _json(value) -> str:
-    return json.dumps(unstructure(value), separators=(",", ":"))
+    return orjson.dumps(unstructure(value)).decode()
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+_OFFER_COLUMNS = "referral_id, npn, status, offered_at, expires_at, answered_at"
+
+
+def _offer_row(referral_id: str, offer: Offer) -> tuple:
+    answered = None if offer.answered_at is None else _instant(offer.answered_at)
+    return (
+        referral_id,
+        offer.npn,
+        offer.status.value,
+        _instant(offer.offered_at),
+        _instant(offer.expires_at),
+        answered,
+    )
+
+
+def _agent_offer(row: tuple) -> AgentOffer:
+    referral_id, npn, status, offered_at, expires_at, answered_at = row
+    offer = Offer(
+        npn,
+        _moment(offered_at),
+        _moment(expires_at),
+        OfferStatus(status),
+        _moment(answered_at),
+    )
+    return AgentOffer(referral_id, offer)
 
 
 class SqliteStore:
@@ -104,6 +139,9 @@ class SqliteStore:
         self.synchronous = synchronous.upper()
         self.timeout_s = timeout_s
         self._local = threading.local()
+        # Referral JSON -> record, for this process's own writes and recent reads:
+        # records are immutable and a body is one version, so a hit is exact.
+        self._parsed: dict[str, Referral] = {}
         self._migrate()
 
     @classmethod
@@ -130,6 +168,7 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={self.synchronous}")
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute(f"PRAGMA cache_size=-{CACHE_MB * 1024}")
             self._local.db = db
         return db
 
@@ -185,7 +224,7 @@ class SqliteStore:
             "SELECT revision, body FROM agents WHERE revision > ? ORDER BY revision", (after,)
         )
         for revision, body in rows:
-            yield revision, structure(json.loads(body), Agent)
+            yield revision, structure(orjson.loads(body), Agent)
 
     # -- referrals ----------------------------------------------------------
     @hookimpl
@@ -193,20 +232,23 @@ class SqliteStore:
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
     ) -> bool:
         body = _json(referral)
-        offers = [(o, _json(o)) for o in referral.offers]
+        offers = {o.npn: _offer_row(referral.id, o) for o in referral.offers}
         with self._write() as db:
             row = db.execute(
                 "SELECT version FROM referrals WHERE id = ?", (referral.id,)
             ).fetchone()
             if (row[0] if row else 0) != expected_version:
                 return False
-            stored = dict(
-                db.execute("SELECT npn, body FROM offers WHERE referral_id = ?", (referral.id,))
-            )
-            changed = [(o, b) for o, b in offers if stored.get(o.npn) != b]
-            for offer, _ in changed:
-                newly_pending = offer.status is OfferStatus.PENDING and offer.npn not in stored
-                if newly_pending and self._pending(db, offer.npn) >= max_pending:
+            stored = {}  # npn -> the offer's row as stored; a new referral has none
+            if expected_version:
+                rows = db.execute(
+                    f"SELECT {_OFFER_COLUMNS} FROM offers WHERE referral_id = ?", (referral.id,)
+                )
+                stored = {row[1]: row for row in rows}
+            changed = [r for npn, r in offers.items() if stored.get(npn) != r]
+            for row in changed:
+                newly_pending = row[2] == "pending" and row[1] not in stored
+                if newly_pending and self._pending(db, row[1]) >= max_pending:
                     return False  # E12: nothing written yet, so nothing to undo
             db.execute(
                 "INSERT OR REPLACE INTO referrals (id, version, status, created_at, due_at, body)"
@@ -221,15 +263,17 @@ class SqliteStore:
                 ),
             )
             db.executemany(
-                "INSERT OR REPLACE INTO offers (referral_id, npn, status, offered_at, body)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [
-                    (referral.id, o.npn, o.status.value, _instant(o.offered_at), b)
-                    for o, b in changed
-                ],
+                f"INSERT OR REPLACE INTO offers ({_OFFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                changed,
             )
             self._append(db, events)
+        self._remember(body, referral)
         return True
+
+    def _remember(self, body: str, referral: Referral) -> None:
+        if len(self._parsed) >= PARSED_CACHE:
+            self._parsed.clear()
+        self._parsed[body] = referral
 
     @staticmethod
     def _pending(db: sqlite3.Connection, npn: str) -> int:
@@ -240,7 +284,13 @@ class SqliteStore:
     @hookimpl
     def hod_store_referral(self, referral_id: str) -> Referral | None:
         row = self._db.execute("SELECT body FROM referrals WHERE id = ?", (referral_id,)).fetchone()
-        return None if row is None else structure(json.loads(row[0]), Referral)
+        if row is None:
+            return None
+        referral = self._parsed.get(row[0])
+        if referral is None:
+            referral = structure(orjson.loads(row[0]), Referral)
+            self._remember(row[0], referral)
+        return referral
 
     @hookimpl
     def hod_store_due(self, now: datetime, limit: int) -> list[str]:
@@ -267,16 +317,16 @@ class SqliteStore:
         (last,) = self._db.execute(
             "SELECT max(offered_at) FROM offers WHERE npn = ?", (npn,)
         ).fetchone()
-        return None if last is None else datetime.fromisoformat(last)
+        return _moment(last)
 
     @hookimpl
     def hod_store_agent_offers(self, npn: str, since: datetime | None) -> list[AgentOffer]:
         rows = self._db.execute(
-            "SELECT referral_id, body FROM offers WHERE npn = ? AND offered_at >= ?"
+            f"SELECT {_OFFER_COLUMNS} FROM offers WHERE npn = ? AND offered_at >= ?"
             " ORDER BY offered_at DESC",
             (npn, "" if since is None else _instant(since)),
         )
-        return [AgentOffer(rid, structure(json.loads(body), Offer)) for rid, body in rows]
+        return [_agent_offer(row) for row in rows]
 
     # -- events -------------------------------------------------------------
     @hookimpl
@@ -297,7 +347,7 @@ class SqliteStore:
                     e.npn,
                     e.actor,
                     e.rule,
-                    json.dumps(dict(e.detail), separators=(",", ":")),
+                    orjson.dumps(dict(e.detail)).decode(),
                 )
                 for e in events
             ],
@@ -324,7 +374,7 @@ class SqliteStore:
                 npn=npn,
                 actor=actor,
                 rule=rule,
-                detail=json.loads(detail),
+                detail=orjson.loads(detail),
                 seq=seq,
             )
             for seq, at, kind, rid, npn, actor, rule, detail in rows

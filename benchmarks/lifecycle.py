@@ -1,0 +1,128 @@
+"""Referrals per second through create -> offer -> accept, 100k agents loaded.
+
+    python benchmarks/lifecycle.py                  # both stores, 100k agents
+    python benchmarks/lifecycle.py --agents 10000 --referrals 2000 --json
+
+One process pinned to one core. Synthetic agents (fixed seed) are saved in
+the store, then a router starts on it (load_s: reading every agent back and
+building the matcher's indexes). Each timed referral is one Get Contacted
+request as JSON-shaped data (validated), matched, committed with its offer
+and notified on a no-op notifier, then accepted by the offered agent: two
+commits, each with its events. The clock moves one second per referral, at
+noon Eastern on a Monday of Open Enrollment, so most agents are in hours.
+Requests nobody can take now (they wait) count as referrals too: the work
+to find that out is the same.
+
+The baseline, measured in the same run, is the in-memory store: the ratio
+`sqlite_vs_memory` is what durability costs. Target (issue 4): at least
+2,000 referrals/s on SQLite. The last line of --json is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+TARGET_SQLITE_PER_S = 2_000
+
+
+class NoopNotifier:
+    def hod_notify_email(self, notice):
+        pass
+
+    def hod_notify_text(self, notice):
+        pass
+
+    def hod_notify_app(self, notice):
+        pass
+
+
+def run(store, agents, consumers, warmup: int) -> dict:
+    from hod_core.router import Router
+    from hod_core.testing import FakeClock
+
+    started = time.perf_counter()
+    for agent in agents:
+        store.hod_store_put_agent(agent=agent, events=())
+    save_s = time.perf_counter() - started
+    clock = FakeClock(datetime.fromisoformat("2026-11-23T12:00:00-05:00"))
+    started = time.perf_counter()
+    router = Router([store, clock, NoopNotifier()])
+    router.matcher.warm()
+    load_s = time.perf_counter() - started
+
+    def one(consumer) -> bool:
+        clock.advance(seconds=1)
+        referral = router.request_contact(consumer)
+        offer = referral.pending_offer
+        if offer is not None:
+            router.accept(referral.id, offer.npn)
+        return offer is not None
+
+    for consumer in consumers[:warmup]:
+        one(consumer)
+    timed = consumers[warmup:]
+    started = time.perf_counter()
+    accepted = sum(one(c) for c in timed)
+    elapsed = time.perf_counter() - started
+    return {
+        "referrals_per_s": round(len(timed) / elapsed),
+        "accepted_share": round(accepted / len(timed), 3),
+        "save_s": round(save_s, 2),
+        "load_s": round(load_s, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=100_000)
+    parser.add_argument("--referrals", type=int, default=3_000)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters" / "store_sqlite"))
+    from hod_core import wire
+    from hod_core.memory_store import MemoryStore
+    from hod_core.models import Agent
+    from hod_core.synthetic import Synthesizer
+    from hod_store_sqlite import SqliteStore
+
+    synth = Synthesizer(seed=2026)
+    agents = [wire.structure(synth.agent(str(10_000_000 + i)), Agent) for i in range(args.agents)]
+    consumers = [synth.consumer() for _ in range(args.warmup + args.referrals)]
+
+    memory = run(MemoryStore(), agents, consumers, args.warmup)
+    with tempfile.TemporaryDirectory() as folder:
+        sqlite = run(SqliteStore(Path(folder) / "hod.sqlite3"), agents, consumers, args.warmup)
+    result = {
+        "agents": args.agents,
+        "referrals": args.referrals,
+        "memory_referrals_per_s": memory["referrals_per_s"],
+        "sqlite_referrals_per_s": sqlite["referrals_per_s"],
+        "sqlite_vs_memory": round(sqlite["referrals_per_s"] / memory["referrals_per_s"], 2),
+        "sqlite_target_per_s": TARGET_SQLITE_PER_S,
+        "sqlite_meets_target": sqlite["referrals_per_s"] >= TARGET_SQLITE_PER_S,
+        "accepted_share": sqlite["accepted_share"],
+        "memory_load_s": memory["load_s"],
+        "sqlite_save_s": sqlite["save_s"],
+        "sqlite_load_s": sqlite["load_s"],
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+    for key, value in result.items():
+        print(f"{key:24} {value}")
+    if args.json:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

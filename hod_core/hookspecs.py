@@ -13,13 +13,13 @@ refuses two.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import pluggy
 
 from .models import Agent
-from .referrals import AgentOffer, Event, Referral
+from .referrals import AgentOffer, Event, OfferStats, Referral
 
 PROJECT = "hod"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -81,13 +81,11 @@ def hod_store_waiting() -> Sequence[str]:
 
 
 @hookspec(firstresult=True)
-def hod_store_pending_offers(npn: str) -> int:
-    """How many Pending offers the agent holds, over all referrals (E12)."""
-
-
-@hookspec(firstresult=True)
-def hod_store_last_offered_at(npn: str) -> datetime | None:
-    """When the agent was last offered any referral (the ranking's tie-break)."""
+def hod_store_offer_stats(npns: Sequence[str]) -> Mapping[str, OfferStats]:
+    """For each agent of `npns`: how many Pending offers it holds over all
+    referrals (E12), and when it was last offered any referral (the ranking's
+    tie-break). An agent never offered anything may be left out: it reads as
+    `OfferStats()`. A match asks once for all the agents at one ZIP."""
 
 
 @hookspec(firstresult=True)
@@ -136,8 +134,7 @@ STORE_HOOKS = (
     "hod_store_referral",
     "hod_store_due",
     "hod_store_waiting",
-    "hod_store_pending_offers",
-    "hod_store_last_offered_at",
+    "hod_store_offer_stats",
     "hod_store_agent_offers",
     "hod_store_append_events",
     "hod_store_events",

@@ -18,7 +18,7 @@ import itertools
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from .availability import ScheduleBook
 from .bulk import gc_paused
@@ -225,7 +225,7 @@ class Matcher:
         if bucket is None:
             return []
         want = limit or bucket.size
-        dynamic, groups = self._dynamic, bucket.groups
+        dynamic, groups, prefetch = self._dynamic, bucket.groups, query.prefetch
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
         found: list[tuple[float, AgentRecord]] = []
         bound = math.inf  # sphere km past which no candidate can make the queue
@@ -240,7 +240,10 @@ class Matcher:
                 if dot < lowest_dot:
                     return self._ranked(found, query)[:want]
                 km = None
-                for record, until in groups[position]:
+                group = groups[position]
+                if prefetch is not None and len(group) > 1:
+                    prefetch([record.npn for record, _ in group])
+                for record, until in group:
                     if (
                         until is not None
                         and until < surely_valid
@@ -265,9 +268,20 @@ class Matcher:
     def _ranked(
         self, found: list[tuple[float, AgentRecord]], query: Query
     ) -> list[tuple[float, AgentRecord]]:
-        if len(found) < 2:  # nothing to order: spare the tie-break its offer lookups
-            return found
-        return sorted(found, key=lambda pair: self._rank(pair[0], pair[1], query))
+        """Nearest first; the rest of the rule file's order only breaks ties.
+
+        Distance always comes first (the rule file insists), so only agents at
+        the same distance, as a rule at one ZIP, need the tie-break keys, which
+        may ask the store when each was last offered a referral.
+        """
+        by_distance = sorted(found, key=itemgetter(0))
+        ranked = []
+        for _, tied in itertools.groupby(by_distance, key=itemgetter(0)):
+            tied = list(tied)
+            if len(tied) > 1:
+                tied.sort(key=lambda pair: self._rank(pair[0], pair[1], query))
+            ranked.extend(tied)
+        return ranked
 
     def _exclusions(self, query: Query) -> dict[str, str]:
         """npn -> the first rule, in file order, each ineligible agent fails."""

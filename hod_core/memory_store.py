@@ -15,7 +15,7 @@ from attrs import evolve
 
 from .hookspecs import hookimpl
 from .models import Agent
-from .referrals import AgentOffer, Event, OfferStatus, Referral, ReferralStatus
+from .referrals import AgentOffer, Event, OfferStats, OfferStatus, Referral, ReferralStatus
 
 
 class MemoryStore:
@@ -116,12 +116,10 @@ class MemoryStore:
         return [rid for _, rid in sorted(waiting)]
 
     @hookimpl
-    def hod_store_pending_offers(self, npn: str) -> int:
-        return self._pending.get(npn, 0)
-
-    @hookimpl
-    def hod_store_last_offered_at(self, npn: str) -> datetime | None:
-        return self._last_offered.get(npn)
+    def hod_store_offer_stats(self, npns: Sequence[str]) -> dict[str, OfferStats]:
+        return {
+            npn: OfferStats(self._pending.get(npn, 0), self._last_offered.get(npn)) for npn in npns
+        }
 
     @hookimpl
     def hod_store_agent_offers(self, npn: str, since: datetime | None) -> list[AgentOffer]:

@@ -23,7 +23,10 @@ from .models import Consumer
 
 
 class OfferLedger(Protocol):
-    """What the matcher needs to know of offers made so far (E12, ranking)."""
+    """What the matcher needs to know of offers made so far (E12, ranking).
+
+    It may also have `prefetch(npns)`: the matcher calls it with the agents
+    at one ZIP before asking about any of them one by one."""
 
     def pending_offers(self, npn: str) -> int: ...
 
@@ -84,6 +87,7 @@ class Query:
         "offered_npns",
         "offers",
         "pending_offers_of",
+        "prefetch",
         "surely_valid_until",
         "_clocks",
         "_open",
@@ -103,6 +107,8 @@ class Query:
         self.offered_npns = offered_npns
         self.offers = offers or NO_OFFERS
         self.pending_offers_of = self.offers.pending_offers  # bound once: E12 runs per candidate
+        # A ledger that reads a store may take the agents at one ZIP in one go.
+        self.prefetch = getattr(self.offers, "prefetch", None)
         # Every zone's local date is within a day of UTC's: a licence valid
         # through this date is valid here whatever the agent's zone.
         self.surely_valid_until = at.astimezone(UTC).date() + timedelta(days=1)

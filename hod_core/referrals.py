@@ -153,6 +153,14 @@ class Referral:
 
 
 @frozen
+class OfferStats:
+    """What E12 and the ranking's tie-break need to know of one agent's offers."""
+
+    pending: int = 0  # Pending offers held, over all referrals
+    last_offered_at: datetime | None = None  # when last offered any referral
+
+
+@frozen
 class AgentOffer:
     """An offer as an agent's history sees it (Manage Referrals, L8, L9)."""
 

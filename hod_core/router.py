@@ -27,17 +27,19 @@ from zoneinfo import ZoneInfo
 from attrs import evolve, frozen
 
 from . import hookspecs, views, wire
+from .bulk import freeze_long_lived
 from .errors import HodError, InputError, LifecycleError, NotFound, OfferExpired
 from .matcher import Matcher
 from .models import Agent, Consumer, member
 from .notices import Notice, missed_alert, notice_language
-from .plugins import plugin_manager
+from .plugins import bind_single, plugin_manager
 from .query import ConsumerFacts
 from .referrals import (
     AGENT_MOVES,
     Event,
     NotAGoodReason,
     Offer,
+    OfferStats,
     OfferStatus,
     Referral,
     ReferralStatus,
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 COMMIT_ATTEMPTS = 100  # commits refused in a row before giving up: a store that never settles
 DUE_BATCH = 500
 _UNREAD = object()  # `_transact` has not read the referral yet
+_NEVER_OFFERED = OfferStats()
 
 Decision = tuple[Referral, list[Event]] | None  # the next version and its events; None: no change
 
@@ -83,18 +86,19 @@ class Router:
     ):
         self.channels = tuple(channels)
         self.plugins = plugin_manager(plugins, channels=self.channels)
-        self.hook = self.plugins.hook
+        self.hook = bind_single(self.plugins, ["hod_now", *hookspecs.STORE_HOOKS])
         self.policy = policy or load_policy()
         self.link_base = link_base
         self._new_id = new_id or time_ordered_id
         self.matcher = Matcher(self.policy)
-        self._ledger = _StoreLedger(self.hook)
         self._agents_seen = 0  # the highest agent revision loaded from the store
         # Notification outcomes ride along with the next commit (or `flush`):
         # a transaction of their own per offer would cost a third of the throughput.
         self._outcomes: list[Event] = []
         self._outcomes_lock = threading.Lock()
         self.sync_agents()
+        self.matcher.warm()
+        freeze_long_lived()
 
     # -- time and agents -----------------------------------------------------
     def now(self) -> datetime:
@@ -325,7 +329,7 @@ class Router:
         """Offer to the head of the queue at `now` (L1, E11, E12); else wait (L10),
         or end Unmatched once the wait is over or nobody could ever match (E5)."""
         queue = self.matcher.match(
-            referral.consumer, now, limit=1, offered=referral.offered_npns, offers=self._ledger
+            referral.consumer, now, limit=1, offered=referral.offered_npns, offers=self._ledger()
         ).queue
         if queue:
             head = queue[0]
@@ -424,7 +428,7 @@ class Router:
                 deadline_local=offer.expires_at.astimezone(ZoneInfo(zone)),
             )
             try:
-                getattr(self.hook, hookspecs.CHANNEL_HOOKS[channel])(notice=notice)
+                getattr(self.plugins.hook, hookspecs.CHANNEL_HOOKS[channel])(notice=notice)
             except Exception as exc:  # a failing channel never blocks the others (L2)
                 log.warning(
                     "referral %s: %s notice to %s failed: %s",
@@ -534,8 +538,11 @@ class Router:
         referral = self.referral(referral_id)
         self._agent(npn)
         return self.matcher.why(
-            npn, referral.consumer, self.now(), offered=referral.offered_npns, offers=self._ledger
+            npn, referral.consumer, self.now(), offered=referral.offered_npns, offers=self._ledger()
         )
+
+    def _ledger(self) -> _StoreLedger:
+        return _StoreLedger(self.hook.hod_store_offer_stats)
 
 
 def time_ordered_id(now: datetime) -> str:
@@ -570,13 +577,28 @@ def _answerable(stored: Referral | None, referral_id: str, npn: str, now: dateti
 
 
 class _StoreLedger:
-    """The matcher's view of offers (E12, tie-break), read from the store."""
+    """The matcher's view of offers (E12, tie-break) for one match, read from
+    the store once per agent (E12 and the tie-break ask about the same ones),
+    and for all the agents at a ZIP at once when the matcher prefetches."""
 
-    def __init__(self, hook):
-        self._hook = hook
+    def __init__(self, stats_of: Callable[..., Mapping[str, OfferStats]]):
+        self._stats_of = stats_of
+        self._seen: dict[str, OfferStats] = {}
+
+    def prefetch(self, npns: list[str]) -> None:
+        missing = [npn for npn in npns if npn not in self._seen]
+        if missing:
+            found = self._stats_of(npns=missing)
+            for npn in missing:
+                self._seen[npn] = found.get(npn, _NEVER_OFFERED)
+
+    def _stats(self, npn: str) -> OfferStats:
+        if npn not in self._seen:
+            self.prefetch([npn])
+        return self._seen[npn]
 
     def pending_offers(self, npn: str) -> int:
-        return self._hook.hod_store_pending_offers(npn=npn)
+        return self._stats(npn).pending
 
     def last_offered_at(self, npn: str) -> datetime | None:
-        return self._hook.hod_store_last_offered_at(npn=npn)
+        return self._stats(npn).last_offered_at

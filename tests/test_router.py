@@ -69,7 +69,10 @@ def test_l1_bad_input_names_the_field_and_stores_nothing(router, store, field, v
         router.request_contact({**BASE_CONSUMER, field: value})
     assert field in str(error.value)
     assert router.events() == before
-    assert store.hod_store_waiting() == [] and store.hod_store_pending_offers(npn=NEAR) == 0
+    assert (
+        store.hod_store_waiting() == []
+        and store.hod_store_offer_stats(npns=[NEAR])[NEAR].pending == 0
+    )
 
 
 # -- L2 -----------------------------------------------------------------------

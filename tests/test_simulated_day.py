@@ -69,7 +69,7 @@ def test_a_full_day(seed):
                 if status and clock.at >= when and referral.status is ReferralStatus.ACCEPTED:
                     router.update_status(rid, referral.agent_npn, status)
         for npn in npns:
-            assert store.hod_store_pending_offers(npn=npn) <= 1  # E12, all day
+            assert store.hod_store_offer_stats(npns=[npn])[npn].pending <= 1  # E12, all day
         clock.advance(minutes=1)
         router.tick()
     clock.advance(hours=2)

@@ -9,7 +9,7 @@ import pytest
 from attrs import evolve
 
 from ..hookspecs import STORE_HOOKS
-from ..referrals import Event, OfferStatus, ReferralStatus
+from ..referrals import Event, OfferStats, OfferStatus, ReferralStatus
 from . import samples
 from .samples import START
 
@@ -93,18 +93,18 @@ def test_of_many_threads_committing_over_one_version_exactly_one_wins(store):
 # -- E12: capacity inside the commit -----------------------------------------------
 def test_capacity_refuses_an_offer_to_an_agent_at_max_pending(store):
     assert commit(store, samples.referral("r1", offered_to="7"), 0)
-    assert store.hod_store_pending_offers(npn="7") == 1
+    assert store.hod_store_offer_stats(npns=["7"])["7"].pending == 1
     assert not commit(store, samples.referral("r2", offered_to="7"), 0, max_pending=1)
     assert store.hod_store_referral(referral_id="r2") is None
     assert commit(store, samples.referral("r2", offered_to="7"), 0, max_pending=2)
-    assert store.hod_store_pending_offers(npn="7") == 2
+    assert store.hod_store_offer_stats(npns=["7"])["7"].pending == 2
 
 
 def test_an_answered_offer_frees_capacity(store):
     first = samples.referral("r1", offered_to="7")
     assert commit(store, first, 0)
     assert commit(store, samples.answered(first, OfferStatus.REJECTED, T0), 1)
-    assert store.hod_store_pending_offers(npn="7") == 0
+    assert store.hod_store_offer_stats(npns=["7"])["7"].pending == 0
     assert commit(store, samples.referral("r2", offered_to="7"), 0)
 
 
@@ -141,13 +141,15 @@ def test_waiting_lists_waiting_referrals_oldest_first(store):
 
 
 def test_offers_are_indexed_by_agent(store):
-    assert store.hod_store_last_offered_at(npn="7") is None
+    assert store.hod_store_offer_stats(npns=["7"]).get("7", OfferStats()) == OfferStats()
     assert store.hod_store_agent_offers(npn="7", since=None) == []
     first = samples.referral("r1", offered_to="7", at=T0)
     assert commit(store, first, 0)
     assert commit(store, samples.answered(first, OfferStatus.MISSED, T0 + timedelta(minutes=15)), 1)
     assert commit(store, samples.referral("r2", offered_to="7", at=T0 + timedelta(hours=1)), 0)
-    assert store.hod_store_last_offered_at(npn="7") == T0 + timedelta(hours=1)
+    both = store.hod_store_offer_stats(npns=["7", "8"])
+    assert both["7"] == OfferStats(1, T0 + timedelta(hours=1))
+    assert both.get("8", OfferStats()) == OfferStats()
     history = store.hod_store_agent_offers(npn="7", since=None)
     assert [(h.referral_id, h.offer.status) for h in history] == [
         ("r2", OfferStatus.PENDING),

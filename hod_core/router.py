@@ -405,44 +405,53 @@ class Router:
 
     # -- L2: notifications ------------------------------------------------------
     def _notify(self, referral: Referral, offer: Offer) -> None:
+        """Send the offer on every channel of the agent's contact method (L2),
+        each on its own: one failing never stops the next. Outcomes are kept
+        for the next commit (see `flush`)."""
         agent = self.matcher.agent(offer.npn)
-        zone = self.matcher.zone(offer.npn)
-        events = []
+        deadline_local = offer.expires_at.astimezone(ZoneInfo(self.matcher.zone(offer.npn)))
+        outcomes = []
         for channel in agent.contact_method.channels:
-            base = Event(offer.offered_at, "notify.sent", referral.id, offer.npn, rule="L2")
-            if channel not in self.channels:
-                events.append(evolve(base, kind="notify.skipped", detail={"channel": channel}))
-                continue
-            notice = Notice(
-                kind="offer",
-                channel=channel,
-                to={"email": agent.email, "text": agent.phone}.get(channel, agent.npn),
-                npn=agent.npn,
-                agent_first_name=agent.first_name,
-                language=notice_language(agent.languages),
-                referral_id=referral.id,
-                link=f"{self.link_base}{referral.id}",
-                consumer_state=referral.state,
-                consumer_language=referral.consumer.language,
-                deadline=offer.expires_at,
-                deadline_local=offer.expires_at.astimezone(ZoneInfo(zone)),
+            outcome, error = self._send(channel, agent, referral, offer, deadline_local)
+            detail = {"channel": channel} if error is None else {"channel": channel, "error": error}
+            outcomes.append(
+                Event(offer.offered_at, outcome, referral.id, offer.npn, rule="L2", detail=detail)
             )
-            try:
-                getattr(self.plugins.hook, hookspecs.CHANNEL_HOOKS[channel])(notice=notice)
-            except Exception as exc:  # a failing channel never blocks the others (L2)
-                log.warning(
-                    "referral %s: %s notice to %s failed: %s",
-                    referral.id,
-                    channel,
-                    offer.npn,
-                    type(exc).__name__,
-                )
-                detail = {"channel": channel, "error": type(exc).__name__}
-                events.append(evolve(base, kind="notify.failed", detail=detail))
-            else:
-                events.append(evolve(base, detail={"channel": channel}))
         with self._outcomes_lock:
-            self._outcomes.extend(events)
+            self._outcomes.extend(outcomes)
+
+    def _send(
+        self, channel: str, agent: Agent, referral: Referral, offer: Offer, deadline_local: datetime
+    ) -> tuple[str, str | None]:
+        """One channel's notice: the outcome's event kind, and the error's type."""
+        if channel not in self.channels:
+            return "notify.skipped", None
+        notice = Notice(
+            kind="offer",
+            channel=channel,
+            to={"email": agent.email, "text": agent.phone}.get(channel, agent.npn),
+            npn=agent.npn,
+            agent_first_name=agent.first_name,
+            language=notice_language(agent.languages),
+            referral_id=referral.id,
+            link=f"{self.link_base}{referral.id}",
+            consumer_state=referral.state,
+            consumer_language=referral.consumer.language,
+            deadline=offer.expires_at,
+            deadline_local=deadline_local,
+        )
+        try:
+            getattr(self.plugins.hook, hookspecs.CHANNEL_HOOKS[channel])(notice=notice)
+        except Exception as exc:  # a failing channel never blocks the others (L2)
+            log.warning(
+                "referral %s: %s notice to agent %s failed: %s",
+                referral.id,
+                channel,
+                offer.npn,
+                type(exc).__name__,
+            )
+            return "notify.failed", type(exc).__name__
+        return "notify.sent", None
 
     def _take_outcomes(self) -> list[Event]:
         with self._outcomes_lock:

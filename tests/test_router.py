@@ -104,6 +104,8 @@ def test_l2_a_failing_channel_blocks_neither_the_others_nor_the_offer(store, clo
     assert [n.channel for n in notifier.notices] == ["email", "app"]
     outcomes = {e.detail["channel"]: e.kind for e in router.events(referral.id) if e.rule == "L2"}
     assert outcomes == {"email": "notify.sent", "text": "notify.failed", "app": "notify.sent"}
+    failed = [e for e in router.events(referral.id) if e.kind == "notify.failed"]
+    assert failed[0].detail == {"channel": "text", "error": "ConnectionError"}
     assert router.referral(referral.id).pending_offer.npn == NEAR
 
 

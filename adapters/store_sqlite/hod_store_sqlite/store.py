@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -93,6 +94,7 @@ CACHE_MB = 64  # SQLite's page cache per connection (its default is 2 MB)
 AUTOCHECKPOINT_PAGES = 10_000
 
 
+@lru_cache(maxsize=4096)  # a referral's instants recur in every commit of it
 def _instant(at: datetime) -> str:
     """UTC, fixed width: text order is time order, so SQL can compare and sort."""
     return at.astimezone(UTC).isoformat(timespec="microseconds")
@@ -149,6 +151,9 @@ class SqliteStore:
         # Referral JSON -> record, for this process's own writes and recent reads:
         # records are immutable and a body is one version, so a hit is exact.
         self._parsed: dict[str, Referral] = {}
+        # id -> the last version this instance wrote or read: when a commit
+        # replaces that very version, its offers need no reading back.
+        self._latest: dict[str, Referral] = {}
         self._migrate()
 
     @classmethod
@@ -243,12 +248,7 @@ class SqliteStore:
         offers = {o.npn: _offer_row(referral.id, o) for o in referral.offers}
         due_at = None if referral.due_at is None else _instant(referral.due_at)
         with self._write() as db:
-            stored = {}  # npn -> the offer's row as stored; a new referral has none
-            if expected_version:
-                rows = db.execute(
-                    f"SELECT {_OFFER_COLUMNS} FROM offers WHERE referral_id = ?", (referral.id,)
-                )
-                stored = {row[1]: row for row in rows}
+            stored = self._stored_offers(db, referral.id, expected_version)
             changed = [r for npn, r in offers.items() if stored.get(npn) != r]
             for row in changed:
                 newly_pending = row[2] == "pending" and row[1] not in stored
@@ -291,10 +291,28 @@ class SqliteStore:
         self._remember(body, referral)
         return True
 
+    def _stored_offers(self, db: sqlite3.Connection, referral_id: str, version: int) -> dict:
+        """npn -> the offer's row as stored at `version` (none for a new referral).
+
+        If the stored version is not `version` after all, the commit's UPDATE
+        finds no row and writes nothing, so a cached answer is never wrong.
+        """
+        if not version:
+            return {}
+        known = self._latest.get(referral_id)
+        if known is not None and known.version == version:
+            return {o.npn: _offer_row(referral_id, o) for o in known.offers}
+        rows = db.execute(
+            f"SELECT {_OFFER_COLUMNS} FROM offers WHERE referral_id = ?", (referral_id,)
+        )
+        return {row[1]: row for row in rows}
+
     def _remember(self, body: str, referral: Referral) -> None:
         if len(self._parsed) >= PARSED_CACHE:
             self._parsed.clear()
+            self._latest.clear()
         self._parsed[body] = referral
+        self._latest[referral.id] = referral
 
     @staticmethod
     def _pending(db: sqlite3.Connection, npn: str) -> int:
@@ -310,7 +328,7 @@ class SqliteStore:
         referral = self._parsed.get(row[0])
         if referral is None:
             referral = structure(orjson.loads(row[0]), Referral)
-            self._remember(row[0], referral)
+        self._remember(row[0], referral)
         return referral
 
     @hookimpl

@@ -27,7 +27,7 @@ def freeze_long_lived() -> None:
 
     A router's agents, indexes and schedules live as long as it does. Left
     to the cyclic collector, every full collection rescans those millions of
-    objects, which at 100k agents more than halved the referral rate. We
+    objects, which at 100k agents nearly halved the referral rate. We
     collect first, so no garbage is frozen with them; reference counting
     still frees frozen objects that are dropped later.
     """

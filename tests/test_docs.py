@@ -83,3 +83,16 @@ def test_crm_embedding_example_runs_a_referral_through_its_whole_life():
         "referral.status",
     ]
     assert "Missed Referral" in done.stdout and "Referral Completed" in done.stdout
+
+
+def test_readme_router_example_runs_as_written():
+    block = README.split("```python\n")[2].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    referral, router = namespace["referral"], namespace["router"]
+    assert namespace["view"].phone == "+17135550100"
+    assert [n.channel for n in namespace["outbox"].notices] == ["email", "text"]
+    assert router.referral(referral.id).status.label == "In Progress"
+    kinds = [(e.rule, e.kind) for e in router.events(referral.id)]
+    assert kinds[:2] == [("L1", "referral.created"), ("L1", "offer.made")]
+    assert ("L7", "referral.contact_overdue") not in kinds  # moved on in time

@@ -1,5 +1,6 @@
 """Referrals per second through create -> offer -> accept, 100k agents loaded.
 
+    pip install -e adapters/store_sqlite           # once: the SQLite store adapter
     python benchmarks/lifecycle.py                  # both stores, 100k agents
     python benchmarks/lifecycle.py --agents 10000 --referrals 2000 --json
 
@@ -96,12 +97,16 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters" / "store_sqlite"))
+    try:
+        from hod_store_sqlite import SqliteStore  # checked before the long set-up
+    except ImportError:
+        sys.exit(
+            "benchmarks/lifecycle.py needs the SQLite store: pip install -e adapters/store_sqlite"
+        )
     from hod_core import wire
     from hod_core.memory_store import MemoryStore
     from hod_core.models import Agent
     from hod_core.synthetic import Synthesizer
-    from hod_store_sqlite import SqliteStore
 
     synth = Synthesizer(seed=2026)
     agents = [wire.structure(synth.agent(str(10_000_000 + i)), Agent) for i in range(args.agents)]

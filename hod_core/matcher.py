@@ -225,7 +225,7 @@ class Matcher:
         if bucket is None:
             return []
         want = limit or bucket.size
-        dynamic, groups, prefetch = self._dynamic, bucket.groups, query.prefetch
+        dynamic, groups, batched = self._dynamic, bucket.groups, query.prefetch is not None
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
         found: list[tuple[float, AgentRecord]] = []
         bound = math.inf  # sphere km past which no candidate can make the queue
@@ -241,8 +241,8 @@ class Matcher:
                     return self._ranked(found, query)[:want]
                 km = None
                 group = groups[position]
-                if prefetch is not None and len(group) > 1:
-                    prefetch([record.npn for record, _ in group])
+                if batched:  # the first agent here to need its offers fetches everyone's
+                    query.group = group if len(group) > 1 else None
                 for record, until in group:
                     if (
                         until is not None

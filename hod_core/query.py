@@ -86,8 +86,9 @@ class Query:
         "at",
         "offered_npns",
         "offers",
-        "pending_offers_of",
         "prefetch",
+        "group",
+        "_pending_offers",
         "surely_valid_until",
         "_clocks",
         "_open",
@@ -106,14 +107,23 @@ class Query:
         self.at = at
         self.offered_npns = offered_npns
         self.offers = offers or NO_OFFERS
-        self.pending_offers_of = self.offers.pending_offers  # bound once: E12 runs per candidate
-        # A ledger that reads a store may take the agents at one ZIP in one go.
+        self._pending_offers = self.offers.pending_offers  # bound once: E12 runs per candidate
+        # A ledger that reads a store may take the agents at one ZIP in one go:
+        # the matcher names the group it is testing; the first agent of it to
+        # reach E12 fetches for all (agents who fail availability never do).
         self.prefetch = getattr(self.offers, "prefetch", None)
+        self.group: list | None = None
         # Every zone's local date is within a day of UTC's: a licence valid
         # through this date is valid here whatever the agent's zone.
         self.surely_valid_until = at.astimezone(UTC).date() + timedelta(days=1)
         self._clocks: dict[str, LocalClock] = {}
         self._open: dict[tuple[str, object], bool] = {}
+
+    def pending_offers_of(self, npn: str) -> int:
+        if self.group is not None:
+            self.prefetch([record.npn for record, _ in self.group])
+            self.group = None
+        return self._pending_offers(npn)
 
     def clock(self, zone: str) -> LocalClock:
         clock = self._clocks.get(zone)

@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from attrs import evolve, frozen
 
 from . import hookspecs, views, wire
 from .bulk import freeze_long_lived
+from .dispatch import Dispatcher
 from .errors import HodError, InputError, LifecycleError, NotFound, OfferExpired
 from .matcher import Matcher
 from .models import Agent, Consumer, member
-from .notices import Notice, missed_alert, notice_language
+from .notices import missed_alert, notice_language
 from .plugins import bind_single, plugin_manager
 from .query import ConsumerFacts
 from .referrals import (
@@ -93,14 +92,10 @@ class Router:
         self.plugins = plugin_manager(plugins, channels=self.channels)
         self.hook = bind_single(self.plugins, ["hod_now", *hookspecs.STORE_HOOKS])
         self.policy = policy or load_policy()
-        self.link_base = link_base
+        self.dispatch = Dispatcher(self.plugins.hook, self.channels, link_base)
         self._new_id = new_id or time_ordered_id
         self.matcher = Matcher(self.policy)
         self._agents_seen = 0  # the highest agent revision loaded from the store
-        # Notification outcomes ride along with the next commit (or `flush`):
-        # a transaction of their own per offer would cost a third of the throughput.
-        self._outcomes: list[Event] = []
-        self._outcomes_lock = threading.Lock()
         self.sync_agents()
         self.matcher.warm()
         if freeze_after_load:  # see bulk.freeze_long_lived; a host may opt out
@@ -386,7 +381,7 @@ class Router:
             new, events = decision
             expected = stored.version if stored else 0
             new = evolve(new, version=expected + 1)
-            carried = self._take_outcomes()
+            carried = self.dispatch.take()  # notification outcomes ride along
             if self.hook.hod_store_commit(
                 referral=new,
                 expected_version=expected,
@@ -395,7 +390,7 @@ class Router:
             ):
                 self._after_commit(stored, new)
                 return new
-            self._keep_outcomes(carried)
+            self.dispatch.put_back(carried)
             stored = _UNREAD  # beaten to it: read what won
         raise HodError(f"referral {referral_id}: {COMMIT_ATTEMPTS} commits refused in a row")
 
@@ -405,74 +400,15 @@ class Router:
         for offer in new.offers:
             was = old_offers.get(offer.npn)
             if offer.status is OfferStatus.PENDING and was is None:
-                self._notify(new, offer)
+                agent = self.matcher.agent(offer.npn)
+                self.dispatch.offer(new, offer, agent, self.matcher.zone(offer.npn))
             elif offer.status is OfferStatus.MISSED and was is OfferStatus.PENDING:
                 self._count_misses(offer.npn, offer.expires_at)
-
-    # -- L2: notifications ------------------------------------------------------
-    def _notify(self, referral: Referral, offer: Offer) -> None:
-        """Send the offer on every channel of the agent's contact method (L2),
-        each on its own: one failing never stops the next. Outcomes are kept
-        for the next commit (see `flush`)."""
-        agent = self.matcher.agent(offer.npn)
-        deadline_local = offer.expires_at.astimezone(ZoneInfo(self.matcher.zone(offer.npn)))
-        outcomes = []
-        for channel in agent.contact_method.channels:
-            outcome, error = self._send(channel, agent, referral, offer, deadline_local)
-            detail = {"channel": channel} if error is None else {"channel": channel, "error": error}
-            outcomes.append(
-                Event(offer.offered_at, outcome, referral.id, offer.npn, rule="L2", detail=detail)
-            )
-        with self._outcomes_lock:
-            self._outcomes.extend(outcomes)
-
-    def _send(
-        self, channel: str, agent: Agent, referral: Referral, offer: Offer, deadline_local: datetime
-    ) -> tuple[str, str | None]:
-        """One channel's notice: the outcome's event kind, and the error's type."""
-        if channel not in self.channels:
-            return "notify.skipped", None
-        notice = Notice(
-            kind="offer",
-            channel=channel,
-            to={"email": agent.email, "text": agent.phone}.get(channel, agent.npn),
-            npn=agent.npn,
-            agent_first_name=agent.first_name,
-            language=notice_language(agent.languages),
-            referral_id=referral.id,
-            link=f"{self.link_base}{referral.id}",
-            consumer_state=referral.state,
-            consumer_language=referral.consumer.language,
-            deadline=offer.expires_at,
-            deadline_local=deadline_local,
-        )
-        try:
-            getattr(self.plugins.hook, hookspecs.CHANNEL_HOOKS[channel])(notice=notice)
-        except Exception as exc:  # a failing channel never blocks the others (L2)
-            log.warning(
-                "referral %s: %s notice to agent %s failed: %s",
-                referral.id,
-                channel,
-                offer.npn,
-                type(exc).__name__,
-            )
-            return "notify.failed", type(exc).__name__
-        return "notify.sent", None
-
-    def _take_outcomes(self) -> list[Event]:
-        with self._outcomes_lock:
-            taken, self._outcomes = self._outcomes, []
-        return taken
-
-    def _keep_outcomes(self, events: list[Event]) -> None:
-        """Put back outcomes a refused commit did not write, ahead of newer ones."""
-        with self._outcomes_lock:
-            self._outcomes[:0] = events
 
     def flush(self) -> None:
         """Write notification outcomes not yet carried by a commit. `tick` and
         `events` flush; a host that stops should call it (or `tick`) last."""
-        outcomes = self._take_outcomes()
+        outcomes = self.dispatch.take()
         if outcomes:
             self.hook.hod_store_append_events(events=outcomes)
 

@@ -9,6 +9,7 @@ from attrs import evolve
 
 from hod_core.errors import ConfigurationError, InputError, LifecycleError, NotFound, OfferExpired
 from hod_core.memory_store import MemoryStore
+from hod_core.plugins import load_adapter
 from hod_core.referrals import OfferStatus, ReferralStatus
 from hod_core.router import Router
 from hod_core.testing import FakeClock, Outbox
@@ -430,3 +431,19 @@ def test_an_agent_saved_in_another_router_reaches_this_one(store, clock, router)
     other.put_agent(evolve(router.matcher.agent(NEAR), suspended=True))
     referral = router.request_contact(BASE_CONSUMER)
     assert referral.pending_offer.npn == MID  # this router synced the suspension
+
+
+def test_a_bad_agent_record_names_the_field_and_stores_nothing(router, store):
+    before = (router.events(), store.hod_store_agents(after=0))
+    with pytest.raises(InputError, match="phone"):
+        router.put_agent(agent_data(npn="999", phone="555"))
+    with pytest.raises(InputError, match="languages"):
+        router.put_agent(agent_data(npn="999", languages="en"))
+    assert (router.events(), store.hod_store_agents(after=0)) == before
+    assert "999" not in router.matcher
+
+
+def test_adapters_are_found_by_entry_point_name():
+    assert isinstance(load_adapter("store_memory"), MemoryStore)
+    with pytest.raises(ConfigurationError, match="no adapter named 'store_nope'.*store_memory"):
+        load_adapter("store_nope")

@@ -207,7 +207,7 @@ class Router:
         _, current = self._settle(referral_id, now)
 
         def decide(stored: Referral | None) -> Decision:
-            _answerable(stored, referral_id, npn, now)
+            _answerable(stored, referral_id, npn, now, expired_rule="L5")
             rejected = stored.answered(OfferStatus.REJECTED, now)
             return self._place(
                 rejected, now, [Event(now, "offer.rejected", referral_id, npn, "agent", "L4")]
@@ -504,8 +504,11 @@ def time_ordered_id(now: datetime) -> str:
     return f"{micros:014x}{secrets.token_hex(6)}"
 
 
-def _answerable(stored: Referral | None, referral_id: str, npn: str, now: datetime) -> Offer:
-    """The agent's Pending offer of this referral, or the reason there is none."""
+def _answerable(
+    stored: Referral | None, referral_id: str, npn: str, now: datetime, expired_rule: str = "L3"
+) -> Offer:
+    """The agent's Pending offer of this referral, or the reason there is none.
+    Too late is L3 for an accept; for a reject it is L5 (the offer was missed)."""
     if stored is None:
         raise NotFound(f"no referral {referral_id}")
     offer = stored.offer_to(npn)
@@ -516,8 +519,8 @@ def _answerable(stored: Referral | None, referral_id: str, npn: str, now: dateti
     ):
         raise OfferExpired(
             f"the offer of referral {referral_id} to agent {npn} expired at "
-            f"{offer.expires_at.isoformat()} and went to the next agent",
-            rule="L3",
+            f"{offer.expires_at.isoformat()}: the window to answer it has closed",
+            rule=expired_rule,
         )
     if offer.status is not OfferStatus.PENDING:
         raise LifecycleError(

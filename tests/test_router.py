@@ -447,3 +447,12 @@ def test_adapters_are_found_by_entry_point_name():
     assert isinstance(load_adapter("store_memory"), MemoryStore)
     with pytest.raises(ConfigurationError, match="no adapter named 'store_nope'.*store_memory"):
         load_adapter("store_nope")
+
+
+def test_l5_a_reject_after_expiry_is_refused_as_missed(router, clock):
+    referral = router.request_contact(BASE_CONSUMER)
+    clock.advance(minutes=20)
+    with pytest.raises(OfferExpired) as refused:
+        router.reject(referral.id, NEAR)
+    assert refused.value.rule == "L5" and "window to answer it has closed" in str(refused.value)
+    assert router.referral(referral.id).offer_to(NEAR).status is OfferStatus.MISSED

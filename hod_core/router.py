@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -96,6 +97,9 @@ class Router:
         self._new_id = new_id or time_ordered_id
         self.matcher = Matcher(self.policy)
         self._agents_seen = 0  # the highest agent revision loaded from the store
+        # The matcher is not safe to change while another thread matches: one
+        # router shared by a server's threads takes turns (the GIL would anyway).
+        self._matching = threading.RLock()
         self.sync_agents()
         self.matcher.warm()
         if freeze_after_load:  # see bulk.freeze_long_lived; a host may opt out
@@ -112,14 +116,16 @@ class Router:
         """Load agents saved since the last sync, by this process or another."""
         changed = list(self.hook.hod_store_agents(after=self._agents_seen))
         if changed:
-            self.matcher.add_many(agent for _, agent in changed)
+            with self._matching:
+                self.matcher.add_many(agent for _, agent in changed)
             self._agents_seen = changed[-1][0]
 
     def put_agent(self, agent: Agent | Mapping[str, Any], *, actor: str = "host") -> Agent:
         """Save an agent (validated first: a bad record stores nothing)."""
         if not isinstance(agent, Agent):
             agent = wire.structure(agent, Agent, source="agent")
-        self.matcher.add(agent)  # raises InputError (no zone) before anything is stored
+        with self._matching:
+            self.matcher.add(agent)  # raises InputError (no zone) before anything is stored
         now = self.now()
         self.hook.hod_store_put_agent(
             agent=agent, events=[Event(now, "agent.saved", npn=agent.npn, actor=actor)]
@@ -143,7 +149,8 @@ class Router:
 
     def _save_agent(self, agent: Agent, event: Event) -> None:
         self.hook.hod_store_put_agent(agent=agent, events=[event])
-        self.matcher.add(agent)
+        with self._matching:
+            self.matcher.add(agent)
 
     # -- L1: Get Contacted ------------------------------------------------------
     def request_contact(self, consumer: Consumer | Mapping[str, Any]) -> Referral:
@@ -329,9 +336,14 @@ class Router:
     def _place(self, referral: Referral, now: datetime, events: list[Event]) -> Decision:
         """Offer to the head of the queue at `now` (L1, E11, E12); else wait (L10),
         or end Unmatched once the wait is over or nobody could ever match (E5)."""
-        queue = self.matcher.match(
-            referral.consumer, now, limit=1, offered=referral.offered_npns, offers=self._ledger()
-        ).queue
+        with self._matching:
+            queue = self.matcher.match(
+                referral.consumer,
+                now,
+                limit=1,
+                offered=referral.offered_npns,
+                offers=self._ledger(),
+            ).queue
         if queue:
             head = queue[0]
             offer = Offer(head.npn, now, now + self.policy.offer_window)
@@ -488,9 +500,14 @@ class Router:
         """Why agent `npn` would (not) get this referral now: every rule's verdict."""
         referral = self.referral(referral_id)
         self._agent(npn)
-        return self.matcher.why(
-            npn, referral.consumer, self.now(), offered=referral.offered_npns, offers=self._ledger()
-        )
+        with self._matching:
+            return self.matcher.why(
+                npn,
+                referral.consumer,
+                self.now(),
+                offered=referral.offered_npns,
+                offers=self._ledger(),
+            )
 
     def _ledger(self) -> _StoreLedger:
         return _StoreLedger(self.hook.hod_store_offer_stats)

@@ -456,3 +456,35 @@ def test_l5_a_reject_after_expiry_is_refused_as_missed(router, clock):
         router.reject(referral.id, NEAR)
     assert refused.value.rule == "L5" and "window to answer it has closed" in str(refused.value)
     assert router.referral(referral.id).offer_to(NEAR).status is OfferStatus.MISSED
+
+
+def test_one_router_shared_by_threads_keeps_every_rule(router, store, clock):
+    """Requests, answers and agent saves from four threads at once."""
+    import threading
+
+    errors, ids = [], []
+
+    def work(n):
+        try:
+            for i in range(30):
+                referral = router.request_contact(BASE_CONSUMER)
+                ids.append(referral.id)
+                if referral.pending_offer is not None and i % 2:
+                    router.accept(referral.id, referral.pending_offer.npn)
+                elif referral.pending_offer is not None:
+                    router.reject(referral.id, referral.pending_offer.npn)
+                router.put_agent(agent_data(npn=f"9{n}{i % 3}", zip="77004"))
+        except Exception as exc:  # noqa: BLE001 - collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for rid in ids:
+        offers = router.referral(rid).offers
+        assert len({o.npn for o in offers}) == len(offers)
+    pending = store.hod_store_offer_stats(npns=[a.npn for a in router.matcher.agents()])
+    assert all(stats.pending <= 1 for stats in pending.values())

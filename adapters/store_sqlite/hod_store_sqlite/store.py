@@ -55,17 +55,19 @@ MIGRATIONS: dict[int, str] = {
     ) WITHOUT ROWID;
     CREATE INDEX referrals_due ON referrals (due_at) WHERE due_at IS NOT NULL;
     CREATE INDEX referrals_waiting ON referrals (created_at) WHERE status = 'waiting';
-    CREATE TABLE offers (                  -- the referrals' offers again, indexed by agent
+    CREATE TABLE offers (                  -- the referrals' offers again, by agent
         referral_id TEXT NOT NULL REFERENCES referrals (id),
         npn         TEXT NOT NULL,
         status      TEXT NOT NULL,
         offered_at  TEXT NOT NULL,
         expires_at  TEXT NOT NULL,
         answered_at TEXT,
-        PRIMARY KEY (referral_id, npn)     -- E11: one offer per agent per referral
+        -- An agent's history in time order: their last offer is one seek away
+        -- (the tie-break), however many offers they have had.
+        PRIMARY KEY (npn, offered_at, referral_id)
     ) WITHOUT ROWID;
-    -- One index serves both E12 (count Pending) and an agent's history.
-    CREATE INDEX offers_by_agent ON offers (npn, status, offered_at);
+    -- E12 counts Pending offers: an index of those alone stays small.
+    CREATE INDEX offers_pending ON offers (npn) WHERE status = 'pending';
     CREATE TABLE events (
         seq         INTEGER PRIMARY KEY AUTOINCREMENT,
         at          TEXT NOT NULL,
@@ -301,12 +303,12 @@ class SqliteStore:
         if not version:
             return {}
         known = self._latest.get(referral_id)
-        if known is not None and known.version == version:
-            return {o.npn: _offer_row(referral_id, o) for o in known.offers}
-        rows = db.execute(
-            f"SELECT {_OFFER_COLUMNS} FROM offers WHERE referral_id = ?", (referral_id,)
-        )
-        return {row[1]: row for row in rows}
+        if known is None or known.version != version:
+            row = db.execute("SELECT body FROM referrals WHERE id = ?", (referral_id,)).fetchone()
+            if row is None:
+                return {}
+            known = self._parse(row[0])
+        return {o.npn: _offer_row(referral_id, o) for o in known.offers}
 
     def _remember(self, body: str, referral: Referral) -> None:
         if len(self._parsed) >= PARSED_CACHE:
@@ -318,18 +320,21 @@ class SqliteStore:
     @staticmethod
     def _pending(db: sqlite3.Connection, npn: str) -> int:
         return db.execute(
-            "SELECT count(*) FROM offers WHERE npn = ? AND status = 'pending'", (npn,)
+            "SELECT count(*) FROM offers INDEXED BY offers_pending"
+            " WHERE npn = ? AND status = 'pending'",
+            (npn,),
         ).fetchone()[0]
 
     @hookimpl
     def hod_store_referral(self, referral_id: str) -> Referral | None:
         row = self._db.execute("SELECT body FROM referrals WHERE id = ?", (referral_id,)).fetchone()
-        if row is None:
-            return None
-        referral = self._parsed.get(row[0])
+        return None if row is None else self._parse(row[0])
+
+    def _parse(self, body: str) -> Referral:
+        referral = self._parsed.get(body)
         if referral is None:
-            referral = structure(orjson.loads(row[0]), Referral)
-        self._remember(row[0], referral)
+            referral = structure(orjson.loads(body), Referral)
+        self._remember(body, referral)
         return referral
 
     @hookimpl
@@ -354,12 +359,17 @@ class SqliteStore:
         stats = {}
         for start in range(0, len(npns), 500):  # SQLite binds at most 999 values
             chunk = npns[start : start + 500]
+            # Two index seeks per agent, whatever the length of their history.
             rows = self._db.execute(
-                "SELECT npn, count(*) FILTER (WHERE status = 'pending'), max(offered_at)"
-                f" FROM offers WHERE npn IN ({', '.join('?' * len(chunk))}) GROUP BY npn",
+                f"WITH asked (npn) AS (VALUES {', '.join(['(?)'] * len(chunk))})"
+                " SELECT npn,"
+                " (SELECT count(*) FROM offers o INDEXED BY offers_pending"
+                " WHERE o.npn = asked.npn AND o.status = 'pending'),"
+                " (SELECT max(offered_at) FROM offers o WHERE o.npn = asked.npn)"
+                " FROM asked",
                 chunk,
             )
-            stats.update((npn, OfferStats(n, _moment(last))) for npn, n, last in rows)
+            stats.update((npn, OfferStats(n, _moment(last))) for npn, n, last in rows if last)
         return stats
 
     @hookimpl

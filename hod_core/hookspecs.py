@@ -89,8 +89,11 @@ def hod_store_offer_stats(npns: Sequence[str]) -> Mapping[str, OfferStats]:
 
 
 @hookspec(firstresult=True)
-def hod_store_agent_offers(npn: str, since: datetime | None) -> Sequence[AgentOffer]:
-    """The agent's offers offered at or after `since` (all when None), newest first."""
+def hod_store_agent_offers(
+    npn: str, since: datetime | None, limit: int | None
+) -> Sequence[AgentOffer]:
+    """The agent's offers offered at or after `since` (all when None), newest
+    first, at most `limit` of them (all when None)."""
 
 
 # -- store: the audit trail ---------------------------------------------------

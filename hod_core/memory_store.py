@@ -122,11 +122,13 @@ class MemoryStore:
         }
 
     @hookimpl
-    def hod_store_agent_offers(self, npn: str, since: datetime | None) -> list[AgentOffer]:
+    def hod_store_agent_offers(
+        self, npn: str, since: datetime | None, limit: int | None
+    ) -> list[AgentOffer]:
         with self._lock:
             history = list(self._offers_of.get(npn, ()))
         history.sort(key=lambda h: h.offer.offered_at, reverse=True)
-        return [h for h in history if since is None or h.offer.offered_at >= since]
+        return [h for h in history if since is None or h.offer.offered_at >= since][:limit]
 
     # -- events -------------------------------------------------------------
     @hookimpl

@@ -431,7 +431,13 @@ class Router:
         threshold = self.policy.suspension_consecutive_missed
         if agent.suspended or threshold <= 0:
             return
-        history = self.hook.hod_store_agent_offers(npn=npn, since=agent.reinstated_at)
+        # The run of misses is the newest answered offers; Pending ones may sit
+        # among them (up to the capacity), so look that much further back.
+        history = self.hook.hod_store_agent_offers(
+            npn=npn,
+            since=agent.reinstated_at,
+            limit=threshold + self.policy.max_pending_offers_per_agent,
+        )
         streak = 0
         for entry in history:
             status = entry.offer.status
@@ -459,9 +465,9 @@ class Router:
             raise NotFound(f"referral {referral_id} was never offered to agent {npn}")
         return view
 
-    def agent_referrals(self, npn: str) -> list[views.AgentReferralView]:
-        """Manage Referrals: every referral offered to the agent, newest first."""
-        history = self.hook.hod_store_agent_offers(npn=npn, since=None)
+    def agent_referrals(self, npn: str, limit: int | None = 100) -> list[views.AgentReferralView]:
+        """Manage Referrals: the referrals offered to the agent, newest first."""
+        history = self.hook.hod_store_agent_offers(npn=npn, since=None, limit=limit)
         return [views.for_agent(self.referral(h.referral_id), npn) for h in history]
 
     def missed_alert(self, npn: str, language: str | None = None) -> str | None:
@@ -469,7 +475,9 @@ class Router:
         agent = self._agent(npn)
         now = self.now()
         since = now - self.policy.missed_alert_lookback
-        history = self.hook.hod_store_agent_offers(npn=npn, since=since - self.policy.offer_window)
+        history = self.hook.hod_store_agent_offers(
+            npn=npn, since=since - self.policy.offer_window, limit=None
+        )
         missed = sum(
             1
             for h in history

@@ -142,7 +142,7 @@ def test_waiting_lists_waiting_referrals_oldest_first(store):
 
 def test_offers_are_indexed_by_agent(store):
     assert store.hod_store_offer_stats(npns=["7"]).get("7", OfferStats()) == OfferStats()
-    assert store.hod_store_agent_offers(npn="7", since=None) == []
+    assert store.hod_store_agent_offers(npn="7", since=None, limit=None) == []
     first = samples.referral("r1", offered_to="7", at=T0)
     assert commit(store, first, 0)
     assert commit(store, samples.answered(first, OfferStatus.MISSED, T0 + timedelta(minutes=15)), 1)
@@ -150,13 +150,15 @@ def test_offers_are_indexed_by_agent(store):
     both = store.hod_store_offer_stats(npns=["7", "8"])
     assert both["7"] == OfferStats(1, T0 + timedelta(hours=1))
     assert both.get("8", OfferStats()) == OfferStats()
-    history = store.hod_store_agent_offers(npn="7", since=None)
+    history = store.hod_store_agent_offers(npn="7", since=None, limit=None)
     assert [(h.referral_id, h.offer.status) for h in history] == [
         ("r2", OfferStatus.PENDING),
         ("r1", OfferStatus.MISSED),
     ]
-    recent = store.hod_store_agent_offers(npn="7", since=T0 + timedelta(minutes=1))
+    recent = store.hod_store_agent_offers(npn="7", since=T0 + timedelta(minutes=1), limit=None)
     assert [h.referral_id for h in recent] == ["r2"]
+    newest = store.hod_store_agent_offers(npn="7", since=None, limit=1)
+    assert [h.referral_id for h in newest] == ["r2"]
 
 
 # -- agents ---------------------------------------------------------------------

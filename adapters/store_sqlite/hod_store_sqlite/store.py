@@ -373,11 +373,13 @@ class SqliteStore:
         return stats
 
     @hookimpl
-    def hod_store_agent_offers(self, npn: str, since: datetime | None) -> list[AgentOffer]:
+    def hod_store_agent_offers(
+        self, npn: str, since: datetime | None, limit: int | None
+    ) -> list[AgentOffer]:
         rows = self._db.execute(
             f"SELECT {_OFFER_COLUMNS} FROM offers WHERE npn = ? AND offered_at >= ?"
-            " ORDER BY offered_at DESC",
-            (npn, "" if since is None else _instant(since)),
+            " ORDER BY offered_at DESC LIMIT ?",
+            (npn, "" if since is None else _instant(since), -1 if limit is None else limit),
         )
         return [_agent_offer(row) for row in rows]
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+import cattrs
 import orjson
 
 from hod_core import structure, unstructure
@@ -105,6 +106,17 @@ def _instant(at: datetime) -> str:
 
 def _json(value) -> str:
     return orjson.dumps(unstructure(value)).decode()
+
+
+# A referral body is written on every commit. This converter leaves datetimes
+# to orjson, which writes them exactly as the wire format's isoformat does (a
+# test holds the two byte for byte): a third of the cost of `_json`.
+_BODY = cattrs.Converter()
+_BODY.register_unstructure_hook(datetime, lambda at: at)
+
+
+def _referral_json(referral: Referral) -> str:
+    return orjson.dumps(_BODY.unstructure(referral)).decode()
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -247,7 +259,7 @@ class SqliteStore:
     def hod_store_commit(
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
     ) -> bool:
-        body = _json(referral)
+        body = _referral_json(referral)
         offers = {o.npn: _offer_row(referral.id, o) for o in referral.offers}
         due_at = None if referral.due_at is None else _instant(referral.due_at)
         with self._write() as db:

@@ -28,6 +28,9 @@ class MemoryStore:
         self._agents: dict[str, tuple[int, Agent]] = {}
         self._revision = 0
         self._referrals: dict[str, Referral] = {}
+        # The sweep's work lists: only live referrals, not a season's history.
+        self._due: dict[str, datetime] = {}  # id -> due_at, for those with one
+        self._waiting: dict[str, datetime] = {}  # id -> created_at, status Waiting
         self._pending: dict[str, int] = {}  # npn -> Pending offers held
         self._last_offered: dict[str, datetime] = {}
         self._offers_of: dict[str, list[AgentOffer]] = {}  # npn -> offers, oldest first
@@ -73,6 +76,9 @@ class MemoryStore:
             if any(self._pending.get(npn, 0) >= max_pending for npn in newly_pending):
                 return False
             self._referrals[referral.id] = referral
+            _track(self._due, referral.id, referral.due_at)
+            waiting = referral.status is ReferralStatus.WAITING
+            _track(self._waiting, referral.id, referral.created_at if waiting else None)
             for offer in referral.offers:
                 self._index_offer(referral.id, offer, old_offers.get(offer.npn))
             self._append(events)
@@ -102,18 +108,14 @@ class MemoryStore:
     @hookimpl
     def hod_store_due(self, now: datetime, limit: int) -> list[str]:
         with self._lock:
-            due = [(r.due_at, r.id) for r in self._referrals.values() if r.due_at is not None]
-        return [rid for at, rid in sorted(due) if at <= now][:limit]
+            due = sorted((at, rid) for rid, at in self._due.items() if at <= now)
+        return [rid for _, rid in due[:limit]]
 
     @hookimpl
     def hod_store_waiting(self) -> list[str]:
         with self._lock:
-            waiting = [
-                (r.created_at, r.id)
-                for r in self._referrals.values()
-                if r.status is ReferralStatus.WAITING
-            ]
-        return [rid for _, rid in sorted(waiting)]
+            waiting = sorted((at, rid) for rid, at in self._waiting.items())
+        return [rid for _, rid in waiting]
 
     @hookimpl
     def hod_store_offer_stats(self, npns: Sequence[str]) -> dict[str, OfferStats]:
@@ -151,3 +153,10 @@ class MemoryStore:
 
 def _first(pair):
     return pair[0]
+
+
+def _track(work: dict[str, datetime], referral_id: str, at: datetime | None) -> None:
+    if at is None:
+        work.pop(referral_id, None)
+    else:
+        work[referral_id] = at

@@ -30,7 +30,12 @@ class Dispatcher:
     """Offer notices out through the channel hooks; outcomes kept as events."""
 
     def __init__(self, hook, channels: tuple[str, ...], link_base: str):
-        self._hook = hook  # pluggy's hook relay: every sender of a channel gets the notice
+        # Every sender of a channel gets the notice, each on its own: one that
+        # raises does not keep the notice from the next (pluggy's call would).
+        self._senders = {
+            channel: [impl.function for impl in getattr(hook, name).get_hookimpls()]
+            for channel, name in CHANNEL_HOOKS.items()
+        }
         self.channels = channels
         self.link_base = link_base
         self._outcomes: list[Event] = []
@@ -69,19 +74,20 @@ class Dispatcher:
             deadline=offer.expires_at,
             deadline_local=deadline_local,
         )
-        try:
-            getattr(self._hook, CHANNEL_HOOKS[channel])(notice=notice)
-        except Exception as exc:  # a failing channel never blocks the others (L2)
-            error = type(exc).__name__
-            log.warning(
-                "referral %s: %s notice to agent %s failed: %s",
-                referral.id,
-                channel,
-                agent.npn,
-                error,
-            )
-            return "notify.failed", error
-        return "notify.sent", None
+        error = None
+        for send in self._senders[channel]:
+            try:
+                send(notice=notice)
+            except Exception as exc:  # a failing channel never blocks the others (L2)
+                error = error or type(exc).__name__
+                log.warning(
+                    "referral %s: %s notice to agent %s failed: %s",
+                    referral.id,
+                    channel,
+                    agent.npn,
+                    type(exc).__name__,
+                )
+        return ("notify.sent", None) if error is None else ("notify.failed", error)
 
     def take(self) -> list[Event]:
         """The outcomes not yet written, handed over (to a commit or a flush)."""

@@ -488,3 +488,19 @@ def test_one_router_shared_by_threads_keeps_every_rule(router, store, clock):
         assert len({o.npn for o in offers}) == len(offers)
     pending = store.hod_store_offer_stats(npns=[a.npn for a in router.matcher.agents()])
     assert all(stats.pending <= 1 for stats in pending.values())
+
+
+def test_l2_a_sender_that_raises_does_not_keep_the_notice_from_another(store, clock):
+    class Refusing:
+        def hod_notify_email(self, notice):
+            raise TimeoutError("smtp stalled")
+
+    backup = Outbox()
+    router = Router([store, clock, Refusing(), backup])
+    router.put_agent(agent_data(npn=NEAR, zip="77002", contact_method="email"))
+    referral = router.request_contact(BASE_CONSUMER)
+    assert [n.channel for n in backup.notices] == ["email"]
+    outcome = [e for e in router.events(referral.id) if e.rule == "L2"]
+    assert [(e.kind, e.detail) for e in outcome] == [
+        ("notify.failed", {"channel": "email", "error": "TimeoutError"})
+    ]

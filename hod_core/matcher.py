@@ -238,7 +238,7 @@ class Matcher:
             seen += len(positions)
             for position, dot in zip(positions, dots, strict=True):
                 if dot < lowest_dot:
-                    return self._ranked(found, query)[:want]
+                    return self._ranked(found, query, want)
                 km = None
                 group = groups[position]
                 if batched:  # the first agent here to need its offers fetches everyone's
@@ -261,14 +261,15 @@ class Matcher:
                         bound = best[want - 1] * (1 + SPHERE_ERROR) + 0.001
                         lowest_dot = dot_at(bound)
             if bound <= outer or seen == len(groups) or outer > FULL_EARTH_KM:
-                return self._ranked(found, query)[:want]
+                return self._ranked(found, query, want)
             # Few found so far: the agents are sparse here, widen faster.
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)
 
     def _ranked(
-        self, found: list[tuple[float, AgentRecord]], query: Query
+        self, found: list[tuple[float, AgentRecord]], query: Query, want: int | None
     ) -> list[tuple[float, AgentRecord]]:
-        """Nearest first; the rest of the rule file's order only breaks ties.
+        """The first `want` (all when None), nearest first; the rest of the
+        rule file's order only breaks ties.
 
         Distance always comes first (the rule file insists), so only agents at
         the same distance, as a rule at one ZIP, need the tie-break keys, which
@@ -277,11 +278,13 @@ class Matcher:
         by_distance = sorted(found, key=itemgetter(0))
         ranked = []
         for _, tied in itertools.groupby(by_distance, key=itemgetter(0)):
+            if want is not None and len(ranked) >= want:
+                break  # farther ties cannot make the queue: no keys for them
             tied = list(tied)
             if len(tied) > 1:
                 tied.sort(key=lambda pair: self._rank(pair[0], pair[1], query))
             ranked.extend(tied)
-        return ranked
+        return ranked[:want]
 
     def _exclusions(self, query: Query) -> dict[str, str]:
         """npn -> the first rule, in file order, each ineligible agent fails."""
@@ -348,7 +351,7 @@ class Matcher:
             for r in self._records.values()
             if all(rule.check(r, query) for rule in rules)
         ]
-        return MatchResult(_queue(self._ranked(eligible, query)[:limit]))
+        return MatchResult(_queue(self._ranked(eligible, query, limit)))
 
 
 def _query(consumer: Consumer, at: datetime, offered: Iterable[str], offers) -> Query:

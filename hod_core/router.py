@@ -124,12 +124,8 @@ class Router:
         """Save an agent (validated first: a bad record stores nothing)."""
         if not isinstance(agent, Agent):
             agent = wire.structure(agent, Agent, source="agent")
-        with self._matching:
-            self.matcher.add(agent)  # raises InputError (no zone) before anything is stored
         now = self.now()
-        self.hook.hod_store_put_agent(
-            agent=agent, events=[Event(now, "agent.saved", npn=agent.npn, actor=actor)]
-        )
+        self._save_agent(agent, Event(now, "agent.saved", npn=agent.npn, actor=actor))
         self._offer_waiting(now)  # this agent may be the one a waiting referral needs
         return agent
 
@@ -148,9 +144,14 @@ class Router:
         return self.matcher.agent(npn)
 
     def _save_agent(self, agent: Agent, event: Event) -> None:
-        self.hook.hod_store_put_agent(agent=agent, events=[event])
+        """Into the matcher first (an agent it cannot place, with no time zone,
+        raises InputError before anything is stored), then into the store."""
         with self._matching:
             self.matcher.add(agent)
+        revision = self.hook.hod_store_put_agent(agent=agent, events=[event])
+        with self._matching:
+            if revision == self._agents_seen + 1:  # nobody saved one in between:
+                self._agents_seen = revision  # the next sync need not load it back
 
     # -- L1: Get Contacted ------------------------------------------------------
     def request_contact(self, consumer: Consumer | Mapping[str, Any]) -> Referral:

@@ -33,7 +33,8 @@ class MemoryStore:
         self._waiting: dict[str, datetime] = {}  # id -> created_at, status Waiting
         self._pending: dict[str, int] = {}  # npn -> Pending offers held
         self._last_offered: dict[str, datetime] = {}
-        self._offers_of: dict[str, list[AgentOffer]] = {}  # npn -> offers, oldest first
+        # npn -> referral id -> that agent's offer of it, in the order offered
+        self._offers_of: dict[str, dict[str, AgentOffer]] = {}
         self._events: list[Event] = []
 
     @classmethod
@@ -90,15 +91,11 @@ class MemoryStore:
         was_pending = old is not None and old.status is OfferStatus.PENDING
         is_pending = offer.status is OfferStatus.PENDING
         self._pending[offer.npn] = self._pending.get(offer.npn, 0) + is_pending - was_pending
-        history = self._offers_of.setdefault(offer.npn, [])
+        self._offers_of.setdefault(offer.npn, {})[referral_id] = AgentOffer(referral_id, offer)
         if old is None:
-            history.append(AgentOffer(referral_id, offer))
             last = self._last_offered.get(offer.npn)
             if last is None or offer.offered_at > last:
                 self._last_offered[offer.npn] = offer.offered_at
-        else:
-            at = next(i for i, h in enumerate(history) if h.referral_id == referral_id)
-            history[at] = AgentOffer(referral_id, offer)
 
     @hookimpl
     def hod_store_referral(self, referral_id: str) -> Referral | None:
@@ -128,7 +125,7 @@ class MemoryStore:
         self, npn: str, since: datetime | None, limit: int | None
     ) -> list[AgentOffer]:
         with self._lock:
-            history = list(self._offers_of.get(npn, ()))
+            history = list(self._offers_of.get(npn, {}).values())
         history.sort(key=lambda h: h.offer.offered_at, reverse=True)
         return [h for h in history if since is None or h.offer.offered_at >= since][:limit]
 

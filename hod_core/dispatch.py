@@ -1,23 +1,46 @@
-"""Sending offer notices (L2) and keeping the outcomes for the audit trail.
+"""Delivering notices (L2, R4): every attempt recorded, transient failures retried.
 
-One notice per channel of the agent's contact method, each on its own: a
-channel that raises is recorded (`notify.failed`, with the error's type, never
-its message, which may hold an address) and the next one still goes; a
-channel the deployment does not send on is recorded as `notify.skipped`.
+The delivery policy:
 
-Outcomes are not written at once: they ride with the router's next commit, or
-`take()`n by a flush. A transaction of their own per offer cost a third of the
-referral rate on SQLite; a process killed in between loses the record of a
-notice, never a referral or an offer.
+- One notice per channel of the agent's contact method (email always). A
+  channel this deployment does not send on is recorded as `notify.skipped`,
+  never dropped in silence.
+- Channels are independent. Each has its own worker threads, so a stalled
+  SMTP server delays neither the text nor the app notice, nor the router:
+  the offer window was fixed when the offer was committed, before any send.
+- Every attempt becomes an event: `notify.sent`, or `notify.failed` with the
+  error's type and the far end's code (never its message, which may hold an
+  address).
+- A transient failure (`DeliveryFailed(transient=True)`, or any OSError:
+  timeouts, refused and dropped connections) is tried again after a backoff
+  with jitter, up to the rule file's `notify_max_attempts`. Retries are due
+  on the clock, and the router's `tick` runs them. A retry that would come
+  at or after the offer's expiry is not scheduled. One whose offer was
+  answered in the meantime is dropped, with a `notify.dropped` event.
+- Failures never touch the referral: it expires and moves on by the clock.
+
+Outcomes are not written at once: they ride with the router's next commit,
+or a flush. A transaction of their own per offer cost a third of the
+referral rate on SQLite. A process killed in between loses the record of a
+notice and its pending retries, never a referral or an offer.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
+import random
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from attrs import evolve, frozen
+
+from .errors import DeliveryFailed
 from .hookspecs import CHANNEL_HOOKS
 from .models import Agent
 from .notices import Notice, notice_language
@@ -25,69 +48,226 @@ from .referrals import Event, Offer, Referral
 
 log = logging.getLogger(__name__)
 
+RULE_OF_KIND = {"offer": "L2", "test": "R4"}
+
+
+@frozen
+class RetryPolicy:
+    """How often, and how far apart, a transient failure is tried again."""
+
+    max_attempts: int = 4
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(minutes=4)
+
+    def backoff(self, attempt: int, rng: random.Random) -> timedelta:
+        """The wait after failed attempt number `attempt`: doubling from `base`
+        up to `cap`, then drawn between half and all of it ("equal jitter")."""
+        full = min(self.cap, self.base * 2 ** (attempt - 1))
+        return full / 2 + full / 2 * rng.random()
+
+
+@frozen
+class _Job:
+    """A notice still to deliver, to the senders of its channel not yet reached."""
+
+    notice: Notice
+    senders: tuple[Callable[..., None], ...]
+    expires_at: datetime | None  # an offer's deadline; no retry at or after it
+
 
 class Dispatcher:
-    """Offer notices out through the channel hooks; outcomes kept as events."""
+    """Notices out through the channel hooks; every attempt kept as an event.
 
-    def __init__(self, hook, channels: tuple[str, ...], link_base: str):
+    `now`: the router's clock. `threads`: worker threads per channel; 0 sends
+    in the caller's thread (deterministic, for tests and one-shot scripts).
+    """
+
+    def __init__(
+        self,
+        hook,
+        channels: tuple[str, ...],
+        *,
+        link_base: str,
+        now: Callable[[], datetime],
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen, shared safely)
+        threads: int = 4,
+        rng: random.Random | None = None,
+    ):
         # Every sender of a channel gets the notice, each on its own: one that
         # raises does not keep the notice from the next (pluggy's call would).
         self._senders = {
-            channel: [impl.function for impl in getattr(hook, name).get_hookimpls()]
+            channel: tuple(impl.function for impl in getattr(hook, name).get_hookimpls())
             for channel, name in CHANNEL_HOOKS.items()
         }
         self.channels = channels
         self.link_base = link_base
+        self.retry = retry
+        self._now = now
+        self._rng = rng or random.Random()
+        self._pools = {
+            channel: ThreadPoolExecutor(threads, thread_name_prefix=f"hod-{channel}")
+            for channel in channels
+            if threads > 0
+        }
+        self._in_flight: set[Future] = set()
+        self._retries: list[tuple[datetime, int, _Job]] = []  # a heap by due time
+        self._order = itertools.count()
         self._outcomes: list[Event] = []
         self._lock = threading.Lock()
 
+    # -- what is sent ----------------------------------------------------------
     def offer(self, referral: Referral, offer: Offer, agent: Agent, zone: str) -> None:
-        """Notify `agent` of `offer` on every channel of its contact method."""
-        deadline_local = offer.expires_at.astimezone(ZoneInfo(zone))
-        outcomes = []
+        """Tell `agent` of `offer` on every channel of its contact method (L2)."""
         for channel in agent.contact_method.channels:
-            kind, error = self._send(channel, agent, referral, offer, deadline_local)
-            detail = {"channel": channel} if error is None else {"channel": channel, "error": error}
-            outcomes.append(
-                Event(offer.offered_at, kind, referral.id, offer.npn, rule="L2", detail=detail)
+            notice = self._notice(agent, "offer", channel, offer.offered_at)
+            notice = evolve(
+                notice,
+                referral_id=referral.id,
+                link=f"{self.link_base}{referral.id}",
+                consumer_state=referral.state,
+                consumer_language=referral.consumer.language,
+                deadline=offer.expires_at,
+                deadline_local=offer.expires_at.astimezone(ZoneInfo(zone)),
             )
-        with self._lock:
-            self._outcomes.extend(outcomes)
+            self.send(notice, expires_at=offer.expires_at)
 
-    def _send(
-        self, channel: str, agent: Agent, referral: Referral, offer: Offer, deadline_local: datetime
-    ) -> tuple[str, str | None]:
-        """One channel's notice: the outcome's event kind, and the error's type."""
-        if channel not in self.channels:
-            return "notify.skipped", None
-        notice = Notice(
-            kind="offer",
+    def registration_test(self, agent: Agent, at: datetime) -> bool:
+        """R4: a test text to an agent whose contact method includes text."""
+        if "text" not in agent.contact_method.channels:
+            return False
+        self.send(self._notice(agent, "test", "text", at))
+        return True
+
+    @staticmethod
+    def _notice(agent: Agent, kind: str, channel: str, at: datetime) -> Notice:
+        return Notice(
+            kind=kind,
             channel=channel,
             to={"email": agent.email, "text": agent.phone}.get(channel, agent.npn),
             npn=agent.npn,
             agent_first_name=agent.first_name,
             language=notice_language(agent.languages),
-            referral_id=referral.id,
-            link=f"{self.link_base}{referral.id}",
-            consumer_state=referral.state,
-            consumer_language=referral.consumer.language,
-            deadline=offer.expires_at,
-            deadline_local=deadline_local,
+            sent_at=at,
         )
-        error = None
-        for send in self._senders[channel]:
+
+    # -- sending ------------------------------------------------------------
+    def send(self, notice: Notice, expires_at: datetime | None = None) -> None:
+        """Deliver `notice` on its channel, now or on a worker thread."""
+        if notice.channel not in self.channels:
+            self._record(notice, "notify.skipped", {})
+            return
+        self._submit(_Job(notice, self._senders[notice.channel], expires_at))
+
+    def _submit(self, job: _Job) -> None:
+        pool = self._pools.get(job.notice.channel)
+        if pool is None:
+            self._attempt(job)
+            return
+        future = pool.submit(self._attempt, job)
+        with self._lock:
+            self._in_flight.add(future)
+        future.add_done_callback(self._landed)
+
+    def _landed(self, future: Future) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
+
+    def _attempt(self, job: _Job) -> None:
+        """One attempt at every sender still owed the notice; the outcome recorded."""
+        at = self._now()
+        notice = evolve(job.notice, sent_at=at)
+        failed: list[Callable[..., None]] = []
+        errors: list[BaseException] = []
+        for send in job.senders:
             try:
                 send(notice=notice)
-            except Exception as exc:  # a failing channel never blocks the others (L2)
-                error = error or type(exc).__name__
-                log.warning(
-                    "referral %s: %s notice to agent %s failed: %s",
-                    referral.id,
-                    channel,
-                    agent.npn,
-                    type(exc).__name__,
+            except Exception as exc:  # a failing sender never blocks the others (L2)
+                failed.append(send)
+                errors.append(exc)
+        if not errors:
+            self._record(notice, "notify.sent", {"attempt": notice.attempt})
+            return
+        error = errors[0]
+        transient = all(_transient(e) for e in errors)
+        detail = {"attempt": notice.attempt, "error": type(error).__name__, "transient": transient}
+        if getattr(error, "code", ""):
+            detail["code"] = str(error.code)
+        retry_at = self._retry_at(notice, job.expires_at, transient, errors, at)
+        if retry_at is None:
+            detail["final"] = True
+        else:
+            detail["retry_at"] = retry_at.isoformat()
+            retry = evolve(job, notice=evolve(notice, attempt=notice.attempt + 1), senders=failed)
+            with self._lock:
+                heapq.heappush(self._retries, (retry_at, next(self._order), retry))
+        log.warning(
+            "referral %s: %s notice to agent %s, attempt %d failed: %s%s",
+            notice.referral_id or "-",
+            notice.channel,
+            notice.npn,
+            notice.attempt,
+            type(error).__name__,
+            f", retry at {retry_at.isoformat()}" if retry_at else "",
+        )
+        self._record(notice, "notify.failed", detail)
+
+    def _retry_at(
+        self,
+        notice: Notice,
+        expires_at: datetime | None,
+        transient: bool,
+        errors: list[BaseException],
+        at: datetime,
+    ) -> datetime | None:
+        """When to try again, or None: not transient, out of attempts, or too late."""
+        if not transient or notice.attempt >= self.retry.max_attempts:
+            return None
+        wait = self.retry.backoff(notice.attempt, self._rng)
+        advised = max((getattr(e, "retry_after", None) or 0) for e in errors)
+        retry_at = at + max(wait, timedelta(seconds=advised))
+        if expires_at is not None and retry_at >= expires_at:
+            return None  # a notice after the window closes is no use to anyone
+        return retry_at
+
+    # -- retries, due on the clock ------------------------------------------------
+    def retry_due(self, now: datetime, still_wanted: Callable[[Notice], str | None]) -> int:
+        """Send the retries due by `now`. `still_wanted(notice)` says why a notice
+        is no longer wanted (its offer was answered), or None to send it."""
+        due = []
+        with self._lock:
+            while self._retries and self._retries[0][0] <= now:
+                due.append(heapq.heappop(self._retries)[2])
+        sent = 0
+        for job in due:
+            because = still_wanted(job.notice)
+            if because is None:
+                self._submit(job)
+                sent += 1
+            else:
+                self._record(
+                    job.notice,
+                    "notify.dropped",
+                    {"attempt": job.notice.attempt, "because": because},
+                    at=now,
                 )
-        return ("notify.sent", None) if error is None else ("notify.failed", error)
+        return sent
+
+    def retries_pending(self) -> int:
+        with self._lock:
+            return len(self._retries)
+
+    # -- the records ----------------------------------------------------------------
+    def _record(self, notice: Notice, kind: str, detail: dict, at: datetime | None = None) -> None:
+        event = Event(
+            at or notice.sent_at,
+            kind,
+            notice.referral_id,
+            notice.npn,
+            rule=RULE_OF_KIND[notice.kind],
+            detail={"channel": notice.channel, **detail},
+        )
+        with self._lock:
+            self._outcomes.append(event)
 
     def take(self) -> list[Event]:
         """The outcomes not yet written, handed over (to a commit or a flush)."""
@@ -99,3 +279,23 @@ class Dispatcher:
         """Return outcomes a refused commit did not write, ahead of newer ones."""
         with self._lock:
             self._outcomes[:0] = events
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait for the attempts under way (not for retries due later). True when
+        none is left running; a stalled channel may hold one past `timeout`."""
+        with self._lock:
+            running = list(self._in_flight)
+        return not wait_for(running, timeout=timeout).not_done
+
+    def close(self) -> None:
+        """Finish the attempts under way and stop the worker threads."""
+        for pool in self._pools.values():
+            pool.shutdown(wait=True)
+
+
+def _transient(error: BaseException) -> bool:
+    """May trying again help? The adapter says so; network errors may pass;
+    anything else (a bug, a refusal) will fail the same way again."""
+    if isinstance(error, DeliveryFailed):
+        return error.transient
+    return isinstance(error, OSError)

@@ -77,3 +77,29 @@ class NotFound(LifecycleError):
 class ConfigurationError(HodError):
     """The plugins given to a router cannot run it: a required hook is missing,
     implemented twice, or misspelled. Raised at start-up, never mid-referral."""
+
+
+class DeliveryFailed(HodError):
+    """A channel could not deliver a notice, and whether trying again can help.
+
+    Notifier adapters raise it: `transient` for what may pass (a timeout, a
+    dropped connection, an SMTP 4xx, an HTTP 429 or 5xx), not for what will
+    not (a refused address, bad credentials). `retry_after` is the far end's
+    own advice in seconds (HTTP Retry-After). `code` is the far end's code (an
+    SMTP reply code, a Twilio error code): it goes into the delivery record,
+    so neither it nor the message may hold an address, a token or a password.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        code: str = "",
+        retry_after: float | None = None,
+    ):
+        self.message = message
+        self.transient = transient
+        self.code = code
+        self.retry_after = retry_after
+        super().__init__(f"{message} ({code})" if code else message)

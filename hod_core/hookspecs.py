@@ -110,24 +110,30 @@ def hod_store_events(referral_id: str | None, after: int, limit: int) -> Sequenc
     seq grows in the order events were appended."""
 
 
-# -- notification channels (L2) -------------------------------------------------
+# -- notification channels (L2, R4) ------------------------------------------------
+# A notice (`hod_core.notices.Notice`) is an offer (kind "offer", L2) or the
+# registration test text (kind "test", R4). It holds no consumer contact data
+# and a sender must not enrich it with any. A sender is called on a worker
+# thread of its channel (or the caller's, with `delivery_threads=0`), so it may
+# block up to its own timeout without holding up other channels.
+# On failure a sender raises: `hod_core.errors.DeliveryFailed` saying whether
+# the failure is transient (worth a retry) and the far end's code; an OSError
+# (timeout, refused or dropped connection) counts as transient; anything else
+# as permanent. The router records every attempt and retries transient ones.
+# Neither the exception's message nor any log line may hold a secret.
 @hookspec
 def hod_notify_email(notice) -> None:
-    """Deliver `notice` (a `hod_core.notices.Notice`) to `notice.to`, an email
-    address. Raise on failure; the router records it and goes on. A notice
-    holds no consumer contact data and must not be enriched with any."""
+    """Deliver `notice` to `notice.to`, an email address."""
 
 
 @hookspec
 def hod_notify_text(notice) -> None:
-    """Deliver `notice` by text message to `notice.to`, an E.164 number.
-    Raise on failure; the router records it and goes on."""
+    """Deliver `notice` by text message to `notice.to`, an E.164 number."""
 
 
 @hookspec
 def hod_notify_app(notice) -> None:
-    """Deliver `notice` to the agent's app (push or webhook), addressed by
-    `notice.npn`. Raise on failure; the router records it and goes on."""
+    """Deliver `notice` to the agent's app (push or webhook), addressed by `notice.npn`."""
 
 
 STORE_HOOKS = (

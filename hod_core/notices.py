@@ -13,28 +13,45 @@ from datetime import datetime, timedelta
 from attrs import frozen
 
 NOTICE_LANGUAGES = ("en", "es")  # templates exist in these; others read English
+NOTICE_KINDS = ("offer", "test")  # an offer (L2); the registration test text (R4)
 
 
 @frozen
 class Notice:
-    """One notification of an offer, for one channel."""
+    """One notification for one channel: an offer, or the registration test.
 
-    kind: str  # "offer"
+    `attempt` and `sent_at` (the clock's instant of this attempt) change on a
+    retry; everything else stays, so an adapter can derive a stable id from
+    `referral_id`, `channel` and `attempt`. The referral fields are None on a
+    registration test.
+    """
+
+    kind: str  # one of NOTICE_KINDS
     channel: str  # "email", "text" or "app"
     to: str  # the agent's email (email), E.164 phone (text) or NPN (app)
     npn: str
     agent_first_name: str
     language: str  # the agent's first language among NOTICE_LANGUAGES, else "en"
-    referral_id: str
-    link: str
-    consumer_state: str
-    consumer_language: str
-    deadline: datetime  # UTC
-    deadline_local: datetime  # the same instant in the agent's zone
+    sent_at: datetime  # UTC, this attempt
+    attempt: int = 1
+    referral_id: str | None = None
+    link: str | None = None
+    consumer_state: str | None = None
+    consumer_language: str | None = None
+    deadline: datetime | None = None  # UTC
+    deadline_local: datetime | None = None  # the same instant in the agent's zone
 
 
 def notice_language(languages: tuple[str, ...]) -> str:
     return next((lang for lang in languages if lang in NOTICE_LANGUAGES), "en")
+
+
+def deadline_text(notice: Notice) -> str:
+    """The accept deadline as the agent reads it: "10:15 AM CST" or "10:15 a. m. CST"."""
+    local = notice.deadline_local
+    hour = local.hour % 12 or 12
+    half = ("AM", "PM") if notice.language != "es" else ("a. m.", "p. m.")
+    return f"{hour}:{local.minute:02d} {half[local.hour >= 12]} {local.tzname()}"
 
 
 def missed_alert(missed: int, lookback: timedelta, window: timedelta, language: str) -> str | None:

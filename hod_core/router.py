@@ -27,11 +27,11 @@ from attrs import evolve, frozen
 
 from . import hookspecs, views, wire
 from .bulk import freeze_long_lived
-from .dispatch import Dispatcher
+from .dispatch import Dispatcher, RetryPolicy
 from .errors import HodError, InputError, LifecycleError, NotFound, OfferExpired
 from .matcher import Matcher
 from .models import Agent, Consumer, member
-from .notices import missed_alert, notice_language
+from .notices import Notice, missed_alert, notice_language
 from .plugins import bind_single, plugin_manager
 from .query import ConsumerFacts
 from .referrals import (
@@ -64,6 +64,7 @@ class TickReport:
     offered_from_waiting: int = 0
     unmatched: int = 0
     contact_overdue: int = 0
+    notices_retried: int = 0
 
 
 class Router:
@@ -76,7 +77,10 @@ class Router:
     `freeze_after_load`: once the agents are loaded, move every live object
     out of the cyclic garbage collector's sight (`gc.freeze`), which nearly
     doubles the referral rate at 100k agents; a host that must not have its
-    own objects frozen passes False.
+    own objects frozen passes False. `delivery_threads`: worker threads per
+    channel, so a stalled channel holds up neither the others nor the caller;
+    0 sends in the caller's thread (deterministic: tests, one-shot scripts).
+    Call `close()` when done: it waits for notices under way and records them.
     """
 
     def __init__(
@@ -88,12 +92,24 @@ class Router:
         link_base: str = "hod:referral/",
         new_id: Callable[[datetime], str] | None = None,
         freeze_after_load: bool = True,
+        delivery_threads: int = 4,
     ):
         self.channels = tuple(channels)
         self.plugins = plugin_manager(plugins, channels=self.channels)
         self.hook = bind_single(self.plugins, ["hod_now", *hookspecs.STORE_HOOKS])
         self.policy = policy or load_policy()
-        self.dispatch = Dispatcher(self.plugins.hook, self.channels, link_base)
+        self.dispatch = Dispatcher(
+            self.plugins.hook,
+            self.channels,
+            link_base=link_base,
+            now=self.now,
+            retry=RetryPolicy(
+                self.policy.notify_max_attempts,
+                self.policy.notify_retry,
+                self.policy.notify_retry_max,
+            ),
+            threads=delivery_threads,
+        )
         self._new_id = new_id or time_ordered_id
         self.matcher = Matcher(self.policy)
         self._agents_seen = 0  # the highest agent revision loaded from the store
@@ -274,6 +290,7 @@ class Router:
             if len(due) < DUE_BATCH:
                 break
         counts["offered_from_waiting"] += self._offer_waiting(now)
+        counts["notices_retried"] = self.dispatch.retry_due(now, self._unwanted_because)
         self.flush()
         return TickReport(**counts)
 
@@ -420,10 +437,43 @@ class Router:
 
     def flush(self) -> None:
         """Write notification outcomes not yet carried by a commit. `tick` and
-        `events` flush; a host that stops should call it (or `tick`) last."""
+        `events` flush; a host that stops should call `close()`."""
         outcomes = self.dispatch.take()
         if outcomes:
             self.hook.hod_store_append_events(events=outcomes)
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait for the notices under way, then write their outcomes. True when
+        none is left running (a stalled channel may outlast `timeout`)."""
+        done = self.dispatch.drain(timeout)
+        self.flush()
+        return done
+
+    def close(self) -> None:
+        """Finish the notices under way, record them, stop the worker threads.
+        Retries not yet due are given up: the offers run on by the clock."""
+        self.dispatch.close()
+        self.flush()
+
+    def _unwanted_because(self, notice: Notice) -> str | None:
+        """Why a due retry is no longer worth sending, or None to send it."""
+        if notice.referral_id is None:  # a registration test stays wanted
+            return None
+        stored = self.hook.hod_store_referral(referral_id=notice.referral_id)
+        offer = stored.offer_to(notice.npn) if stored else None
+        if offer is None:
+            return "no such offer"
+        if offer.status is not OfferStatus.PENDING:
+            return f"offer {offer.status.value}"
+        if self.now() >= offer.expires_at:
+            return "offer expired"
+        return None
+
+    # -- R4: the registration test text ------------------------------------------
+    def send_registration_test(self, npn: str) -> bool:
+        """R4: send the agent a test text if its contact method includes text.
+        False when it does not; the outcome is recorded like any notice's."""
+        return self.dispatch.registration_test(self._agent(npn), self.now())
 
     # -- L9: suspension ------------------------------------------------------------
     def _count_misses(self, npn: str, at: datetime) -> None:

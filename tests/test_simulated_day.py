@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 
+from hod_core.hookspecs import CHANNEL_HOOKS
 from hod_core.memory_store import MemoryStore
 from hod_core.referrals import OfferStatus, ReferralStatus
 from hod_core.router import Router
@@ -26,12 +27,13 @@ HOUSTON_ZIPS = ["77002", "77030", "77005", "77004", "77006", "77007", "77008", "
 WINDOW = timedelta(minutes=15)
 
 
-@pytest.mark.parametrize("seed", [7, 8])
-def test_a_full_day(seed):
+def run_day(seed: int, notifier: object) -> tuple[Router, list[str], dict]:
+    """The day, driven by `seed`; the router, the referral ids in order, and
+    the accepted referrals' planned follow-ups."""
     rng = random.Random(seed)
     clock = FakeClock(MONDAY_10AM_HOUSTON.replace(hour=8))
     store = MemoryStore()
-    router = Router([store, clock, Outbox()])
+    router = Router([store, clock, notifier], delivery_threads=0)
     npns = [str(500 + n) for n in range(24)]
     for n, npn in enumerate(npns):
         router.put_agent(agent_data(npn=npn, zip=HOUSTON_ZIPS[n % len(HOUSTON_ZIPS)]))
@@ -74,7 +76,12 @@ def test_a_full_day(seed):
         router.tick()
     clock.advance(hours=2)
     router.tick()
+    return router, referral_ids, follow_up
 
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_a_full_day(seed):
+    router, referral_ids, follow_up = run_day(seed, Outbox())
     referrals = [router.referral(rid) for rid in referral_ids]
     events = router.events(limit=1_000_000)
     kinds = Counter(e.kind for e in events)
@@ -109,3 +116,42 @@ def test_a_full_day(seed):
     )
     assert kinds["referral.contact_overdue"] == late
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
+class Down(Outbox):
+    """A notifier whose one channel is out all day: the gateway refuses connections."""
+
+    def __init__(self, channel: str):
+        super().__init__()
+        setattr(self, CHANNEL_HOOKS[channel], self.refuse)
+
+    def refuse(self, notice):
+        raise ConnectionRefusedError
+
+
+def offer_timings(router: Router, referral_ids: list[str]) -> list[list[tuple]]:
+    return [
+        [(o.npn, o.status, o.offered_at, o.expires_at, o.answered_at) for o in r.offers]
+        for r in map(router.referral, referral_ids)
+    ]
+
+
+@pytest.mark.parametrize("channel", ["email", "text", "app"])
+def test_an_outage_of_one_channel_all_day_loses_no_referral_and_moves_no_timing(channel):
+    healthy, healthy_ids, _ = run_day(7, Outbox())
+    broken, broken_ids, _ = run_day(7, Down(channel))
+    # Every referral went exactly the same way: same agents, same instants.
+    assert offer_timings(broken, broken_ids) == offer_timings(healthy, healthy_ids)
+    assert [broken.referral(r).status for r in broken_ids] == [
+        healthy.referral(r).status for r in healthy_ids
+    ]
+    records = [e for e in broken.events(limit=1_000_000) if e.kind.startswith("notify.")]
+    down = Counter(e.kind for e in records if e.detail["channel"] == channel)
+    offers = sum(len(broken.referral(r).offers) for r in broken_ids)
+    assert down["notify.sent"] == 0 and down["notify.failed"] > offers  # retried
+    first_tries = [
+        e for e in records if e.detail["channel"] == channel and e.detail["attempt"] == 1
+    ]
+    assert len(first_tries) == offers  # every offer's notice was tried on the dead channel
+    others = Counter(e.kind for e in records if e.detail["channel"] != channel)
+    assert others["notify.failed"] == 0 and others["notify.sent"] >= offers

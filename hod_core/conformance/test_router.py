@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ..errors import OfferExpired
+from ..hookspecs import CHANNEL_HOOKS
 from ..memory_store import MemoryStore
 from ..referrals import OfferStatus, ReferralStatus
 from ..router import Router
@@ -15,8 +16,8 @@ from . import samples
 def router(hod_adapter, fake_clock, outbox):
     is_store = callable(getattr(hod_adapter, "hod_store_commit", None))
     plugins = [hod_adapter] if is_store else [MemoryStore(), hod_adapter]
-    if not callable(getattr(hod_adapter, "hod_notify_email", None)):
-        plugins.append(outbox)
+    if not all(callable(getattr(hod_adapter, hook, None)) for hook in CHANNEL_HOOKS.values()):
+        plugins.append(outbox)  # a sender for the channels the adapter does not serve
     router = Router([*plugins, fake_clock])
     for npn, zip_code in [("1", "77002"), ("2", "77030"), ("3", "77005")]:
         router.put_agent(samples.agent(npn, zip_code))

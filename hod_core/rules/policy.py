@@ -38,6 +38,13 @@ _COUNTS = {
     "max_pending_offers_per_agent": 1,
     "max_wait_minutes": 0,
 }
+# Optional [policy] integer parameters (a rule file from before they existed
+# still loads): name -> (smallest allowed value, default).
+_OPTIONAL_COUNTS = {
+    "notify_max_attempts": (1, 4),
+    "notify_retry_seconds": (1, 30),
+    "notify_retry_max_seconds": (1, 240),
+}
 
 
 @frozen
@@ -53,6 +60,9 @@ class Policy:
     suspension_consecutive_missed: int
     max_pending_offers_per_agent: int
     max_wait: timedelta
+    notify_max_attempts: int
+    notify_retry: timedelta
+    notify_retry_max: timedelta
     default_hours: dict[str, tuple[Interval, ...]]
     healthcare_gov_states: dict[int, frozenset[str]]
     health_names: frozenset[str]
@@ -151,6 +161,9 @@ class _Loader:
             suspension_consecutive_missed=params["suspension_consecutive_missed"],
             max_pending_offers_per_agent=params["max_pending_offers_per_agent"],
             max_wait=minutes("max_wait_minutes"),
+            notify_max_attempts=params["notify_max_attempts"],
+            notify_retry=timedelta(seconds=params["notify_retry_seconds"]),
+            notify_retry_max=timedelta(seconds=params["notify_retry_max_seconds"]),
             default_hours=params["default_hours"],
             healthcare_gov_states={
                 y: frozenset(s) for y, s in params["healthcare_gov_states"].items()
@@ -175,8 +188,10 @@ class _Loader:
             return {}
         params: dict[str, Any] = {}
         line = lambda key: self.where.line("policy", key)  # noqa: E731
-        for key, minimum in _COUNTS.items():
-            value = table.get(key)
+        optional = {key: default for key, (_, default) in _OPTIONAL_COUNTS.items()}
+        minimums = {**_COUNTS, **{key: low for key, (low, _) in _OPTIONAL_COUNTS.items()}}
+        for key, minimum in minimums.items():
+            value = table.get(key, optional.get(key))
             if value is None:
                 self.problem(
                     "required parameter missing", f"policy.{key}", self.where.line("policy")
@@ -189,6 +204,12 @@ class _Loader:
                 )
             else:
                 params[key] = value
+        if params.get("notify_retry_max_seconds", 0) < params.get("notify_retry_seconds", 0):
+            self.problem(
+                "must not be shorter than notify_retry_seconds",
+                "policy.notify_retry_max_seconds",
+                line("notify_retry_max_seconds"),
+            )
         if params.get("contact_deadline_minutes", 0) < params.get("contact_target_minutes", 0):
             self.problem(
                 "must not be shorter than contact_target_minutes",
@@ -202,7 +223,7 @@ class _Loader:
         params["health_lines_of_authority"] = self.health_lines(
             table.get("health_lines_of_authority")
         )
-        known = set(_COUNTS) | {
+        known = set(minimums) | {
             "default_hours",
             "healthcare_gov_states",
             "health_lines_of_authority",

@@ -6,10 +6,11 @@ An adapter author proves an adapter with:
 
 `--hod-adapter` names an installed adapter (entry point group
 `hod_core.adapters`); `--hod-setting key=value` adds settings. Each test gets
-a fresh adapter built with `data_dir` set to its own temporary directory. An
-adapter's conftest may override the `hod_adapter_settings` fixture (to point
-at a loopback server, say) and, for a notifier, must provide
-`hod_notify_inbox`: a callable returning what the adapter's far end received.
+a fresh adapter built with `data_dir` set to its own temporary directory.
+An adapter that talks to a far end ships a pytest plugin of its own, turned
+on with a second `-p`, that starts a loopback stand-in for that far end and
+provides `hod_far_end_settings` (merged into the settings); a notifier's
+plugin also provides the fixtures `hod_core.conformance.test_notify` names.
 
 `FakeClock` and `Outbox` are plain objects a host's own tests can register
 with a router too: a clock to move by hand, and a notifier that keeps notices.
@@ -17,6 +18,7 @@ with a router too: a clock to move by hand, and a notifier that keeps notices.
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta
 
 import pytest
@@ -58,6 +60,14 @@ class Outbox:
         self.notices.append(notice)
 
 
+def closed_port() -> int:
+    """A loopback port nobody listens on: a far end that is down (connections
+    are refused at once, so a test of an outage waits for no timeout)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hod", "hod-core adapter conformance")
     group.addoption("--hod-adapter", help="the installed adapter to test (an entry point name)")
@@ -80,7 +90,13 @@ def hod_adapter_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def hod_adapter_settings(request: pytest.FixtureRequest, tmp_path) -> dict[str, str]:
+    """`data_dir`, the far end's settings if the adapter's own pytest plugin
+    gives them (fixture `hod_far_end_settings`), then `--hod-setting`s."""
     settings = {"data_dir": str(tmp_path)}
+    try:
+        settings.update(request.getfixturevalue("hod_far_end_settings"))
+    except pytest.FixtureLookupError:
+        pass
     for item in request.config.getoption("--hod-setting"):
         key, sep, value = item.partition("=")
         if not sep:

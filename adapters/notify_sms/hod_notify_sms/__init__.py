@@ -1,0 +1,5 @@
+"""hod-core text notifications over Twilio's Programmable Messaging API."""
+
+from .sender import SmsConfig, TwilioSms
+
+__all__ = ["SmsConfig", "TwilioSms"]

@@ -1,0 +1,123 @@
+"""Offer notices by email over SMTP: STARTTLS, implicit TLS or plain, with AUTH.
+
+SMTP's answers, mapped to the router's delivery policy:
+- 4xx replies, timeouts, refused or dropped connections: transient, retried;
+- 5xx replies (a refused mailbox, bad credentials), a certificate that does
+  not verify, a server that will not STARTTLS when asked to: permanent.
+The reply code goes into the delivery record; the server's text never does
+(smtplib's errors quote the addresses).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+
+from attrs import field, frozen, validators
+
+from hod_core.config import adapter_config, secret
+from hod_core.errors import DeliveryFailed
+from hod_core.hookspecs import hookimpl
+from hod_core.notices import Notice
+
+from .message import build
+
+log = logging.getLogger(__name__)
+
+SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+@frozen
+class EmailConfig:
+    """Settings of the email adapter (environment variables HOD_SMTP_*)."""
+
+    host: str = field(validator=validators.min_len(1))
+    from_address: str = field(validator=validators.matches_re(r"^[^@\s]+@[^@\s]+$"))
+    security: str = field(default="starttls", validator=validators.in_(SECURITY_PORTS))
+    port: int = 0  # 0: the security mode's usual port (587, 465, 25)
+    username: str = ""
+    password: str = secret(default="")
+    from_name: str = "Help On Demand"
+    timeout_s: float = 10.0
+    ca_file: str = ""  # a private CA to trust (else the system's)
+    message_id_domain: str = ""  # else the from address's domain
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or SECURITY_PORTS[self.security]
+
+
+class SmtpEmail:
+    """The `hod_notify_email` hook over SMTP; one connection per notice."""
+
+    def __init__(self, config: EmailConfig):
+        self.config = config
+        self._tls = ssl.create_default_context(cafile=config.ca_file or None)
+        self._id_domain = config.message_id_domain or config.from_address.rsplit("@", 1)[1]
+
+    @classmethod
+    def from_settings(cls, settings=None) -> SmtpEmail:
+        return cls(adapter_config(EmailConfig, settings, env_prefix="HOD_SMTP_"))
+
+    def __repr__(self) -> str:
+        c = self.config
+        return f"SmtpEmail({c.security}://{c.host}:{c.effective_port})"
+
+    @hookimpl
+    def hod_notify_email(self, notice: Notice) -> None:
+        if notice.kind != "offer":
+            raise DeliveryFailed(f"no email template for a {notice.kind} notice", transient=False)
+        message = build(notice, self.config.from_address, self.config.from_name, self._id_domain)
+        self.send(message)
+        log.info("offer email for agent %s sent as %s", notice.npn, message["Message-ID"])
+
+    def send(self, message) -> None:
+        try:
+            with self._connect() as smtp:
+                if self.config.username:
+                    smtp.login(self.config.username, self.config.password)
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code = min(code for code, _ in exc.recipients.values())
+            raise _reply("the recipient was refused", code) from None
+        except smtplib.SMTPResponseException as exc:  # sender, data, auth, connect, helo
+            raise _reply(type(exc).__name__, exc.smtp_code) from None
+        except ssl.SSLCertVerificationError:
+            raise DeliveryFailed(
+                "the SMTP server's certificate did not verify", transient=False, code="tls"
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            raise DeliveryFailed(
+                "the SMTP server does not offer STARTTLS (or AUTH); not sending in the clear",
+                transient=False,
+                code="starttls",
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:  # refused, reset, timed out, dropped
+            raise DeliveryFailed(
+                f"no complete answer from the SMTP server: {type(exc).__name__}",
+                transient=True,
+                code=type(exc).__name__,
+            ) from None
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        if c.security == "ssl":
+            return smtplib.SMTP_SSL(
+                c.host, c.effective_port, timeout=c.timeout_s, context=self._tls
+            )
+        smtp = smtplib.SMTP(c.host, c.effective_port, timeout=c.timeout_s)
+        try:
+            if c.security == "starttls":
+                smtp.starttls(context=self._tls)  # SMTPNotSupportedError if not offered
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+def _reply(what: str, code: int) -> DeliveryFailed:
+    """An SMTP reply as a DeliveryFailed: 4xx may pass, 5xx will not."""
+    return DeliveryFailed(
+        f"{what} (SMTP {code})", transient=400 <= code < 500 or code < 0, code=str(code)
+    )

@@ -18,7 +18,7 @@ from hod_core.memory_store import MemoryStore
 from hod_core.router import Router
 from hod_core.testing import FakeClock, Outbox
 from hod_notify_webhook import SignedWebhook
-from hod_notify_webhook.testing import Receiver
+from hod_notify_webhook.receiver import Receiver
 
 README = Path(__file__).parents[1] / "README.md"
 LINK = "https://hod.example.org/r/"

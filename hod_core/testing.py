@@ -18,6 +18,7 @@ with a router too: a clock to move by hand, and a notifier that keeps notices.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from datetime import datetime, timedelta
 
@@ -93,10 +94,8 @@ def hod_adapter_settings(request: pytest.FixtureRequest, tmp_path) -> dict[str, 
     """`data_dir`, the far end's settings if the adapter's own pytest plugin
     gives them (fixture `hod_far_end_settings`), then `--hod-setting`s."""
     settings = {"data_dir": str(tmp_path)}
-    try:
+    with contextlib.suppress(pytest.FixtureLookupError):
         settings.update(request.getfixturevalue("hod_far_end_settings"))
-    except pytest.FixtureLookupError:
-        pass
     for item in request.config.getoption("--hod-setting"):
         key, sep, value = item.partition("=")
         if not sep:

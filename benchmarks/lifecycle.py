@@ -8,7 +8,8 @@ One process pinned to one core. Synthetic agents (fixed seed) are saved in
 the store, then a router starts on it (load_s: reading every agent back and
 building the matcher's indexes). Each timed referral is one Get Contacted
 request as JSON-shaped data (validated), matched, committed with its offer
-and notified on a no-op notifier, then accepted by the offered agent: two
+and notified on a no-op notifier (on the channels' worker threads, as a
+Router does by default; `--delivery-threads 0` sends inline), then accepted by the offered agent: two
 commits, each with its events. The clock moves one second per referral, at
 noon Eastern on a Monday of Open Enrollment, so most agents are in hours.
 Requests nobody can take now (they wait) count as referrals too: the work
@@ -50,7 +51,7 @@ class NoopNotifier:
         pass
 
 
-def run(store, agents, consumers, warmup: int) -> dict:
+def run(store, agents, consumers, warmup: int, delivery_threads: int) -> dict:
     from hod_core.router import Router
     from hod_core.testing import FakeClock
 
@@ -60,7 +61,7 @@ def run(store, agents, consumers, warmup: int) -> dict:
     save_s = time.perf_counter() - started
     clock = FakeClock(datetime.fromisoformat("2026-11-23T12:00:00-05:00"))
     started = time.perf_counter()
-    router = Router([store, clock, NoopNotifier()])
+    router = Router([store, clock, NoopNotifier()], delivery_threads=delivery_threads)
     router.matcher.warm()
     load_s = time.perf_counter() - started
 
@@ -95,6 +96,12 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=100_000)
     parser.add_argument("--referrals", type=int, default=3_000)
     parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument(
+        "--delivery-threads",
+        type=int,
+        default=4,
+        help="worker threads per channel (the Router's default, 4); 0: send in the caller",
+    )
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -115,12 +122,19 @@ def main() -> None:
     agents = [wire.structure(synth.agent(str(10_000_000 + i)), Agent) for i in range(args.agents)]
     consumers = [synth.consumer() for _ in range(args.warmup + args.referrals)]
 
-    memory = run(MemoryStore(), agents, consumers, args.warmup)
+    memory = run(MemoryStore(), agents, consumers, args.warmup, args.delivery_threads)
     with tempfile.TemporaryDirectory() as folder:
-        sqlite = run(SqliteStore(Path(folder) / "hod.sqlite3"), agents, consumers, args.warmup)
+        sqlite = run(
+            SqliteStore(Path(folder) / "hod.sqlite3"),
+            agents,
+            consumers,
+            args.warmup,
+            args.delivery_threads,
+        )
     result = {
         "agents": args.agents,
         "referrals": args.referrals,
+        "delivery_threads": args.delivery_threads,
         "memory_referrals_per_s": memory["referrals_per_s"],
         "sqlite_referrals_per_s": sqlite["referrals_per_s"],
         "memory_median_per_s": memory["median_per_s"],

@@ -30,11 +30,11 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import queue
 import random
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -104,12 +104,9 @@ class Dispatcher:
         self.retry = retry
         self._now = now
         self._rng = rng or random.Random()
-        self._pools = {
-            channel: ThreadPoolExecutor(threads, thread_name_prefix=f"hod-{channel}")
-            for channel in channels
-            if threads > 0
+        self._lanes = {
+            channel: _Lane(channel, threads, self._attempt) for channel in channels if threads > 0
         }
-        self._in_flight: set[Future] = set()
         self._retries: list[tuple[datetime, int, _Job]] = []  # a heap by due time
         self._order = itertools.count()
         self._outcomes: list[Event] = []
@@ -159,18 +156,11 @@ class Dispatcher:
         self._submit(_Job(notice, self._senders[notice.channel], expires_at))
 
     def _submit(self, job: _Job) -> None:
-        pool = self._pools.get(job.notice.channel)
-        if pool is None:
+        lane = self._lanes.get(job.notice.channel)
+        if lane is None:
             self._attempt(job)
-            return
-        future = pool.submit(self._attempt, job)
-        with self._lock:
-            self._in_flight.add(future)
-        future.add_done_callback(self._landed)
-
-    def _landed(self, future: Future) -> None:
-        with self._lock:
-            self._in_flight.discard(future)
+        else:
+            lane.put(job)
 
     def _attempt(self, job: _Job) -> None:
         """One attempt at every sender still owed the notice; the outcome recorded."""
@@ -283,14 +273,63 @@ class Dispatcher:
     def drain(self, timeout: float | None = None) -> bool:
         """Wait for the attempts under way (not for retries due later). True when
         none is left running; a stalled channel may hold one past `timeout`."""
-        with self._lock:
-            running = list(self._in_flight)
-        return not wait_for(running, timeout=timeout).not_done
+        deadline = None if timeout is None else time.monotonic() + timeout
+        return all(
+            lane.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            for lane in self._lanes.values()
+        )
 
     def close(self) -> None:
         """Finish the attempts under way and stop the worker threads."""
-        for pool in self._pools.values():
-            pool.shutdown(wait=True)
+        lanes, self._lanes = self._lanes, {}  # from now on, any notice goes inline
+        for lane in lanes.values():
+            lane.close()
+
+
+class _Lane:
+    """One channel's queue and worker threads. A plain queue, not an executor:
+    a Future and its callbacks per notice cost more than the send to a local
+    notifier. Daemon threads: a host that exits without `close()` loses only
+    the notices still queued, as a killed process would."""
+
+    def __init__(self, channel: str, threads: int, attempt: Callable[[_Job], None]):
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._attempt = attempt
+        self._pending = 0  # queued or being sent
+        self._idle = threading.Condition()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"hod-{channel}-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def put(self, job: _Job) -> None:
+        with self._idle:
+            self._pending += 1
+        self._queue.put(job)
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            try:
+                self._attempt(job)
+            except Exception:  # a bug in recording; the worker must live on
+                log.exception("delivery worker: unexpected error")
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    if not self._pending:
+                        self._idle.notify_all()
+
+    def wait(self, timeout: float | None) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._pending, timeout)
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
 
 
 def _transient(error: BaseException) -> bool:

@@ -305,3 +305,13 @@ def test_r4_a_test_text_goes_to_agents_whose_contact_method_includes_text(clock)
         NEAR,
         "text",
     )
+
+
+def test_l2_after_close_a_notice_still_goes_out_inline(clock):
+    outbox = Outbox()
+    router = Router([MemoryStore(), clock, outbox])
+    router.put_agent(agent_data(npn=NEAR, zip="77002", contact_method="email"))
+    router.close()
+    referral = router.request_contact(BASE_CONSUMER)
+    assert [n.referral_id for n in outbox.notices] == [referral.id]
+    assert router.drain(timeout=1)

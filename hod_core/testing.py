@@ -12,61 +12,21 @@ on with a second `-p`, that starts a loopback stand-in for that far end and
 provides `hod_far_end_settings` (merged into the settings); a notifier's
 plugin also provides the fixtures `hod_core.conformance.test_notify` names.
 
-`FakeClock` and `Outbox` are plain objects a host's own tests can register
-with a router too: a clock to move by hand, and a notifier that keeps notices.
+The test doubles (`FakeClock`, `Outbox`, `closed_port`, `LoopbackHttpServer`)
+live in `hod_core.doubles`, which needs no pytest; they are re-exported here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
-from .notices import Notice
+from .doubles import FakeClock, LoopbackHttpServer, Outbox, closed_port
 from .plugins import load_adapter
 
-
-class FakeClock:
-    """The clock hook, moved by hand: 15-minute windows pass in microseconds."""
-
-    def __init__(self, at: datetime):
-        if at.tzinfo is None:
-            raise ValueError("a fake clock needs a timezone-aware start")
-        self.at = at
-
-    def hod_now(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> datetime:
-        """Move on by `timedelta(**delta)`, e.g. `clock.advance(minutes=15)`."""
-        self.at += timedelta(**delta)
-        return self.at
-
-
-class Outbox:
-    """A notifier on every channel that keeps what it is given, in order."""
-
-    def __init__(self):
-        self.notices: list[Notice] = []
-
-    def hod_notify_email(self, notice: Notice) -> None:
-        self.notices.append(notice)
-
-    def hod_notify_text(self, notice: Notice) -> None:
-        self.notices.append(notice)
-
-    def hod_notify_app(self, notice: Notice) -> None:
-        self.notices.append(notice)
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on: a far end that is down (connections
-    are refused at once, so a test of an outage waits for no timeout)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+__all__ = ["FakeClock", "LoopbackHttpServer", "Outbox", "closed_port"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

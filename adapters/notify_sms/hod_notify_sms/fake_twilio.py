@@ -18,11 +18,11 @@ import base64
 import json
 import re
 import secrets
-import threading
 import urllib.parse
-from collections import deque
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from hod_core.doubles import LoopbackHttpServer
 
 from .gsm7 import segments
 
@@ -31,18 +31,14 @@ MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
 MAX_BODY = 1600
 
 
-class FakeTwilio:
+class FakeTwilio(LoopbackHttpServer):
     def __init__(self, from_numbers: tuple[str, ...] = ("+15005550006",)):
+        super().__init__(_handler(self))
         self.account_sid = "AC" + secrets.token_hex(16)
         self.auth_token = secrets.token_hex(16)
         self.from_numbers = from_numbers
         self.messages: list[dict] = []
         self.requests = 0
-        self._script: deque[tuple[int, dict]] = deque()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def settings(self) -> dict[str, str]:
         return {
@@ -53,28 +49,12 @@ class FakeTwilio:
             "timeout_s": "5",
         }
 
-    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next `times` requests with `status` (0: drop the connection)."""
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-        with self._lock:
-            self._script.extend([(status, headers)] * times)
-
-    def __enter__(self) -> FakeTwilio:
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def __exit__(self, *_) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
     # -- Twilio's rules ---------------------------------------------------------
     def answer(self, path: str, authorization: str, content_type: str, raw: bytes):
         """(status, headers, JSON body, or None to drop the connection)."""
         with self._lock:
             self.requests += 1
-            scripted = self._script.popleft() if self._script else None
+        scripted = self.scripted()
         if scripted is not None:
             status, headers = scripted
             if status == 0:

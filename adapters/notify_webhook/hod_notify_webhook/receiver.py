@@ -11,46 +11,25 @@ real receiver would (README, "Verifying").
 from __future__ import annotations
 
 import ssl
-import threading
-from collections import deque
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from hod_core.doubles import LoopbackHttpServer
 
 
-class Receiver:
-    """An HTTP(S) server on 127.0.0.1 that answers 204, or what `fail_next` scripts
-    (a status; 0 hangs up without answering), and keeps each request."""
+class Receiver(LoopbackHttpServer):
+    """A webhook receiver on 127.0.0.1 that answers 204, or what `fail_next`
+    scripts, and keeps each request: (headers, raw body)."""
 
     def __init__(self, tls: ssl.SSLContext | None = None):
-        self.requests: list[tuple[Message, bytes]] = []  # (headers, raw body)
-        self._script: deque[tuple[int, dict]] = deque()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        scheme = "https" if tls else "http"
-        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}/hooks/hod"
-
-    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-        with self._lock:
-            self._script.extend([(status, headers)] * times)
+        super().__init__(_handler(self), tls)
+        self.url += "/hooks/hod"
+        self.requests: list[tuple[Message, bytes]] = []
 
     def take(self, headers: Message, body: bytes) -> tuple[int, dict]:
         with self._lock:
             self.requests.append((headers, body))
-            return self._script.popleft() if self._script else (204, {})
-
-    def __enter__(self) -> Receiver:
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def __exit__(self, *_) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.scripted() or (204, {})
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:

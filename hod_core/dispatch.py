@@ -301,12 +301,15 @@ class _Lane:
             threading.Thread(target=self._work, name=f"hod-{channel}-{n}", daemon=True)
             for n in range(threads)
         ]
-        for thread in self._threads:
-            thread.start()
+        self._started = False  # threads start with the first notice: many routers send none
 
     def put(self, job: _Job) -> None:
         with self._idle:
             self._pending += 1
+            if not self._started:
+                self._started = True
+                for thread in self._threads:
+                    thread.start()
         self._queue.put(job)
 
     def _work(self) -> None:
@@ -326,6 +329,8 @@ class _Lane:
             return self._idle.wait_for(lambda: not self._pending, timeout)
 
     def close(self) -> None:
+        if not self._started:
+            return
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:

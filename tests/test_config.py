@@ -61,8 +61,8 @@ def test_a_config_file_that_is_missing_broken_or_unknown_is_named(tmp_path):
     unknown.write_text('hots = "typo"\n')
     for path, message in [
         (tmp_path / "absent.toml", "cannot read config file"),
-        (broken, "not valid TOML"),
-        (unknown, "unknown setting(s) hots"),
+        (broken, r"broken\.toml: not valid TOML"),
+        (unknown, r"unknown\.toml: unknown setting\(s\) hots"),
     ]:
         with pytest.raises(ConfigurationError, match=message):
             adapter_config(Settings, {"host": "h", "config_file": str(path)}, env_prefix="P_")

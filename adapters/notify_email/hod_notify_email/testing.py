@@ -13,7 +13,6 @@ import email
 import email.policy
 import ssl
 import threading
-import warnings
 
 import pytest
 import trustme
@@ -23,6 +22,13 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from hod_core.testing import closed_port
 
 USER, PASSWORD = "hod-sender", "s3cret-smtp-password"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # In "ssl" mode the connection is TLS from the first byte, though aiosmtpd
+    # cannot tell, and warns on each connection that AUTH is offered without
+    # (STARTTLS) TLS (aio-libs/aiosmtpd#281).
+    config.addinivalue_line("filterwarnings", "ignore:Requiring AUTH while not requiring TLS")
 
 
 class Inbox:
@@ -92,12 +98,6 @@ class LoopbackSmtp:
             self.inbox, hostname="127.0.0.1", port=self.port, server_hostname="127.0.0.1", **kwargs
         )
 
-    def start(self) -> None:
-        with warnings.catch_warnings():
-            # Implicit TLS is TLS, though aiosmtpd cannot tell (aio-libs/aiosmtpd#281).
-            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-            self.controller.start()
-
     def settings(self, ca_file: str) -> dict[str, str]:
         settings = {
             "host": "127.0.0.1",
@@ -112,7 +112,7 @@ class LoopbackSmtp:
         return settings
 
     def __enter__(self) -> LoopbackSmtp:
-        self.start()
+        self.controller.start()
         return self
 
     def __exit__(self, *_) -> None:

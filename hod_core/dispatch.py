@@ -91,7 +91,6 @@ class Dispatcher:
         now: Callable[[], datetime],
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen, shared safely)
         threads: int = 4,
-        rng: random.Random | None = None,
     ):
         # Every sender of a channel gets the notice, each on its own: one that
         # raises does not keep the notice from the next (pluggy's call would).
@@ -103,7 +102,7 @@ class Dispatcher:
         self.link_base = link_base
         self.retry = retry
         self._now = now
-        self._rng = rng or random.Random()
+        self._rng = random.Random()  # the jitter's draws
         self._lanes = {
             channel: _Lane(channel, threads, self._attempt) for channel in channels if threads > 0
         }
@@ -115,17 +114,16 @@ class Dispatcher:
     # -- what is sent ----------------------------------------------------------
     def offer(self, referral: Referral, offer: Offer, agent: Agent, zone: str) -> None:
         """Tell `agent` of `offer` on every channel of its contact method (L2)."""
+        about = {
+            "referral_id": referral.id,
+            "link": f"{self.link_base}{referral.id}",
+            "consumer_state": referral.state,
+            "consumer_language": referral.consumer.language,
+            "deadline": offer.expires_at,
+            "deadline_local": offer.expires_at.astimezone(ZoneInfo(zone)),
+        }
         for channel in agent.contact_method.channels:
-            notice = self._notice(agent, "offer", channel, offer.offered_at)
-            notice = evolve(
-                notice,
-                referral_id=referral.id,
-                link=f"{self.link_base}{referral.id}",
-                consumer_state=referral.state,
-                consumer_language=referral.consumer.language,
-                deadline=offer.expires_at,
-                deadline_local=offer.expires_at.astimezone(ZoneInfo(zone)),
-            )
+            notice = self._notice(agent, "offer", channel, offer.offered_at, **about)
             self.send(notice, expires_at=offer.expires_at)
 
     def registration_test(self, agent: Agent, at: datetime) -> bool:
@@ -136,7 +134,8 @@ class Dispatcher:
         return True
 
     @staticmethod
-    def _notice(agent: Agent, kind: str, channel: str, at: datetime) -> Notice:
+    def _notice(agent: Agent, kind: str, channel: str, at: datetime, **about) -> Notice:
+        """A notice to `agent` on `channel`; `about`: the referral fields of an offer."""
         return Notice(
             kind=kind,
             channel=channel,
@@ -145,6 +144,7 @@ class Dispatcher:
             agent_first_name=agent.first_name,
             language=notice_language(agent.languages),
             sent_at=at,
+            **about,
         )
 
     # -- sending ------------------------------------------------------------

@@ -119,20 +119,13 @@ class SignedWebhook:
                 code=str(exc.code),
                 retry_after=float(retry_after) if retry_after.isdigit() else None,
             ) from None
-        except ssl.SSLCertVerificationError:
-            raise DeliveryFailed(
-                "the receiver's certificate did not verify", transient=False, code="tls"
-            ) from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, ssl.SSLCertVerificationError):
+        except OSError as exc:  # refused, timed out, reset; URLError wraps the socket's error
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, ssl.SSLCertVerificationError):
                 raise DeliveryFailed(
                     "the receiver's certificate did not verify", transient=False, code="tls"
                 ) from None
-            raise _unanswered(exc.reason) from None
-        except OSError as exc:  # timed out or reset mid-answer
-            raise _unanswered(exc) from None
-
-
-def _unanswered(reason: object) -> DeliveryFailed:
-    name = type(reason).__name__
-    return DeliveryFailed(f"no answer from the receiver: {name}", transient=True, code=name)
+            name = type(reason).__name__
+            raise DeliveryFailed(
+                f"no answer from the receiver: {name}", transient=True, code=name
+            ) from None

@@ -14,6 +14,7 @@ is printed at the end.
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 from hod_core.doubles import FakeClock
@@ -101,7 +102,12 @@ def agent(npn: str, first_name: str, zip_code: str) -> dict:
 def main() -> None:
     clock = FakeClock(datetime.fromisoformat("2026-11-23T10:00:00-06:00"))  # a Monday
     store = CrmStore()
-    router = Router([store, clock, CrmMessaging()])
+    case_numbers = itertools.count(1001)
+    router = Router(
+        [store, clock, CrmMessaging()],
+        new_id=lambda now: f"CRM-{next(case_numbers)}",  # the CRM's own case numbers
+        delivery_threads=0,  # notices go out inline, so the story prints in order
+    )
     for npn, name, zip_code in AGENTS:
         router.put_agent(agent(npn, name, zip_code))
 

@@ -19,7 +19,7 @@ Each store runs five timed rounds after an untimed warm-up. The rate
 reported is the best round's, timeit's convention (noise on a shared machine
 only ever slows a round down), with the median round's beside it
 (`*_median`). The baseline, measured in the same run, is the in-memory
-store: the ratio `sqlite_vs_memory` is what durability costs. Target (issue 4): at least
+store: the ratio `sqlite_vs_memory` is what durability costs. Target: at least
 2,000 referrals/s on SQLite. The last line of --json is one JSON object.
 """
 

@@ -13,7 +13,7 @@ one). The baseline, measured in the same run, is
 the same queue on every baseline query. The last line of --json is one JSON
 object.
 
-Targets at 100k agents (issue 3): p50 <= 50 us, p99 <= 500 us,
+Targets at 100k agents: p50 <= 50 us, p99 <= 500 us,
 speedup >= 100, load <= 3 s, RSS <= 300 MB.
 """
 

@@ -20,7 +20,7 @@ def test_readme_main_command_output_is_what_hod_prints():
     command = README.split(
         "# 1. the main job on embedded defaults: install, then match the bundled example\n"
     )[1]
-    hod_args = command.splitlines()[0].split("&& hod ")[1].split()
+    hod_args = command.splitlines()[0].split("&& .venv/bin/hod ")[1].split()
     done = subprocess.run(
         [sys.executable, "-m", "hod_core.cli", *hod_args], cwd=ROOT, capture_output=True, text=True
     )
@@ -96,3 +96,11 @@ def test_readme_router_example_runs_as_written():
     kinds = [(e.rule, e.kind) for e in router.events(referral.id)]
     assert kinds[:2] == [("L1", "referral.created"), ("L1", "offer.made")]
     assert ("L7", "referral.contact_overdue") not in kinds  # moved on in time
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    command = README.split(
+        "# 2. every test (lint + the whole suite); CI runs exactly this (.ci/run)\n"
+    )
+    command = command[1].splitlines()[0]
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()

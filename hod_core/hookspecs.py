@@ -149,3 +149,128 @@ STORE_HOOKS = (
     "hod_store_events",
 )
 CHANNEL_HOOKS = {"email": "hod_notify_email", "text": "hod_notify_text", "app": "hod_notify_app"}
+
+
+# -- store: accounts of the reference server (R1-R5) ----------------------------
+# The server's agents and operators, their single-use links, sessions and
+# login throttling, in the store so that several server processes share them.
+# Records are those of `hod_core.accounts`; tokens arrive already hashed
+# (`accounts.token_hash`) and passwords as argon2id hashes: a store never
+# sees a secret. Instants are aware; stores keep them in UTC. A library host
+# with no server needs none of these: `Router` does not ask for them, the
+# server refuses to start without them, and the conformance suite holds every
+# store adapter to them (hod_core/conformance/test_accounts.py).
+from .accounts import Account, Invitation, Session, ThrottleState  # noqa: E402
+
+
+@hookspec(firstresult=True)
+def hod_store_create_account(account: Account, invitation_hash: str | None, now: datetime) -> str:
+    """Insert a new account, atomically with using its registration link.
+
+    With `invitation_hash`, the link must be a "register" invitation whose
+    subject is `account.npn`, unused, and not expired at `now`; it is marked
+    used (at `now`) in the same transaction that inserts the account.
+    Answer one of `accounts.CREATE_OUTCOMES`: "created"; else, writing
+    nothing, "login_taken" (an account has this `login`, or this `id`),
+    "npn_taken" (an agent account has this NPN: R1's returning agent), or
+    "invitation_invalid". Of two concurrent calls over one link or one
+    login, at most one answers "created"."""
+
+
+@hookspec(firstresult=True)
+def hod_store_put_account(account: Account) -> bool:
+    """Replace the stored account with `account.id` (password, terms, email,
+    disabled). Its `login`, `npn` and `role` are those stored. False, writing
+    nothing, when there is no account with this id."""
+
+
+@hookspec(firstresult=True)
+def hod_store_account(by: str, key: str) -> Account | None:
+    """The account whose `by` equals `key`: `by` is "id", "login", "npn" or
+    "email" (for email, the oldest such account). None when there is none."""
+
+
+@hookspec(firstresult=True)
+def hod_store_accounts(role: str | None) -> Sequence[Account]:
+    """Every account of `role` (all when None), oldest `created_at` first."""
+
+
+@hookspec(firstresult=True)
+def hod_store_put_invitation(invitation: Invitation) -> None:
+    """Store a new link. Every other unused link of the same `kind` and
+    `subject` stops working at once (a re-invite or a second reset request
+    replaces the pending one)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_invitation(token_hash: str) -> Invitation | None:
+    """The link with this hash as stored (used or expired ones too), or None.
+    A read only: it does not use the link."""
+
+
+@hookspec(firstresult=True)
+def hod_store_use_invitation(token_hash: str, kind: str, now: datetime) -> Invitation | None:
+    """Use a link once (R1): if a link of `kind` with this hash exists, is
+    unused and `now` is before its `expires_at`, mark it used at `now` and
+    return it so; otherwise change nothing and return None. Of any number of
+    concurrent calls over one link, at most one returns it."""
+
+
+@hookspec(firstresult=True)
+def hod_store_put_session(session: Session) -> None:
+    """Store a new session (its `token_hash` is unique)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_session(token_hash: str, now: datetime) -> Session | None:
+    """The session with this hash if it is live at `now` (`now < expires_at`);
+    None when unknown or expired."""
+
+
+@hookspec(firstresult=True)
+def hod_store_delete_session(token_hash: str) -> None:
+    """Forget one session (log-out). Unknown hashes are ignored."""
+
+
+@hookspec(firstresult=True)
+def hod_store_delete_sessions(account_id: str | None, expired_by: datetime | None) -> int:
+    """Forget every session of `account_id` (a password reset, a disabled
+    account) and/or every session that expired at or before `expired_by`
+    (housekeeping); both may be given. Return how many were forgotten."""
+
+
+@hookspec(firstresult=True)
+def hod_store_throttle_hit(key: str, now: datetime, window_s: float) -> ThrottleState:
+    """Count one failed attempt under `key` at `now` and return the key's
+    state after it. A window starts at the first failure after the key was
+    clear; a failure `window_s` seconds or more after that start begins a
+    new window, counting 1. Concurrent hits are each counted."""
+
+
+@hookspec(firstresult=True)
+def hod_store_throttle(key: str, now: datetime, window_s: float) -> ThrottleState:
+    """The key's state at `now` without counting anything: `ThrottleState()`
+    when clear or when its window started `window_s` seconds or more ago."""
+
+
+@hookspec(firstresult=True)
+def hod_store_throttle_clear(key: str) -> None:
+    """Clear a key (a successful log-in clears its account-and-address key)."""
+
+
+ACCOUNT_STORE_HOOKS = (
+    "hod_store_create_account",
+    "hod_store_put_account",
+    "hod_store_account",
+    "hod_store_accounts",
+    "hod_store_put_invitation",
+    "hod_store_invitation",
+    "hod_store_use_invitation",
+    "hod_store_put_session",
+    "hod_store_session",
+    "hod_store_delete_session",
+    "hod_store_delete_sessions",
+    "hod_store_throttle_hit",
+    "hod_store_throttle",
+    "hod_store_throttle_clear",
+)

@@ -14,11 +14,12 @@ from datetime import datetime
 from attrs import evolve
 
 from .hookspecs import hookimpl
+from .memory_accounts import MemoryAccounts
 from .models import Agent
 from .referrals import AgentOffer, Event, OfferStats, OfferStatus, Referral, ReferralStatus
 
 
-class MemoryStore:
+class MemoryStore(MemoryAccounts):  # the server's accounts: memory_accounts.py
     """Every store hook, in this process's memory."""
 
     durable = False  # a second instance starts empty (the conformance suite asks)

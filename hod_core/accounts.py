@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from attrs import field, frozen
 
@@ -142,6 +142,17 @@ class ThrottleState:
     count: int = 0
     first_at: datetime | None = None
     last_at: datetime | None = None
+
+    def within(self, now: datetime, window_s: float) -> ThrottleState:
+        """This state as it counts at `now`: clear once its window has passed."""
+        if self.first_at is None or now - self.first_at >= timedelta(seconds=window_s):
+            return ThrottleState()
+        return self
+
+    def hit(self, now: datetime, window_s: float) -> ThrottleState:
+        """The state after one more failure at `now` (a new window if the last one passed)."""
+        current = self.within(now, window_s)
+        return ThrottleState(current.count + 1, current.first_at or now, now)
 
 
 # The answers of `hod_store_create_account`.

@@ -6,7 +6,7 @@ database transaction would."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from attrs import evolve
 
@@ -21,6 +21,8 @@ from .accounts import (
     ThrottleState,
 )
 from .hookspecs import hookimpl
+
+_CLEAR = ThrottleState()
 
 
 class _Tables:
@@ -157,16 +159,14 @@ class MemoryAccounts:
     def hod_store_throttle_hit(self, key: str, now: datetime, window_s: float) -> ThrottleState:
         t = self._tables
         with t.lock:
-            state = _current(t.throttle.get(key), now, window_s)
-            state = ThrottleState(state.count + 1, state.first_at or now, now)
-            t.throttle[key] = state
+            state = t.throttle[key] = t.throttle.get(key, _CLEAR).hit(now, window_s)
             return state
 
     @hookimpl
     def hod_store_throttle(self, key: str, now: datetime, window_s: float) -> ThrottleState:
         t = self._tables
         with t.lock:
-            return _current(t.throttle.get(key), now, window_s)
+            return t.throttle.get(key, _CLEAR).within(now, window_s)
 
     @hookimpl
     def hod_store_throttle_clear(self, key: str) -> None:
@@ -182,10 +182,3 @@ def _find(t: _Tables, by: str, key: str) -> Account | None:
         raise ValueError(f"accounts are found by id, login, npn or email, not {by!r}")
     found = [a for a in t.accounts.values() if getattr(a, by) == key]
     return min(found, key=lambda a: (a.created_at, a.id), default=None)
-
-
-def _current(state: ThrottleState | None, now: datetime, window_s: float) -> ThrottleState:
-    """The state as it counts at `now`: clear once its window has passed."""
-    if state is None or now - state.first_at >= timedelta(seconds=window_s):
-        return ThrottleState()
-    return state

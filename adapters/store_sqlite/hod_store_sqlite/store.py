@@ -36,7 +36,9 @@ from hod_core.hookspecs import hookimpl
 from hod_core.models import Agent
 from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
 
-SCHEMA_VERSION = 1
+from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
+
+SCHEMA_VERSION = 2
 
 # Upgrades, by the version they start from. Version 0 is an empty file.
 MIGRATIONS: dict[int, str] = {
@@ -85,6 +87,7 @@ MIGRATIONS: dict[int, str] = {
     CREATE TRIGGER events_are_not_deleted BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
     """,
+    1: ACCOUNTS_SCHEMA,  # the reference server's accounts (accounts.py)
 }
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -150,7 +153,7 @@ def _agent_offer(row: tuple) -> AgentOffer:
     return AgentOffer(referral_id, offer)
 
 
-class SqliteStore:
+class SqliteStore(SqliteAccounts):  # the server's accounts: accounts.py
     """The store hooks over one SQLite file, shared safely by threads and processes."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", timeout_s: float = 30.0):

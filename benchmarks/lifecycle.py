@@ -52,8 +52,8 @@ class NoopNotifier:
 
 
 def run(store, agents, consumers, warmup: int, delivery_threads: int) -> dict:
-    from hod_core.router import Router
     from hod_core.doubles import FakeClock
+    from hod_core.router import Router
 
     started = time.perf_counter()
     for agent in agents:

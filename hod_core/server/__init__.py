@@ -1,0 +1,6 @@
+"""The reference server `hod serve` (SPEC section 9): a JSON API over the router.
+
+Only the modules that serve HTTP import the web framework (FastAPI); the
+settings, the outbox and the command line do not, so `hod` without the
+`server` extra still runs and says what to install.
+"""

@@ -1,0 +1,96 @@
+"""The in-app outbox: a notifier that keeps every notice instead of sending it.
+
+`hod serve --demo` delivers through it, so a newcomer sees every email, text
+and app notice the server would have sent without an SMTP server or a Twilio
+account; an operator reads them at `GET /api/v1/operator/outbox`. It is an
+installed adapter like any other (`notifiers = ["outbox"]`), so a staging
+server can use it too. Notices hold no consumer contact data (L2), so
+neither does the file.
+
+Each notice is one JSON line appended to `outbox.jsonl` in the data folder:
+several server processes on one folder append whole lines, and a restart
+keeps what was there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigurationError
+from ..hookspecs import hookimpl
+from ..notices import Notice
+from ..wire import unstructure
+
+FILE_NAME = "outbox.jsonl"
+READ_BACK_BYTES = 4 * 1024 * 1024  # the newest notices are at the end: read only this much
+
+
+class StoredOutbox:
+    """Every notice on every channel, kept in a JSONL file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch(exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(f"outbox: cannot write {self.path}: {exc.strerror}") from None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> StoredOutbox:
+        """The entry point's factory (`outbox`): `path`, or `data_dir` holding outbox.jsonl."""
+        path = settings.get("path") or (
+            Path(settings["data_dir"]) / FILE_NAME if "data_dir" in settings else None
+        )
+        if path is None:
+            raise ConfigurationError("outbox needs a `path` or `data_dir` setting")
+        return cls(path)
+
+    def _keep(self, notice: Notice) -> None:
+        line = json.dumps(unstructure(notice), separators=(",", ":")) + "\n"
+        with self._lock:
+            # One write per line on an O_APPEND file: lines from several processes don't interleave.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+
+    @hookimpl
+    def hod_notify_email(self, notice: Notice) -> None:
+        self._keep(notice)
+
+    @hookimpl
+    def hod_notify_text(self, notice: Notice) -> None:
+        self._keep(notice)
+
+    @hookimpl
+    def hod_notify_app(self, notice: Notice) -> None:
+        self._keep(notice)
+
+    def notices(self, limit: int = 100, npn: str | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` notices (of one agent, if `npn`), newest first."""
+        with self.path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - READ_BACK_BYTES))
+            tail = handle.read().decode("utf-8", errors="replace").splitlines()
+        if size > READ_BACK_BYTES:
+            tail = tail[1:]  # the first line read may be cut
+        found = []
+        for text in reversed(tail):
+            try:
+                notice = json.loads(text)
+            except ValueError:
+                continue  # a line cut by a crash mid-write
+            if npn is None or notice.get("npn") == npn:
+                found.append(notice)
+                if len(found) >= limit:
+                    break
+        return found

@@ -64,8 +64,8 @@ def closed_port() -> int:
 class LoopbackHttpServer:
     """An HTTP(S) server on 127.0.0.1, serving in a thread while used as a
     context manager. `fail_next` scripts the next answers (a status, with
-    Retry-After if given; 0 hangs up without a word); a handler asks
-    `scripted()` for the next one before answering on its own."""
+    Retry-After or other headers if given; 0 hangs up without a word); a
+    handler asks `scripted()` for the next one before answering on its own."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None):
         self._script: deque[tuple[int, dict[str, str]]] = deque()
@@ -77,9 +77,18 @@ class LoopbackHttpServer:
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
-    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next `times` requests with `status` (0: drop the connection)."""
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    def fail_next(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next `times` requests with `status` (0: drop the connection)
+        and `headers` (a redirect's Location, say)."""
+        headers = dict(headers or {})
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         with self._lock:
             self._script.extend([(status, headers)] * times)
 

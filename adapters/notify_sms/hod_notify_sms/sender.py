@@ -1,21 +1,34 @@
 """Text notices through Twilio's Programmable Messaging API, or any gateway
 that speaks it: `POST {base_url}/2010-04-01/Accounts/{sid}/Messages.json`.
 
-Twilio's answers, mapped to the router's delivery policy:
-- 201: sent (queued by Twilio).
-- 429, 5xx, a timeout or a dropped connection: transient, tried again
-  (after Twilio's Retry-After when it gives one).
+Sending a text is not idempotent: Twilio makes a message of every POST it
+takes, and its error page for 20500 warns that a message POST retried after
+a 500 can reach the phone twice. So a failure is tried again only when
+Twilio certainly did not take the message:
+- 429 (20429) and 503 (20503): refused before any work; Twilio's own advice
+  for both is to try again with back-off (after its Retry-After, if given);
+- no connection (refused, a name that does not resolve) or a request that
+  was not sent whole.
+Everything else is final for this notice:
+- an answer that may follow a message made (500, 502, 504, other 5xx), no
+  answer after the request was sent (a timeout, a dropped connection), a
+  2xx that is not a message resource: the text may be out, so it is not
+  sent again (the agent can miss a text; never get it twice);
+- a 3xx: never followed (a redirected POST turns into a GET elsewhere, with
+  our credentials); the status goes into the record;
 - any other 4xx (20003 bad credentials, 21211 invalid number, 21610
-  unsubscribed...): permanent, with Twilio's error code in the record.
+  unsubscribed...), with Twilio's error code in the record.
 Twilio's own error message is never passed on: it quotes the phone number.
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import logging
 import re
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,6 +46,16 @@ log = logging.getLogger(__name__)
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 API_PATH = "/2010-04-01/Accounts/{sid}/Messages.json"
+REFUSED_UNTOUCHED = {429, 503}  # Twilio took nothing: safe to send again
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer, not an instruction: the request goes to the
+    configured host or nowhere (urllib would resend it, as a GET, to any
+    Location, with the Authorization header)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def _e164(_, attribute, value: str) -> None:
@@ -65,6 +88,7 @@ class TwilioSms:
         self.url = config.base_url.rstrip("/") + API_PATH.format(sid=config.account_sid)
         credentials = f"{config.account_sid}:{config.auth_token}".encode()
         self._authorization = "Basic " + base64.b64encode(credentials).decode()
+        self._opener = urllib.request.build_opener(_NoRedirects)
 
     @classmethod
     def from_settings(cls, settings=None) -> TwilioSms:
@@ -100,29 +124,62 @@ class TwilioSms:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout_s) as response:
-                return json.loads(response.read()).get("sid", "")
+            response = self._opener.open(request, timeout=self.config.timeout_s)
         except urllib.error.HTTPError as exc:
             raise _refusal(exc) from None
-        except (OSError, ValueError) as exc:  # refused, reset, timed out; a garbled answer
-            raise DeliveryFailed(
-                f"no answer from the text gateway: {type(exc).__name__}",
-                transient=True,
-                code=type(exc).__name__,
+        except urllib.error.URLError as exc:  # urllib's wrap: the request did not go out whole
+            raise _unreached(exc.reason) from None
+        except (OSError, http.client.HTTPException) as exc:  # sent; no answer came back
+            raise _maybe_sent(
+                f"no answer from the text gateway: {type(exc).__name__}", exc
             ) from None
+        with response:
+            try:
+                return json.loads(response.read())["sid"]
+            except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError) as exc:
+                what = "the text gateway's answer is not a message"
+                raise _maybe_sent(what, exc, "answer") from None
+
+
+def _unreached(reason: object) -> DeliveryFailed:
+    """Twilio never had the request: worth another try, unless trying cannot help."""
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return DeliveryFailed(
+            "the text gateway's certificate did not verify", transient=False, code="tls"
+        )
+    if not isinstance(reason, OSError):  # no host, an unknown scheme: the settings are wrong
+        return DeliveryFailed(f"cannot send to the text gateway: {reason}", transient=False)
+    name = type(reason).__name__
+    return DeliveryFailed(f"could not reach the text gateway: {name}", transient=True, code=name)
+
+
+def _maybe_sent(what: str, exc: BaseException, code: str = "") -> DeliveryFailed:
+    """A failure after Twilio may have taken the message: final, never retried."""
+    return DeliveryFailed(
+        f"{what}; the text may have gone out, so it is not sent again",
+        transient=False,
+        code=code or type(exc).__name__,
+    )
 
 
 def _refusal(exc: urllib.error.HTTPError) -> DeliveryFailed:
     """Twilio's error answer as a DeliveryFailed: its code, never its message."""
+    if 300 <= exc.code < 400:
+        return DeliveryFailed(
+            f"the text gateway answered HTTP {exc.code}, a redirect, which is never followed",
+            transient=False,
+            code=str(exc.code),
+        )
     try:
         code = str(json.loads(exc.read()).get("code") or exc.code)
-    except (ValueError, AttributeError, OSError):
+    except (ValueError, AttributeError, OSError, http.client.HTTPException):
         code = str(exc.code)
-    transient = exc.code == 429 or exc.code >= 500
+    if exc.code >= 500 and exc.code not in REFUSED_UNTOUCHED:
+        return _maybe_sent(f"the text gateway answered HTTP {exc.code}", exc, code)
     retry_after = exc.headers.get("Retry-After") if exc.headers else None
     return DeliveryFailed(
         f"the text gateway answered HTTP {exc.code}",
-        transient=transient,
+        transient=exc.code in REFUSED_UNTOUCHED,
         code=code,
         retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import socket
 import threading
 from datetime import datetime, timedelta
 
@@ -14,8 +13,9 @@ from hod_core.conformance import samples
 from hod_core.errors import ConfigurationError, DeliveryFailed
 from hod_core.memory_store import MemoryStore
 from hod_core.router import Router
-from hod_core.testing import FakeClock, Outbox
+from hod_core.testing import FakeClock, Outbox, closed_port
 from hod_notify_sms import TwilioSms
+from hod_notify_sms.fake_twilio import HANG_UP, STALL, FakeTwilio
 from hod_notify_sms.gsm7 import segments, septets, to_gsm7
 
 AGENT_PHONE = "+12222222222"
@@ -144,20 +144,32 @@ def test_the_request_is_what_twilio_documents(fake_twilio):
     )
 
 
-# -- outages: retried on the clock -------------------------------------------------------
-@pytest.mark.parametrize("status", [500, 503, 0])  # 0: the connection dropped, no answer
-def test_a_5xx_or_a_dropped_connection_is_retried_and_then_delivered(
-    sms, fake_twilio, clock, status
+# -- outages: retried only when Twilio took nothing -----------------------------------------
+def retry_when_due(router, clock, failed) -> int:
+    clock.at = datetime.fromisoformat(failed.detail["retry_at"])
+    return router.tick().notices_retried
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, "20429"), (503, "20503")])
+def test_a_refusal_before_twilio_took_the_message_is_retried_and_then_delivered(
+    sms, fake_twilio, clock, status, code
 ):
     fake_twilio.fail_next(status)
     router = text_router(sms, clock)
     referral = router.request_contact(samples.CONSUMER)
     [failed] = attempts(router, referral.id)
     assert failed.kind == "notify.failed" and failed.detail["transient"] is True
-    clock.at = datetime.fromisoformat(failed.detail["retry_at"])
-    assert router.tick().notices_retried == 1
+    assert failed.detail["code"] == code and not fake_twilio.messages
+    assert retry_when_due(router, clock, failed) == 1
     assert [e.kind for e in attempts(router, referral.id)] == ["notify.failed", "notify.sent"]
     assert len(fake_twilio.messages) == 1
+
+
+def test_a_refused_connection_is_retried(fake_twilio):
+    settings = {**fake_twilio.settings(), "base_url": f"http://127.0.0.1:{closed_port()}"}
+    with pytest.raises(DeliveryFailed) as failed:
+        TwilioSms.from_settings(settings).send(AGENT_PHONE, "hello")
+    assert (failed.value.transient, failed.value.code) == (True, "ConnectionRefusedError")
 
 
 def test_a_429_waits_as_long_as_twilio_asks(sms, fake_twilio, clock):
@@ -169,16 +181,59 @@ def test_a_429_waits_as_long_as_twilio_asks(sms, fake_twilio, clock):
     assert datetime.fromisoformat(failed.detail["retry_at"]) == clock.at + timedelta(seconds=120)
 
 
-def test_a_gateway_that_accepts_and_never_answers_times_out(fake_twilio):
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen()
-        port = silent.getsockname()[1]
-        settings = {**fake_twilio.settings(), "base_url": f"http://127.0.0.1:{port}"}
-        stalled = TwilioSms.from_settings({**settings, "timeout_s": "0.3"})
-        with pytest.raises(DeliveryFailed) as failed:
-            stalled.send(AGENT_PHONE, "hello")
-    assert failed.value.transient is True
+@pytest.mark.parametrize(
+    ("outcome", "code"),
+    [(500, "20500"), (HANG_UP, "RemoteDisconnected"), (STALL, "TimeoutError")],
+    ids=["500", "hang-up", "timeout"],
+)
+def test_once_twilio_may_have_taken_the_message_it_is_never_sent_again(
+    fake_twilio, clock, outcome, code
+):
+    """Twilio made the message, then answered 500, hung up or said nothing:
+    a retry would text the agent twice (Twilio's 20500 page), so none is made."""
+    fake_twilio.accept_then(outcome)
+    sms = TwilioSms.from_settings({**fake_twilio.settings(), "timeout_s": "0.3"})
+    router = text_router(sms, clock)
+    referral = router.request_contact(samples.CONSUMER)
+    [failed] = attempts(router, referral.id)
+    assert failed.kind == "notify.failed" and failed.detail["code"] == code
+    assert failed.detail["transient"] is False and failed.detail["final"] is True
+    clock.advance(minutes=5)
+    assert router.tick().notices_retried == 0
+    assert len(fake_twilio.messages) == 1  # the agent got the text, once
+
+
+@pytest.mark.parametrize("status", [0, 502, 504])
+def test_no_answer_or_a_gateway_error_is_final_as_the_message_may_exist(fake_twilio, status):
+    """The client cannot tell these from a message taken: not retried either."""
+    fake_twilio.fail_next(status)
+    with pytest.raises(DeliveryFailed, match="may have gone out") as failed:
+        TwilioSms.from_settings(fake_twilio.settings()).send(AGENT_PHONE, "hello")
+    assert failed.value.transient is False
+
+
+def test_a_2xx_that_is_not_a_message_is_final(fake_twilio):
+    fake_twilio.fail_next(200)
+    with pytest.raises(DeliveryFailed) as failed:
+        TwilioSms.from_settings(fake_twilio.settings()).send(AGENT_PHONE, "hello")
+    assert (failed.value.transient, failed.value.code) == (False, "answer")
+
+
+# -- redirects: never followed ----------------------------------------------------------------
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_a_final_failure_and_nothing_reaches_the_other_host(
+    fake_twilio, clock, status
+):
+    with FakeTwilio() as elsewhere:
+        location = elsewhere.url + f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json"
+        fake_twilio.fail_next(status, headers={"Location": location})
+        router = text_router(TwilioSms.from_settings(fake_twilio.settings()), clock)
+        referral = router.request_contact(samples.CONSUMER)
+        [failed] = attempts(router, referral.id)
+        assert (failed.detail["code"], failed.detail["transient"]) == (str(status), False)
+        assert failed.detail["final"] is True
+        assert elsewhere.requests == 0  # neither the POST nor a GET, nor the credentials
+    assert not fake_twilio.messages
 
 
 def test_a_stalled_gateway_does_not_hold_up_the_email(fake_twilio, clock):

@@ -61,7 +61,11 @@ def run(store, agents, consumers, warmup: int, delivery_threads: int) -> dict:
     save_s = time.perf_counter() - started
     clock = FakeClock(datetime.fromisoformat("2026-11-23T12:00:00-05:00"))
     started = time.perf_counter()
-    router = Router([store, clock, NoopNotifier()], delivery_threads=delivery_threads)
+    router = Router(
+        [store, clock, NoopNotifier()],
+        delivery_threads=delivery_threads,
+        freeze_after_load=True,  # a process that is mostly a router: see Router
+    )
     router.matcher.warm()
     load_s = time.perf_counter() - started
 

@@ -59,6 +59,11 @@ class RetryPolicy:
     base: timedelta = timedelta(seconds=30)
     cap: timedelta = timedelta(minutes=4)
 
+    @classmethod
+    def of(cls, policy) -> RetryPolicy:
+        """The rule file's retry parameters (`notify_*`)."""
+        return cls(policy.notify_max_attempts, policy.notify_retry, policy.notify_retry_max)
+
     def backoff(self, attempt: int, rng: random.Random) -> timedelta:
         """The wait after failed attempt number `attempt`: doubling from `base`
         up to `cap`, then drawn between half and all of it ("equal jitter")."""
@@ -264,6 +269,17 @@ class Dispatcher:
         with self._lock:
             taken, self._outcomes = self._outcomes, []
         return taken
+
+    def flush(self, write: Callable[..., None]) -> None:
+        """Write the outcomes no commit carried, with `write(events=...)` (the
+        store's append hook). If it raises, they stay for the next try."""
+        outcomes = self.take()
+        if outcomes:
+            try:
+                write(events=outcomes)
+            except BaseException:
+                self.put_back(outcomes)
+                raise
 
     def put_back(self, events: list[Event]) -> None:
         """Return outcomes a refused commit did not write, ahead of newer ones."""

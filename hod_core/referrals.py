@@ -13,6 +13,7 @@ rule ids and counts, never the consumer's contact details.
 from __future__ import annotations
 
 import enum
+import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -184,3 +185,11 @@ class Event:
     rule: str | None = None
     detail: Mapping[str, Any] = field(factory=dict)
     seq: int | None = None
+
+
+def time_ordered_id(now: datetime) -> str:
+    """A referral id that sorts by creation time: 14 hex digits of microseconds,
+    then 12 random ones. Stores index ids; ordered ids append at the end of
+    an index instead of touching a random page per insert."""
+    micros = int(now.timestamp() * 1_000_000)
+    return f"{micros:014x}{secrets.token_hex(6)}"

@@ -1,12 +1,14 @@
 """The referral service: Get Contacted in, offers out, down the queue on reject
 or timeout (SPEC section 4, L1-L11).
 
-Every action follows one pattern (`_transact`): read the referral from the
-store, decide its next version with the clock's `now`, and commit it over the
-version read. If another thread or process committed first, the commit is
-refused and the action is decided again on what is stored now. So two
-accepts of one offer cannot both win, and an accept after expiry meets the
-expiry already recorded.
+The router does the plumbing around the lifecycle's decisions, which live in
+`hod_core.lifecycle` as pure functions. Every action follows one pattern
+(`_transact`): read the referral from the store, ask the matcher for the head
+of its queue when the decision places it, decide its next version with the
+clock's `now`, and commit it over the version read. If another thread or
+process committed first, the commit is refused and the action is decided
+again on what is stored now. So two accepts of one offer cannot both win,
+and an accept after expiry meets the expiry already recorded.
 
 Time moves only through `tick()`: it asks the store which referrals are due
 (an offer's window closed, a wait ran out, a contact deadline passed) and
@@ -16,44 +18,43 @@ catches up; nothing depends on timers held in memory.
 
 from __future__ import annotations
 
-import logging
-import secrets
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from attrs import evolve, frozen
 
-from . import hookspecs, views, wire
+from . import hookspecs, lifecycle, views, wire
 from .bulk import freeze_long_lived
 from .dispatch import Dispatcher, RetryPolicy
-from .errors import HodError, InputError, LifecycleError, NotFound, OfferExpired
+from .errors import HodError, InputError, NotFound
+from .lifecycle import Change, Decision
 from .matcher import Matcher
 from .models import Agent, Consumer, member
 from .notices import Notice, missed_alert, notice_language
 from .plugins import bind_single, plugin_manager
 from .query import ConsumerFacts
 from .referrals import (
-    AGENT_MOVES,
     Event,
     NotAGoodReason,
-    Offer,
-    OfferStats,
     OfferStatus,
     Referral,
     ReferralStatus,
+    time_ordered_id,
 )
+from .roster import Roster
 from .rules.policy import Policy, load_policy
-
-log = logging.getLogger(__name__)
 
 COMMIT_ATTEMPTS = 100  # commits refused in a row before giving up: a store that never settles
 DUE_BATCH = 500
 _UNREAD = object()  # `_transact` has not read the referral yet
-_NEVER_OFFERED = OfferStats()
-
-Decision = tuple[Referral, list[Event]] | None  # the next version and its events; None: no change
+# What the sweep counts, by the kind of change it made.
+_SWEPT = {
+    Change.EXPIRED: "expired",
+    Change.UNMATCHED: "unmatched",
+    Change.OFFERED: "offered_from_waiting",
+    Change.CONTACT_OVERDUE: "contact_overdue",
+}
 
 
 @frozen
@@ -74,13 +75,15 @@ class Router:
     store, a clock, a sender per channel); `channels`: the channels this
     deployment sends on. An agent whose contact method names a channel left
     out gets an event saying it was not sent, never a silent drop.
-    `freeze_after_load`: once the agents are loaded, move every live object
-    out of the cyclic garbage collector's sight (`gc.freeze`), which nearly
-    doubles the referral rate at 100k agents; a host that must not have its
-    own objects frozen passes False. `delivery_threads`: worker threads per
-    channel, so a stalled channel holds up neither the others nor the caller;
-    0 sends in the caller's thread (deterministic: tests, one-shot scripts).
-    Call `close()` when done: it waits for notices under way and records them.
+    `delivery_threads`: worker threads per channel, so a stalled channel
+    holds up neither the others nor the caller; 0 sends in the caller's
+    thread (deterministic: tests, one-shot scripts). `freeze_after_load`:
+    once the agents are loaded, move every live object of the process out of
+    the cyclic garbage collector's sight (`gc.freeze`), which nearly doubles
+    the referral rate at 100k agents. It is off by default because it
+    freezes the host's objects too: a process that is mostly a router (the
+    server, the benchmark) turns it on. Call `close()` when done: it waits
+    for notices under way and records them.
     """
 
     def __init__(
@@ -91,7 +94,7 @@ class Router:
         channels: Iterable[str] = tuple(hookspecs.CHANNEL_HOOKS),
         link_base: str = "hod:referral/",
         new_id: Callable[[datetime], str] | None = None,
-        freeze_after_load: bool = True,
+        freeze_after_load: bool = False,
         delivery_threads: int = 4,
     ):
         self.channels = tuple(channels)
@@ -103,22 +106,15 @@ class Router:
             self.channels,
             link_base=link_base,
             now=self.now,
-            retry=RetryPolicy(
-                self.policy.notify_max_attempts,
-                self.policy.notify_retry,
-                self.policy.notify_retry_max,
-            ),
+            retry=RetryPolicy.of(self.policy),
             threads=delivery_threads,
         )
         self._new_id = new_id or time_ordered_id
         self.matcher = Matcher(self.policy)
-        self._agents_seen = 0  # the highest agent revision loaded from the store
-        # The matcher is not safe to change while another thread matches: one
-        # router shared by a server's threads takes turns (the GIL would anyway).
-        self._matching = threading.RLock()
+        self.roster = Roster(self.matcher, self.hook)
         self.sync_agents()
         self.matcher.warm()
-        if freeze_after_load:  # see bulk.freeze_long_lived; a host may opt out
+        if freeze_after_load:  # see bulk.freeze_long_lived
             freeze_long_lived()
 
     # -- time and agents -----------------------------------------------------
@@ -130,46 +126,26 @@ class Router:
 
     def sync_agents(self) -> None:
         """Load agents saved since the last sync, by this process or another."""
-        changed = list(self.hook.hod_store_agents(after=self._agents_seen))
-        if changed:
-            with self._matching:
-                self.matcher.add_many(agent for _, agent in changed)
-            self._agents_seen = changed[-1][0]
+        self.roster.sync()
 
     def put_agent(self, agent: Agent | Mapping[str, Any], *, actor: str = "host") -> Agent:
         """Save an agent (validated first: a bad record stores nothing)."""
         if not isinstance(agent, Agent):
             agent = wire.structure(agent, Agent, source="agent")
         now = self.now()
-        self._save_agent(agent, Event(now, "agent.saved", npn=agent.npn, actor=actor))
+        self.roster.save(agent, Event(now, "agent.saved", npn=agent.npn, actor=actor))
         self._offer_waiting(now)  # this agent may be the one a waiting referral needs
         return agent
 
     def reinstate(self, npn: str, *, actor: str = "host") -> Agent:
         """Lift a suspension (L9); misses before now no longer count towards one."""
         now = self.now()
-        agent = evolve(self._agent(npn), suspended=False, reinstated_at=now)
-        self._save_agent(agent, Event(now, "agent.reinstated", npn=npn, actor=actor, rule="L9"))
+        agent = evolve(self.roster.agent(npn), suspended=False, reinstated_at=now)
+        self.roster.save(agent, Event(now, "agent.reinstated", npn=npn, actor=actor, rule="L9"))
         self._offer_waiting(now)
         return agent
 
-    def _agent(self, npn: str) -> Agent:
-        self.sync_agents()
-        if npn not in self.matcher:
-            raise NotFound(f"no agent with NPN {npn}")
-        return self.matcher.agent(npn)
-
-    def _save_agent(self, agent: Agent, event: Event) -> None:
-        """Into the matcher first (an agent it cannot place, with no time zone,
-        raises InputError before anything is stored), then into the store."""
-        with self._matching:
-            self.matcher.add(agent)
-        revision = self.hook.hod_store_put_agent(agent=agent, events=[event])
-        with self._matching:
-            if revision == self._agents_seen + 1:  # nobody saved one in between:
-                self._agents_seen = revision  # the next sync need not load it back
-
-    # -- L1: Get Contacted ------------------------------------------------------
+    # -- L1, L3, L4, L6: requests and answers ----------------------------------------
     def request_contact(self, consumer: Consumer | Mapping[str, Any]) -> Referral:
         """Create a referral and offer it to the head of its queue (L1), or let it
         wait (L10). Bad input raises `InputError` naming the field; nothing is stored."""
@@ -180,66 +156,35 @@ class Router:
         self.sync_agents()
         # Older waiting referrals are offered at the next tick, not here: a sweep
         # per request would cost a match per waiting referral on every request.
-        referral = Referral(
-            id=self._new_id(now),
-            consumer=consumer,
-            state=facts.state,
-            created_at=now,
-            wait_until=now + self.policy.max_wait,
-            status=ReferralStatus.WAITING,
-        )
-        created = Event(
-            now,
-            "referral.created",
-            referral.id,
-            rule="L1",
-            detail={"state": facts.state, "language": consumer.language},
-        )
+        referral = lifecycle.opened(self._new_id(now), consumer, facts.state, now, self.policy)
 
         def decide(_: None) -> Decision:
-            return self._place(referral, now, [created])
+            return lifecycle.create(referral, now, self.roster.head(referral, now), self.policy)
 
-        return self._transact(referral.id, decide, known=None)  # new: nothing to read
+        return self._transact(referral.id, decide, known=None)[0]  # new: nothing to read
 
-    # -- L3, L4: the agent answers ------------------------------------------------
     def accept(self, referral_id: str, npn: str) -> views.AgentReferralView:
         """Accept a Pending offer (L3): the consumer's contact data, to this agent only."""
         now = self.now()
-        _, current = self._settle(referral_id, now)  # an expiry due by now is recorded first
+        current, _ = self._settle(referral_id, now)  # an expiry due by now is recorded first
 
         def decide(stored: Referral | None) -> Decision:
-            _answerable(stored, referral_id, npn, now)
-            accepted = stored.answered(
-                OfferStatus.ACCEPTED,
-                now,
-                status=ReferralStatus.ACCEPTED,
-                agent_npn=npn,
-                accepted_at=now,
-                contact_deadline=now + self.policy.contact_deadline,
-            )
-            detail = {
-                "contact_target": (now + self.policy.contact_target).isoformat(),
-                "contact_deadline": accepted.contact_deadline.isoformat(),
-            }
-            return accepted, [Event(now, "offer.accepted", referral_id, npn, "agent", "L3", detail)]
+            return lifecycle.accept(_found(stored, referral_id), npn, now, self.policy)
 
-        return views.for_agent(self._transact(referral_id, decide, known=current), npn)
+        return views.for_agent(self._transact(referral_id, decide, known=current)[0], npn)
 
     def reject(self, referral_id: str, npn: str) -> None:
         """Reject a Pending offer (L4): no penalty, and the next agent gets it now."""
         now = self.now()
-        _, current = self._settle(referral_id, now)
+        current, _ = self._settle(referral_id, now)
 
         def decide(stored: Referral | None) -> Decision:
-            _answerable(stored, referral_id, npn, now, expired_rule="L5")
-            rejected = stored.answered(OfferStatus.REJECTED, now)
-            return self._place(
-                rejected, now, [Event(now, "offer.rejected", referral_id, npn, "agent", "L4")]
-            )
+            stored = _found(stored, referral_id)
+            lifecycle.answerable(stored, npn, now, expired_rule="L5")  # before a match
+            return lifecycle.reject(stored, npn, now, self.roster.head(stored, now), self.policy)
 
         self._transact(referral_id, decide, known=current)
 
-    # -- L6: after accept --------------------------------------------------------
     def update_status(
         self,
         referral_id: str,
@@ -257,36 +202,24 @@ class Router:
         now = self.now()
 
         def decide(stored: Referral | None) -> Decision:
-            if stored is None or stored.agent_npn != npn:
+            if stored is None:
                 raise NotFound(f"referral {referral_id} is not accepted by agent {npn}", rule="L6")
-            if status not in AGENT_MOVES.get(stored.status, ()):
-                raise LifecycleError(
-                    f"referral {referral_id} cannot move from {stored.status.label} "
-                    f"to {status.label}",
-                    rule="L6",
-                )
-            moved = evolve(stored, status=status, reason=reason, contact_deadline=None)
-            detail = {"from": stored.status.value, "to": status.value}
-            if reason is not None:
-                detail["reason"] = reason.value
-            return moved, [Event(now, "referral.status", referral_id, npn, "agent", "L6", detail)]
+            return lifecycle.move(stored, npn, status, reason, now)
 
-        return views.for_agent(self._transact(referral_id, decide), npn)
+        return views.for_agent(self._transact(referral_id, decide)[0], npn)
 
     # -- the sweep: L5, L7, L10 -----------------------------------------------------
     def tick(self) -> TickReport:
         """Act on everything due by the clock's now, then offer waiting referrals."""
         now = self.now()
         self.sync_agents()
-        counts = dict.fromkeys(
-            ("expired", "unmatched", "contact_overdue", "offered_from_waiting"), 0
-        )
+        counts = dict.fromkeys(_SWEPT.values(), 0)
         while True:
             due = self.hook.hod_store_due(now=now, limit=DUE_BATCH)
             for referral_id in due:
-                kind, _ = self._settle(referral_id, now)
-                if kind:
-                    counts[kind] += 1
+                _, change = self._settle(referral_id, now)
+                if change in _SWEPT:
+                    counts[_SWEPT[change]] += 1
             if len(due) < DUE_BATCH:
                 break
         counts["offered_from_waiting"] += self._offer_waiting(now)
@@ -294,112 +227,41 @@ class Router:
         self.flush()
         return TickReport(**counts)
 
-    def _settle(self, referral_id: str, now: datetime) -> tuple[str | None, Referral | None]:
-        """Do what is due on one referral by `now`: what it was, if anything, and
-        the referral as it stands after."""
-        done: list[str] = []
+    def _settle(self, referral_id: str, now: datetime) -> tuple[Referral | None, Change | None]:
+        """Do what is due on one referral by `now` (see `_transact` for the answer)."""
 
-        def decide(stored: Referral | None) -> Decision:
-            done.clear()
-            if stored is None or stored.due_at is None or stored.due_at > now:
+        def decide(stored: Referral | None) -> Decision | None:
+            if stored is None:
                 return None
-            if stored.status is ReferralStatus.OFFERED:  # L5: the window closed unanswered
-                offer = stored.pending_offer
-                missed = stored.answered(OfferStatus.MISSED, offer.expires_at)
-                done.append("expired")
-                event = Event(
-                    now,
-                    "offer.missed",
-                    stored.id,
-                    offer.npn,
-                    rule="L5",
-                    detail={"expired_at": offer.expires_at.isoformat()},
-                )
-                return self._place(missed, now, [event])
-            if stored.status is ReferralStatus.WAITING:  # L10: max_wait ran out
-                placed = self._place(stored, now, [])
-                done.append("unmatched" if placed[0].final else "offered_from_waiting")
-                return placed
-            overdue = Event(  # L7: accepted, no status update by the contact deadline
-                now,
-                "referral.contact_overdue",
-                stored.id,
-                stored.agent_npn,
-                rule="L7",
-                detail={"contact_deadline": stored.contact_deadline.isoformat()},
-            )
-            done.append("contact_overdue")
-            return evolve(stored, contact_deadline=None), [overdue]
+            head = self.roster.head(stored, now) if lifecycle.needs_queue(stored) else None
+            return lifecycle.settle(stored, now, head, self.policy)
 
-        referral = self._transact(referral_id, decide)
-        return (done[0] if done else None), referral
+        return self._transact(referral_id, decide)
 
     def _offer_waiting(self, now: datetime) -> int:
         """Offer waiting referrals, oldest first, to whoever is eligible now (L10)."""
-        offered = 0
 
-        def decide(stored: Referral | None) -> Decision:
+        def decide(stored: Referral | None) -> Decision | None:
             if stored is None or stored.status is not ReferralStatus.WAITING:
                 return None
-            placed = self._place(stored, now, [])
-            return None if placed[0].status is ReferralStatus.WAITING else placed
+            placed = lifecycle.place(stored, now, self.roster.head(stored, now), self.policy)
+            return None if placed.change is Change.WAITING else placed
 
-        for referral_id in self.hook.hod_store_waiting():
-            placed = self._transact(referral_id, decide)
-            if placed is not None and placed.status is ReferralStatus.OFFERED:
-                offered += 1
-        return offered
-
-    # -- the queue -------------------------------------------------------------
-    def _place(self, referral: Referral, now: datetime, events: list[Event]) -> Decision:
-        """Offer to the head of the queue at `now` (L1, E11, E12); else wait (L10),
-        or end Unmatched once the wait is over or nobody could ever match (E5)."""
-        with self._matching:
-            queue = self.matcher.match(
-                referral.consumer,
-                now,
-                limit=1,
-                offered=referral.offered_npns,
-                offers=self._ledger(),
-            ).queue
-        if queue:
-            head = queue[0]
-            offer = Offer(head.npn, now, now + self.policy.offer_window)
-            detail = {"distance_km": head.distance_km, "expires_at": offer.expires_at.isoformat()}
-            offered = evolve(
-                referral, status=ReferralStatus.OFFERED, offers=(*referral.offers, offer)
-            )
-            return offered, [
-                *events,
-                Event(now, "offer.made", referral.id, head.npn, rule="L1", detail=detail),
-            ]
-        impossible = self.matcher.consumer_failure(referral.consumer, now)
-        if impossible or now >= referral.wait_until:
-            detail = {"because": impossible or "max_wait", "offers": len(referral.offers)}
-            unmatched = evolve(referral, status=ReferralStatus.UNMATCHED)
-            return unmatched, [
-                *events,
-                Event(now, "referral.unmatched", referral.id, rule="L10", detail=detail),
-            ]
-        waiting = evolve(referral, status=ReferralStatus.WAITING)
-        if referral.status is not ReferralStatus.WAITING or referral.version == 0:  # new, or back
-            detail = {"wait_until": referral.wait_until.isoformat()}
-            events = [
-                *events,
-                Event(now, "referral.waiting", referral.id, rule="L10", detail=detail),
-            ]
-        return waiting, events
+        changes = [self._transact(rid, decide)[1] for rid in self.hook.hod_store_waiting()]
+        return changes.count(Change.OFFERED)
 
     # -- committing --------------------------------------------------------------
     def _transact(
         self,
         referral_id: str,
-        decide: Callable[[Referral | None], Decision],
+        decide: Callable[[Referral | None], Decision | None],
         known: Referral | None | object = _UNREAD,
-    ) -> Referral:
+    ) -> tuple[Referral | None, Change | None]:
         """Decide and commit over the stored version; decide again when beaten to it.
 
         `known`: the referral as the caller just read it, saving the first read.
+        Returns the referral as it stands after (None: there is none) and the
+        kind of change committed (None: nothing changed).
         """
         stored = known
         for _ in range(COMMIT_ATTEMPTS):
@@ -407,19 +269,18 @@ class Router:
                 stored = self.hook.hod_store_referral(referral_id=referral_id)
             decision = decide(stored)
             if decision is None:
-                return stored
-            new, events = decision
+                return stored, None
             expected = stored.version if stored else 0
-            new = evolve(new, version=expected + 1)
+            new = evolve(decision.referral, version=expected + 1)
             carried = self.dispatch.take()  # notification outcomes ride along
             if self.hook.hod_store_commit(
                 referral=new,
                 expected_version=expected,
-                events=[*carried, *events],
+                events=[*carried, *decision.events],
                 max_pending=self.policy.max_pending_offers_per_agent,
             ):
                 self._after_commit(stored, new)
-                return new
+                return new, decision.change
             self.dispatch.put_back(carried)
             stored = _UNREAD  # beaten to it: read what won
         raise HodError(f"referral {referral_id}: {COMMIT_ATTEMPTS} commits refused in a row")
@@ -435,12 +296,26 @@ class Router:
             elif offer.status is OfferStatus.MISSED and was is OfferStatus.PENDING:
                 self._count_misses(offer.npn, offer.expires_at)
 
+    def _count_misses(self, npn: str, at: datetime) -> None:
+        """Suspend an agent whose last N answered offers were all missed (L9)."""
+        agent = self.roster.agent(npn)
+        # The run of misses is the newest answered offers; Pending ones may sit
+        # among them (up to the capacity), so look that much further back.
+        history = self.hook.hod_store_agent_offers(
+            npn=npn,
+            since=agent.reinstated_at,
+            limit=self.policy.suspension_consecutive_missed
+            + self.policy.max_pending_offers_per_agent,
+        )
+        suspended = lifecycle.suspension(agent, history, at, self.policy)
+        if suspended:
+            self.roster.save(*suspended)
+
+    # -- delivery -----------------------------------------------------------------
     def flush(self) -> None:
         """Write notification outcomes not yet carried by a commit. `tick` and
         `events` flush; a host that stops should call `close()`."""
-        outcomes = self.dispatch.take()
-        if outcomes:
-            self.hook.hod_store_append_events(events=outcomes)
+        self.dispatch.flush(self.hook.hod_store_append_events)
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait for the notices under way, then write their outcomes. True when
@@ -460,47 +335,12 @@ class Router:
         if notice.referral_id is None:  # a registration test stays wanted
             return None
         stored = self.hook.hod_store_referral(referral_id=notice.referral_id)
-        offer = stored.offer_to(notice.npn) if stored else None
-        if offer is None:
-            return "no such offer"
-        if offer.status is not OfferStatus.PENDING:
-            return f"offer {offer.status.value}"
-        if self.now() >= offer.expires_at:
-            return "offer expired"
-        return None
+        return lifecycle.retry_unwanted(stored, notice.npn, self.now())
 
-    # -- R4: the registration test text ------------------------------------------
     def send_registration_test(self, npn: str) -> bool:
         """R4: send the agent a test text if its contact method includes text.
         False when it does not; the outcome is recorded like any notice's."""
-        return self.dispatch.registration_test(self._agent(npn), self.now())
-
-    # -- L9: suspension ------------------------------------------------------------
-    def _count_misses(self, npn: str, at: datetime) -> None:
-        """Suspend an agent whose last N answered offers were all missed (L9)."""
-        agent = self._agent(npn)
-        threshold = self.policy.suspension_consecutive_missed
-        if agent.suspended or threshold <= 0:
-            return
-        # The run of misses is the newest answered offers; Pending ones may sit
-        # among them (up to the capacity), so look that much further back.
-        history = self.hook.hod_store_agent_offers(
-            npn=npn,
-            since=agent.reinstated_at,
-            limit=threshold + self.policy.max_pending_offers_per_agent,
-        )
-        streak = 0
-        for entry in history:
-            status = entry.offer.status
-            if status is OfferStatus.PENDING:
-                continue
-            if status is not OfferStatus.MISSED:
-                break
-            streak += 1
-        if streak >= threshold:
-            detail = {"consecutive_missed": streak}
-            event = Event(at, "agent.suspended", npn=npn, rule="L9", detail=detail)
-            self._save_agent(evolve(agent, suspended=True), event)
+        return self.dispatch.registration_test(self.roster.agent(npn), self.now())
 
     # -- what people see ------------------------------------------------------------
     def referral(self, referral_id: str) -> Referral:
@@ -523,26 +363,22 @@ class Router:
 
     def missed_alert(self, npn: str, language: str | None = None) -> str | None:
         """L8: the alert text when the agent missed offers in the lookback, else None."""
-        agent = self._agent(npn)
-        now = self.now()
-        since = now - self.policy.missed_alert_lookback
+        agent = self.roster.agent(npn)
+        since = self.now() - self.policy.missed_alert_lookback
         history = self.hook.hod_store_agent_offers(
             npn=npn, since=since - self.policy.offer_window, limit=None
         )
-        missed = sum(
-            1
-            for h in history
-            if h.offer.status is OfferStatus.MISSED and h.offer.answered_at >= since
-        )
-        language = language or notice_language(agent.languages)
         return missed_alert(
-            missed, self.policy.missed_alert_lookback, self.policy.offer_window, language
+            lifecycle.missed_since(history, since),
+            self.policy.missed_alert_lookback,
+            self.policy.offer_window,
+            language or notice_language(agent.languages),
         )
 
     def consumer_view(self, referral_id: str) -> dict[str, Any]:
         """What the consumer may see: the status and, once accepted, the agent's card."""
         referral = self.referral(referral_id)
-        agent = self._agent(referral.agent_npn) if referral.agent_npn else None
+        agent = self.roster.agent(referral.agent_npn) if referral.agent_npn else None
         return {
             "referral_id": referral.id,
             "status": referral.status.label,
@@ -557,78 +393,10 @@ class Router:
 
     def why(self, referral_id: str, npn: str) -> dict[str, Any]:
         """Why agent `npn` would (not) get this referral now: every rule's verdict."""
-        referral = self.referral(referral_id)
-        self._agent(npn)
-        with self._matching:
-            return self.matcher.why(
-                npn,
-                referral.consumer,
-                self.now(),
-                offered=referral.offered_npns,
-                offers=self._ledger(),
-            )
-
-    def _ledger(self) -> _StoreLedger:
-        return _StoreLedger(self.hook.hod_store_offer_stats)
+        return self.roster.why(npn, self.referral(referral_id), self.now())
 
 
-def time_ordered_id(now: datetime) -> str:
-    """A referral id that sorts by creation time: 14 hex digits of microseconds,
-    then 12 random ones. Stores index ids; ordered ids append at the end of
-    an index instead of touching a random page per insert."""
-    micros = int(now.timestamp() * 1_000_000)
-    return f"{micros:014x}{secrets.token_hex(6)}"
-
-
-def _answerable(
-    stored: Referral | None, referral_id: str, npn: str, now: datetime, expired_rule: str = "L3"
-) -> Offer:
-    """The agent's Pending offer of this referral, or the reason there is none.
-    Too late is L3 for an accept; for a reject it is L5 (the offer was missed)."""
+def _found(stored: Referral | None, referral_id: str) -> Referral:
     if stored is None:
         raise NotFound(f"no referral {referral_id}")
-    offer = stored.offer_to(npn)
-    if offer is None:
-        raise NotFound(f"referral {referral_id} was never offered to agent {npn}")
-    if offer.status is OfferStatus.MISSED or (
-        offer.status is OfferStatus.PENDING and now >= offer.expires_at
-    ):
-        raise OfferExpired(
-            f"the offer of referral {referral_id} to agent {npn} expired at "
-            f"{offer.expires_at.isoformat()}: the window to answer it has closed",
-            rule=expired_rule,
-        )
-    if offer.status is not OfferStatus.PENDING:
-        raise LifecycleError(
-            f"agent {npn} already answered referral {referral_id}: {offer.status.value}",
-            rule="L3" if offer.status is OfferStatus.ACCEPTED else "L4",
-        )
-    return offer
-
-
-class _StoreLedger:
-    """The matcher's view of offers (E12, tie-break) for one match, read from
-    the store once per agent (E12 and the tie-break ask about the same ones),
-    and for all the agents at a ZIP at once when the matcher prefetches."""
-
-    def __init__(self, stats_of: Callable[..., Mapping[str, OfferStats]]):
-        self._stats_of = stats_of
-        self._seen: dict[str, OfferStats] = {}
-
-    def prefetch(self, npns: list[str]) -> None:
-        missing = [npn for npn in npns if npn not in self._seen]
-        if missing:
-            found = self._stats_of(npns=missing)
-            for npn in missing:
-                self._seen[npn] = found.get(npn, _NEVER_OFFERED)
-
-    def _stats(self, npn: str) -> OfferStats:
-        if npn not in self._seen:
-            self.prefetch([npn])
-        return self._seen[npn]
-
-    def pending_offers(self, npn: str) -> int:
-        return self._stats(npn).pending
-
-    def last_offered_at(self, npn: str) -> datetime | None:
-        return self._stats(npn).last_offered_at
+    return stored

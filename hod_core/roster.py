@@ -1,0 +1,123 @@
+"""The router's agents: its matcher, kept in step with the agents in the store.
+
+Agents are saved in the store and loaded into each router's matcher; a
+router picks up what other processes saved at its next request or sweep
+(`sync`). The matcher answers two questions for the router: the head of a
+referral's queue now (`head`), and why an agent would or would not get it
+(`why`). Offers made so far (E12, the tie-break) are read from the store
+for each match (`StoreLedger`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from .errors import NotFound
+from .lifecycle import Head
+from .matcher import Matcher
+from .models import Agent
+from .referrals import Event, OfferStats, Referral
+
+_NEVER_OFFERED = OfferStats()
+
+
+class Roster:
+    """A matcher over the store's agents. `hook`: the router's store hooks."""
+
+    def __init__(self, matcher: Matcher, hook):
+        self.matcher = matcher
+        self._hook = hook
+        self._seen = 0  # the highest agent revision loaded from the store
+        # The matcher is not safe to change while another thread matches: one
+        # router shared by a server's threads takes turns (the GIL would anyway).
+        self._lock = threading.RLock()
+
+    def sync(self) -> None:
+        """Load agents saved since the last sync, by this process or another."""
+        changed = list(self._hook.hod_store_agents(after=self._seen))
+        if changed:
+            with self._lock:
+                self.matcher.add_many(agent for _, agent in changed)
+                self._seen = max(self._seen, changed[-1][0])
+
+    def agent(self, npn: str) -> Agent:
+        """The agent as last saved, by anyone; `NotFound` if there is none."""
+        self.sync()
+        if npn not in self.matcher:
+            raise NotFound(f"no agent with NPN {npn}")
+        return self.matcher.agent(npn)
+
+    def save(self, agent: Agent, event: Event) -> None:
+        """Into the matcher first (an agent it cannot place, with no time zone,
+        raises InputError before anything is stored), then into the store.
+        If the store fails, the matcher is put back as it was: no agent this
+        process alone would offer referrals to."""
+        with self._lock:  # no match sees the agent before the store has it
+            before = self.matcher.agent(agent.npn) if agent.npn in self.matcher else None
+            self.matcher.add(agent)
+            try:
+                revision = self._hook.hod_store_put_agent(agent=agent, events=[event])
+            except BaseException:
+                if before is None:
+                    self.matcher.remove(agent.npn)
+                else:
+                    self.matcher.add(before)
+                raise
+            if revision == self._seen + 1:  # nobody saved one in between:
+                self._seen = revision  # the next sync need not load it back
+
+    def head(self, referral: Referral, now: datetime) -> Head:
+        """The head of the referral's queue at `now` (E1-E12, ranking)."""
+        with self._lock:
+            queue = self.matcher.match(
+                referral.consumer,
+                now,
+                limit=1,
+                offered=referral.offered_npns,
+                offers=self.ledger(),
+            ).queue
+            if queue:
+                return Head(queue[0].npn, queue[0].distance_km)
+            return Head(impossible=self.matcher.consumer_failure(referral.consumer, now))
+
+    def why(self, npn: str, referral: Referral, now: datetime) -> dict[str, Any]:
+        """Every rule's verdict on agent `npn` for this referral at `now`."""
+        self.agent(npn)
+        with self._lock:
+            return self.matcher.why(
+                npn, referral.consumer, now, offered=referral.offered_npns, offers=self.ledger()
+            )
+
+    def ledger(self) -> StoreLedger:
+        return StoreLedger(self._hook.hod_store_offer_stats)
+
+
+class StoreLedger:
+    """The matcher's view of offers (E12, tie-break) for one match, read from
+    the store once per agent (E12 and the tie-break ask about the same ones),
+    and for all the agents at a ZIP at once when the matcher prefetches."""
+
+    def __init__(self, stats_of: Callable[..., Mapping[str, OfferStats]]):
+        self._stats_of = stats_of
+        self._seen: dict[str, OfferStats] = {}
+
+    def prefetch(self, npns: list[str]) -> None:
+        missing = [npn for npn in npns if npn not in self._seen]
+        if missing:
+            found = self._stats_of(npns=missing)
+            for npn in missing:
+                self._seen[npn] = found.get(npn, _NEVER_OFFERED)
+
+    def _stats(self, npn: str) -> OfferStats:
+        if npn not in self._seen:
+            self.prefetch([npn])
+        return self._seen[npn]
+
+    def pending_offers(self, npn: str) -> int:
+        return self._stats(npn).pending
+
+    def last_offered_at(self, npn: str) -> datetime | None:
+        return self._stats(npn).last_offered_at

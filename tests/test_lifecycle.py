@@ -1,0 +1,195 @@
+"""The lifecycle's decisions on plain records: no store, no matcher, no clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+import pytest
+from attrs import evolve
+
+from hod_core import lifecycle
+from hod_core.errors import LifecycleError, NotFound, OfferExpired
+from hod_core.lifecycle import NOBODY, Change, Head
+from hod_core.referrals import AgentOffer, Offer, OfferStatus, ReferralStatus
+from hod_core.rules.policy import load_policy
+
+from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer
+
+NOW = MONDAY_10AM_HOUSTON
+POLICY = load_policy()  # offer window 15 min, max wait 60, contact deadline 30
+FIRST = Head("101", 1.5)
+
+
+def new(at=NOW):
+    return lifecycle.opened("r1", make_consumer(), "TX", at, POLICY)
+
+
+def offered(npn="101", at=NOW):
+    """Stored, with a Pending offer to `npn` made at `at`."""
+    decision = lifecycle.create(new(at), at, Head(npn, 2.0), POLICY)
+    return evolve(decision.referral, version=1)
+
+
+def kinds(decision):
+    return [(e.kind, e.rule) for e in decision.events]
+
+
+# -- L1, L10: placing ------------------------------------------------------------
+def test_l1_create_offers_to_the_head_for_the_offer_window():
+    decision = lifecycle.create(new(), NOW, FIRST, POLICY)
+    assert decision.change is Change.OFFERED
+    assert decision.referral.status is ReferralStatus.OFFERED
+    assert decision.referral.pending_offer == Offer("101", NOW, NOW + timedelta(minutes=15))
+    assert kinds(decision) == [("referral.created", "L1"), ("offer.made", "L1")]
+    assert decision.events[1].detail["distance_km"] == 1.5
+
+
+def test_a_decision_is_frozen():
+    decision = lifecycle.create(new(), NOW, FIRST, POLICY)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        decision.change = Change.WAITING
+
+
+def test_l10_nobody_eligible_waits_and_says_so_once():
+    decision = lifecycle.create(new(), NOW, NOBODY, POLICY)
+    assert (decision.change, decision.referral.status) == (Change.WAITING, ReferralStatus.WAITING)
+    assert kinds(decision)[-1] == ("referral.waiting", "L10")
+    stored = evolve(decision.referral, version=1)
+    again = lifecycle.place(stored, NOW + timedelta(minutes=5), NOBODY, POLICY)
+    assert again.change is Change.WAITING and again.events == ()
+
+
+def test_l10_unmatched_at_once_when_nobody_could_ever_match():
+    decision = lifecycle.create(new(), NOW, Head(impossible="E5"), POLICY)
+    assert decision.change is Change.UNMATCHED and decision.referral.final
+    assert decision.events[-1].detail == {"because": "E5", "offers": 0}
+
+
+def test_l10_unmatched_once_the_wait_is_over():
+    waiting = evolve(lifecycle.create(new(), NOW, NOBODY, POLICY).referral, version=1)
+    hour = NOW + timedelta(minutes=60)
+    assert lifecycle.settle(waiting, hour - timedelta(seconds=1), NOBODY, POLICY) is None
+    decision = lifecycle.settle(waiting, hour, NOBODY, POLICY)
+    assert decision.change is Change.UNMATCHED
+    assert decision.events[-1].detail["because"] == "max_wait"
+
+
+def test_l10_a_waiting_referral_is_offered_when_someone_turns_up():
+    waiting = evolve(lifecycle.create(new(), NOW, NOBODY, POLICY).referral, version=1)
+    decision = lifecycle.place(waiting, NOW + timedelta(minutes=3), FIRST, POLICY)
+    assert decision.change is Change.OFFERED and kinds(decision) == [("offer.made", "L1")]
+
+
+# -- L5, L7: the sweep -------------------------------------------------------------
+def test_l5_a_closed_window_is_missed_at_its_expiry_and_placed_again():
+    stored = offered()
+    late = NOW + timedelta(minutes=40)  # the sweep came late
+    assert lifecycle.needs_queue(stored)
+    decision = lifecycle.settle(stored, late, Head("102", 3.0), POLICY)
+    missed, second = decision.referral.offers
+    assert decision.change is Change.EXPIRED
+    assert (missed.status, missed.answered_at) == (OfferStatus.MISSED, missed.expires_at)
+    assert (second.npn, second.offered_at) == ("102", late)  # a full window from now
+    assert kinds(decision) == [("offer.missed", "L5"), ("offer.made", "L1")]
+
+
+def test_l7_a_passed_contact_deadline_is_an_event_once():
+    accepted = evolve(lifecycle.accept(offered(), "101", NOW, POLICY).referral, version=2)
+    assert not lifecycle.needs_queue(accepted)
+    deadline = NOW + timedelta(minutes=30)
+    assert lifecycle.settle(accepted, deadline - timedelta(seconds=1), None, POLICY) is None
+    decision = lifecycle.settle(accepted, deadline, None, POLICY)
+    assert decision.change is Change.CONTACT_OVERDUE
+    assert kinds(decision) == [("referral.contact_overdue", "L7")]
+    assert decision.referral.due_at is None  # so never again
+
+
+# -- L3, L4: answers ----------------------------------------------------------------
+def test_l3_accept_starts_the_contact_clock():
+    decision = lifecycle.accept(offered(), "101", NOW + timedelta(minutes=5), POLICY)
+    referral = decision.referral
+    assert decision.change is Change.ACCEPTED
+    assert (referral.status, referral.agent_npn) == (ReferralStatus.ACCEPTED, "101")
+    assert referral.contact_deadline == NOW + timedelta(minutes=35)
+    assert decision.events[0].actor == "agent"
+
+
+@pytest.mark.parametrize(
+    "answer, rule",
+    [(lambda r, at: lifecycle.accept(r, "101", at, POLICY), "L3")]
+    + [(lambda r, at: lifecycle.reject(r, "101", at, FIRST, POLICY), "L5")],
+)
+def test_an_answer_at_the_expiry_is_too_late(answer, rule):
+    with pytest.raises(OfferExpired) as refused:
+        answer(offered(), NOW + timedelta(minutes=15))
+    assert refused.value.rule == rule
+
+
+def test_an_offer_is_answered_once_and_only_by_its_agent():
+    accepted = lifecycle.accept(offered(), "101", NOW, POLICY).referral
+    with pytest.raises(LifecycleError, match="already answered") as again:
+        lifecycle.reject(accepted, "101", NOW, FIRST, POLICY)
+    assert again.value.rule == "L3"
+    with pytest.raises(NotFound):
+        lifecycle.accept(offered(), "999", NOW, POLICY)
+
+
+def test_l4_reject_goes_to_the_next_head_at_once():
+    decision = lifecycle.reject(offered(), "101", NOW, Head("102", 3.0), POLICY)
+    assert decision.change is Change.REJECTED
+    assert [(o.npn, o.status) for o in decision.referral.offers] == [
+        ("101", OfferStatus.REJECTED),
+        ("102", OfferStatus.PENDING),
+    ]
+    assert kinds(decision) == [("offer.rejected", "L4"), ("offer.made", "L1")]
+
+
+# -- L6 -------------------------------------------------------------------------------
+def test_l6_only_the_accepting_agent_and_only_the_listed_moves():
+    accepted = lifecycle.accept(offered(), "101", NOW, POLICY).referral
+    moved = lifecycle.move(accepted, "101", ReferralStatus.COMPLETED, None, NOW)
+    assert moved.change is Change.MOVED and moved.referral.final
+    assert moved.events[0].detail == {"from": "accepted", "to": "completed"}
+    with pytest.raises(NotFound):
+        lifecycle.move(accepted, "102", ReferralStatus.COMPLETED, None, NOW)
+    with pytest.raises(LifecycleError) as refused:
+        lifecycle.move(moved.referral, "101", ReferralStatus.IN_PROGRESS, None, NOW)
+    assert refused.value.rule == "L6"
+
+
+# -- L8, L9 ---------------------------------------------------------------------------
+def history(*statuses):
+    """An agent's offers, newest first, one a minute apart."""
+    return [
+        AgentOffer(
+            f"r{n}",
+            Offer("101", NOW - timedelta(minutes=n), NOW, status, NOW - timedelta(minutes=n)),
+        )
+        for n, status in enumerate(statuses)
+    ]
+
+
+def test_l9_five_misses_in_a_row_suspend_and_pending_offers_do_not_break_the_run():
+    agent = make_agent(npn="101")
+    m, p, r = OfferStatus.MISSED, OfferStatus.PENDING, OfferStatus.REJECTED
+    assert lifecycle.suspension(agent, history(m, m, m, m, r, m), NOW, POLICY) is None
+    suspended, event = lifecycle.suspension(agent, history(m, p, m, m, m, m), NOW, POLICY)
+    assert suspended.suspended and (event.kind, event.rule) == ("agent.suspended", "L9")
+    assert event.detail == {"consecutive_missed": 5}
+    assert lifecycle.suspension(suspended, history(m, m, m, m, m), NOW, POLICY) is None
+
+
+def test_l8_misses_are_counted_from_since_inclusive():
+    offers = history(OfferStatus.MISSED, OfferStatus.MISSED, OfferStatus.REJECTED)
+    assert lifecycle.missed_since(offers, NOW - timedelta(minutes=1)) == 2
+    assert lifecycle.missed_since(offers, NOW) == 1
+
+
+def test_l2_a_retry_is_wanted_only_for_a_pending_offer_inside_its_window():
+    stored = offered()
+    assert lifecycle.retry_unwanted(stored, "101", NOW) is None
+    assert lifecycle.retry_unwanted(stored, "101", NOW + timedelta(minutes=15)) == "offer expired"
+    assert lifecycle.retry_unwanted(stored, "102", NOW) == "no such offer"
+    rejected = lifecycle.reject(stored, "101", NOW, NOBODY, POLICY).referral
+    assert lifecycle.retry_unwanted(rejected, "101", NOW) == "offer rejected"

@@ -75,6 +75,7 @@ class Matcher:
         self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
         self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
         self._rank = _ranking(self.policy.ranking)
+        self.revision = 0  # counts adds and removes: views built from records know when to rebuild
         self.add_many(agents)
 
     # -- agents -----------------------------------------------------------
@@ -90,6 +91,10 @@ class Matcher:
     def agents(self) -> list[Agent]:
         return [r.agent for r in self._records.values()]
 
+    def records(self) -> list[AgentRecord]:
+        """Every agent as placed (located, zoned): for views such as the directory."""
+        return list(self._records.values())
+
     def zone(self, npn: str) -> str:
         """The agent's IANA time zone: given, or derived from the ZIP."""
         return self._records[npn].zone
@@ -100,6 +105,7 @@ class Matcher:
         if agent.npn in self._records:
             self.remove(agent.npn)
         self._records[agent.npn] = record
+        self.revision += 1
         placements = self._placements(record)
         for key, until in placements.items():
             self._members.setdefault(key, {})[agent.npn] = (record, until)
@@ -119,6 +125,7 @@ class Matcher:
 
     def remove(self, npn: str) -> None:
         record = self._records.pop(npn)  # KeyError for an unknown NPN
+        self.revision += 1
         # Placement is a pure function of the record: recompute it rather
         # than keep every agent's bucket keys around.
         for key in self._placements(record):

@@ -20,6 +20,7 @@ from ..codes import US_STATES, WEEKDAYS
 from ..errors import InputError, PolicyError
 from ..models import Interval
 from .compile import Compiler, RuleProgram
+from .directory import DirectoryPolicy, parse_directory
 from .expr import parse
 from .locate import Locator
 
@@ -69,6 +70,7 @@ class Policy:
     health_keywords: tuple[str, ...]
     ranking: tuple[str, ...]
     rules: tuple[RuleProgram, ...]
+    directory: DirectoryPolicy = field(factory=DirectoryPolicy)  # Find Local Help (D1-D3)
     # LOA names repeat across agents: each distinct name is judged once.
     _health_memo: dict[str, bool] = field(factory=dict, init=False, eq=False, repr=False)
 
@@ -137,9 +139,11 @@ class _Loader:
         self.problems.append(InputError(message, field=field, source=self.source, line=line))
 
     def load(self, data: dict[str, Any]) -> Policy:
-        for key in set(data) - {"policy", "rules", "ranking"}:
+        for key in set(data) - {"policy", "rules", "ranking", "directory"}:
             self.problem(
-                "unknown table (expected policy, ranking, rules)", key, self.where.line(key)
+                "unknown table (expected policy, ranking, rules, directory)",
+                key,
+                self.where.line(key),
             )
         params = self.parameters(data.get("policy"))
         ranking = self.ranking(data.get("ranking", {}))
@@ -147,6 +151,12 @@ class _Loader:
         # once, at its own line, not again in each rule that names it.
         raw = data.get("policy") if isinstance(data.get("policy"), dict) else {}
         rules = self.rules(data.get("rules"), {**raw, **params})
+        directory = parse_directory(
+            data.get("directory"),
+            {e.get("id") for e in data.get("rules") or () if isinstance(e, dict)},
+            self.problem,
+            lambda key: self.where.line("directory", key),
+        )
         if self.problems:
             raise PolicyError(self.problems)
         minutes = lambda name: timedelta(minutes=params[name])  # noqa: E731
@@ -172,6 +182,7 @@ class _Loader:
             health_keywords=tuple(k.casefold() for k in health["keywords"]),
             ranking=ranking,
             rules=tuple(rules),
+            directory=directory,
         )
 
     def is_table(self, table: Any, section: str, what: str) -> bool:

@@ -48,7 +48,7 @@ from .referrals import Event, Offer, Referral
 
 log = logging.getLogger(__name__)
 
-RULE_OF_KIND = {"offer": "L2", "test": "R4"}
+RULE_OF_KIND = {"offer": "L2", "test": "R4", "invitation": "R1", "reset": None}
 
 
 @frozen

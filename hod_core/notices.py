@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from attrs import frozen
 
 NOTICE_LANGUAGES = ("en", "es")  # templates exist in these; others read English
-NOTICE_KINDS = ("offer", "test")  # an offer (L2); the registration test text (R4)
+# An offer (L2); the registration test text (R4); the reference server's
+# account emails: a registration link (R1) and a password reset link.
+NOTICE_KINDS = ("offer", "test", "invitation", "reset")
 
 
 @frozen
@@ -23,7 +25,8 @@ class Notice:
     `attempt` and `sent_at` (the clock's instant of this attempt) change on a
     retry; everything else stays, so an adapter can derive a stable id from
     `referral_id`, `channel` and `attempt`. The referral fields are None on a
-    registration test.
+    registration test. An invitation or reset carries its single-use `link`
+    and its expiry as `deadline`.
     """
 
     kind: str  # one of NOTICE_KINDS
@@ -40,6 +43,7 @@ class Notice:
     consumer_language: str | None = None
     deadline: datetime | None = None  # UTC
     deadline_local: datetime | None = None  # the same instant in the agent's zone
+    login: str | None = None  # the account's user name (reset: "Forgot Username?", seed 001)
 
 
 def notice_language(languages: tuple[str, ...]) -> str:

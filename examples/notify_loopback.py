@@ -19,7 +19,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import secrets
 from datetime import datetime
 
 from aiosmtpd.controller import Controller
@@ -29,7 +28,7 @@ from hod_core.memory_store import MemoryStore
 from hod_core.plugins import load_adapter
 from hod_core.router import Router
 from hod_notify_sms.fake_twilio import FakeTwilio
-from hod_notify_webhook import SIGNATURE_HEADER, sign
+from hod_notify_webhook import new_signing_secret, sign, signing_key
 from hod_notify_webhook.receiver import Receiver
 
 AGENT = {
@@ -82,7 +81,7 @@ def heading(text: str) -> None:
 
 
 def main() -> None:
-    mailbox, secret = Mailbox(), secrets.token_urlsafe(32)
+    mailbox, secret = Mailbox(), new_signing_secret()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=closed_port())
     smtp.start()
     with FakeTwilio() as twilio, Receiver() as receiver:
@@ -131,9 +130,12 @@ def main() -> None:
 
     heading("App event received by the loopback webhook receiver")
     [(headers, body)] = receiver.requests
-    stamp = int(headers[SIGNATURE_HEADER].split(",")[0].removeprefix("t="))
-    verified = headers[SIGNATURE_HEADER] == sign(secret, stamp, body)
-    print(f"{SIGNATURE_HEADER}: {headers[SIGNATURE_HEADER][:40]}... (verified: {verified})")
+    event_id, stamp, signature = (
+        headers[f"webhook-{name}"] for name in ("id", "timestamp", "signature")
+    )  # Standard Webhooks: any of its libraries verifies this the same way
+    verified = signature == sign([signing_key(secret)], event_id, int(stamp), body)
+    print(f"webhook-id: {event_id}")
+    print(f"webhook-signature: {signature[:40]}... (verified: {verified})")
     print(json.dumps(json.loads(body), ensure_ascii=False, indent=1))
 
     heading("Delivery records (the audit trail)")

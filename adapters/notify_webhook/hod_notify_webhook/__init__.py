@@ -1,5 +1,5 @@
-"""hod-core app notices as HMAC-SHA256-signed webhooks."""
+"""hod-core app notices as Standard Webhooks (HMAC-SHA256 signed JSON events)."""
 
-from .sender import SIGNATURE_HEADER, SignedWebhook, WebhookConfig, event, sign
+from .sender import SignedWebhook, WebhookConfig, event, new_signing_secret, sign, signing_key
 
-__all__ = ["SIGNATURE_HEADER", "SignedWebhook", "WebhookConfig", "event", "sign"]
+__all__ = ["SignedWebhook", "WebhookConfig", "event", "new_signing_secret", "sign", "signing_key"]

@@ -1,8 +1,8 @@
 """A loopback webhook receiver: for tests, demos and trying a deployment out.
 
 It answers 204 (or what `fail_next` scripts) and keeps every request as it
-arrived, headers and raw body, so the caller verifies signatures exactly as a
-real receiver would (README, "Verifying").
+arrived, whatever its method: headers and raw body, so the caller verifies
+signatures exactly as a real receiver would (README, "Verifying").
 
     with Receiver() as receiver:
         settings = {"url": receiver.url, "signing_secret": ...}
@@ -46,6 +46,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        # Every method is kept: a test proves that no request, not even a GET, arrives.
+        do_GET = do_PUT = do_PATCH = do_DELETE = do_POST
 
         def log_message(self, *args) -> None:
             pass

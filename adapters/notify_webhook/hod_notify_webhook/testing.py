@@ -7,13 +7,12 @@ conformance suite and the adapter's tests.
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from hod_core.testing import closed_port
 
 from .receiver import Receiver
+from .sender import new_signing_secret
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def webhook_receiver():
 
 @pytest.fixture
 def webhook_secret() -> str:
-    return secrets.token_urlsafe(32)
+    return new_signing_secret()
 
 
 @pytest.fixture

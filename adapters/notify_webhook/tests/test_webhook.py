@@ -1,42 +1,53 @@
-"""The webhook adapter against a loopback receiver that verifies signatures with
-the very code the README gives receivers (-p hod_notify_webhook.testing)."""
+"""The webhook adapter against a loopback receiver. Every event it sends is
+verified twice, as receivers will: with the Standard Webhooks library
+(`standardwebhooks`) and with the standard-library code of the README, both
+run exactly as the README shows them (-p hod_notify_webhook.testing)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import ssl
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import trustme
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from hod_core.codes import WEEKDAYS
 from hod_core.conformance import samples
 from hod_core.errors import ConfigurationError, DeliveryFailed
 from hod_core.memory_store import MemoryStore
+from hod_core.models import Availability, Interval
 from hod_core.router import Router
 from hod_core.testing import FakeClock, Outbox
-from hod_notify_webhook import SignedWebhook
+from hod_notify_webhook import SignedWebhook, new_signing_secret
 from hod_notify_webhook.receiver import Receiver
 
 README = Path(__file__).parents[1] / "README.md"
 LINK = "https://hod.example.org/r/"
+ALWAYS = Availability(weekly={day: (Interval(0, 1440),) for day in WEEKDAYS})
 
 
 @pytest.fixture(scope="module")
 def readme():
-    """The README's receiver code, run as written."""
-    section = README.read_text().split("## Verifying", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    """The README's two receivers (`receive`: the library; `verify_webhook`:
+    the standard library), run as written."""
+    section = README.read_text().split("## Verifying", 1)[1].split("\n## ", 1)[0]
     namespace: dict = {}
-    exec(compile(code, str(README), "exec"), namespace)
+    for code in re.findall(r"```python\n(.*?)```", section, re.DOTALL):
+        exec(compile(code, str(README), "exec"), namespace)
     return namespace
 
 
 @pytest.fixture
 def clock():
-    return FakeClock(datetime.fromisoformat("2026-11-23T10:00:00-06:00"))
+    """The wall clock's second, moved by hand: the library checks the
+    timestamp against the wall clock (5 minutes either way), as a receiver does."""
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture
@@ -46,7 +57,7 @@ def app(hod_far_end_settings):
 
 def app_router(app, clock):
     router = Router([MemoryStore(), clock, app, Outbox()], delivery_threads=0, link_base=LINK)
-    router.put_agent(samples.agent("1", "77002"))
+    router.put_agent(samples.agent("1", "77002", availability=ALWAYS))
     return router
 
 
@@ -58,26 +69,41 @@ def app_attempts(router, referral_id):
     ]
 
 
-def test_a_receiver_verifies_the_offer_with_the_readme_code(
+def verified(readme, secret, requests, now) -> list[dict]:
+    """Each request as both README receivers read it: they must agree."""
+    events = []
+    for headers, body in requests:
+        status, by_library = readme["receive"](secret, body, headers)
+        assert status == 204, "the standardwebhooks library refused the request"
+        assert readme["verify_webhook"](secret, body, headers, now=now) == by_library
+        events.append(by_library)
+    return events
+
+
+# -- what a receiver gets ----------------------------------------------------------------
+def test_an_offer_is_a_standard_webhook_both_readme_receivers_verify(
     app, webhook_receiver, webhook_secret, clock, readme
 ):
     router = app_router(app, clock)
     referral = router.request_contact(samples.CONSUMER)
     [(headers, body)] = webhook_receiver.requests
-    event = readme["verify_hod_webhook"](
-        webhook_secret, body, headers["X-HOD-Signature"], now=clock.at.timestamp()
-    )
+    [event] = verified(readme, webhook_secret, webhook_receiver.requests, clock.at.timestamp())
     assert headers["Content-Type"] == "application/json"
-    assert headers["X-HOD-Event-Id"] == event["id"] == f"offer.{referral.id}.1"
+    assert headers["webhook-id"] == event["id"] == f"offer_{referral.id}_1"
+    assert "." not in headers["webhook-id"]  # the signed content's separator
+    assert headers["webhook-timestamp"] == str(int(clock.at.timestamp()))
+    assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", headers["webhook-signature"])
+    assert not [name for name in headers if name.lower().startswith("x-hod")]
     assert event["type"] == "referral.offered" and event["attempt"] == 1
+    deadline = clock.at + timedelta(minutes=15)
     assert event["data"] == {
         "npn": "1",
         "agent_first_name": "Jane",
         "language": "en",
         "referral_id": referral.id,
         "link": LINK + referral.id,
-        "deadline": "2026-11-23T16:15:00+00:00",
-        "deadline_local": "2026-11-23T10:15:00-06:00",
+        "deadline": deadline.isoformat(),
+        "deadline_local": deadline.astimezone(ZoneInfo("America/Chicago")).isoformat(),
         "consumer_state": "TX",
         "consumer_language": "es",
     }
@@ -85,25 +111,7 @@ def test_a_receiver_verifies_the_offer_with_the_readme_code(
         assert personal not in body.decode()
 
 
-def test_the_readme_code_refuses_a_tampered_body_a_wrong_secret_and_a_replay(
-    app, webhook_receiver, webhook_secret, clock, readme
-):
-    app_router(app, clock).request_contact(samples.CONSUMER)
-    [(headers, body)] = webhook_receiver.requests
-    verify, bad = readme["verify_hod_webhook"], readme["BadSignature"]
-    signature, now = headers["X-HOD-Signature"], clock.at.timestamp()
-    with pytest.raises(bad, match="does not match"):
-        verify(webhook_secret, body.replace(b'"TX"', b'"FL"'), signature, now=now)
-    with pytest.raises(bad, match="does not match"):
-        verify("another-secret-of-enough-length", body, signature, now=now)
-    verify(webhook_secret, body, signature, now=now + 300)  # inside the window
-    with pytest.raises(bad, match="replay window"):
-        verify(webhook_secret, body, signature, now=now + 301)  # replayed later
-    with pytest.raises(bad, match="malformed"):
-        verify(webhook_secret, body, "v1=" + signature.split("v1=")[1], now=now)
-
-
-def test_a_retry_is_the_same_event_signed_afresh(
+def test_a_retry_is_the_same_event_id_signed_afresh(
     app, webhook_receiver, webhook_secret, clock, readme
 ):
     webhook_receiver.fail_next(503)
@@ -114,19 +122,57 @@ def test_a_retry_is_the_same_event_signed_afresh(
     clock.at = datetime.fromisoformat(failed.detail["retry_at"])
     router.tick()
     first, second = webhook_receiver.requests
-    events = [
-        readme["verify_hod_webhook"](
-            webhook_secret, body, headers["X-HOD-Signature"], now=clock.at.timestamp()
-        )
-        for headers, body in (first, second)
-    ]
-    assert events[0]["id"] == events[1]["id"] and [e["attempt"] for e in events] == [1, 2]
-    assert first[0]["X-HOD-Signature"] != second[0]["X-HOD-Signature"]
+    events = verified(readme, webhook_secret, [first, second], clock.at.timestamp())
+    assert first[0]["webhook-id"] == second[0]["webhook-id"] == events[0]["id"] == events[1]["id"]
+    assert [e["attempt"] for e in events] == [1, 2]
+    assert first[0]["webhook-timestamp"] < second[0]["webhook-timestamp"]
+    assert first[0]["webhook-signature"] != second[0]["webhook-signature"]
     assert [e.kind for e in app_attempts(router, referral.id)] == ["notify.failed", "notify.sent"]
 
 
+def test_both_receivers_refuse_a_tampered_body_a_wrong_secret_and_a_replay(
+    app, webhook_receiver, webhook_secret, clock, readme
+):
+    app_router(app, clock).request_contact(samples.CONSUMER)
+    [(headers, body)] = webhook_receiver.requests
+    verify, bad, now = readme["verify_webhook"], readme["BadSignature"], clock.at.timestamp()
+    tampered = body.replace(b'"TX"', b'"FL"')
+    stale = app.headers(headers["webhook-id"], int(now) - 301, body)  # validly signed, too old
+    for secret, sent_body, sent_headers in [
+        (webhook_secret, tampered, headers),
+        (new_signing_secret(), body, headers),
+        (webhook_secret, body, stale),
+    ]:
+        assert readme["receive"](secret, sent_body, sent_headers) == (400, None)
+        with pytest.raises(bad):
+            verify(secret, sent_body, sent_headers, now=now)
+    verify(webhook_secret, body, headers, now=now + 300)  # the edge of the window
+    with pytest.raises(bad, match="tolerance"):
+        verify(webhook_secret, body, headers, now=now + 301)
+    with pytest.raises(bad, match="malformed"):
+        verify(webhook_secret, body, {"webhook-id": headers["webhook-id"]}, now=now)
+
+
+def test_while_a_secret_is_rotated_receivers_of_either_secret_verify(
+    hod_far_end_settings, webhook_receiver, clock, readme
+):
+    new, old = new_signing_secret(), new_signing_secret()
+    rotating = SignedWebhook.from_settings(
+        {**hod_far_end_settings, "signing_secret": f"{new} {old}"}
+    )
+    app_router(rotating, clock).request_contact(samples.CONSUMER)
+    [(headers, body)] = webhook_receiver.requests
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (new, old):
+        verified(readme, secret, webhook_receiver.requests, clock.at.timestamp())
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_signing_secret()).verify(body, dict(headers))
+
+
+# -- the receiver's answers ----------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("status", "transient"), [(400, False), (401, False), (410, False), (408, True), (502, True)]
+    ("status", "transient"),
+    [(400, False), (401, False), (410, False), (408, True), (502, True)],
 )
 def test_the_receivers_status_decides_whether_to_retry(
     app, webhook_receiver, clock, status, transient
@@ -137,6 +183,21 @@ def test_the_receivers_status_decides_whether_to_retry(
     [failed] = app_attempts(router, referral.id)
     assert (failed.detail["code"], failed.detail["transient"]) == (str(status), transient)
     assert ("retry_at" in failed.detail) is transient
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_a_final_failure_and_nothing_reaches_the_other_host(
+    app, webhook_receiver, clock, status
+):
+    with Receiver() as elsewhere:
+        webhook_receiver.fail_next(status, headers={"Location": elsewhere.url})
+        router = app_router(app, clock)
+        referral = router.request_contact(samples.CONSUMER)
+        [failed] = app_attempts(router, referral.id)
+        assert (failed.detail["code"], failed.detail["transient"]) == (str(status), False)
+        assert failed.detail["final"] is True
+        assert elsewhere.requests == []  # neither the POST nor a GET
+    assert len(webhook_receiver.requests) == 1
 
 
 def test_a_429_waits_as_long_as_the_receiver_asks(app, webhook_receiver, clock):
@@ -170,13 +231,38 @@ def test_https_with_a_trusted_ca_and_refused_with_an_unknown_one(tmp_path, webho
         assert (refused.value.transient, refused.value.code) == (False, "tls")
 
 
+# -- settings ------------------------------------------------------------------------------
+def test_a_new_secret_is_whsec_and_the_base64_of_32_random_bytes():
+    secret = new_signing_secret()
+    assert secret.startswith("whsec_") and secret != new_signing_secret()
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
+    Webhook(secret)  # the library reads it
+
+
 @pytest.mark.parametrize(
-    ("changes", "named"),
-    [({"url": "ftp://x"}, "url"), ({"signing_secret": "short"}, "signing_secret")],
+    "signing_secret",
+    [
+        "",
+        "a-long-enough-but-not-whsec-secret",
+        "whsec_" + base64.b64encode(b"16 bytes is few.").decode(),
+        "whsec_" + base64.b64encode(bytes(65)).decode(),
+        "whsec_not-base64-at-all!",
+        f"{new_signing_secret()} whsec_?",
+    ],
+    ids=["empty", "no-prefix", "too-short", "too-long", "not-base64", "second-bad"],
 )
-def test_a_bad_setting_is_refused_by_name(hod_far_end_settings, changes, named):
-    with pytest.raises(ConfigurationError, match=named):
-        SignedWebhook.from_settings({**hod_far_end_settings, **changes})
+def test_a_secret_not_in_the_standard_form_is_refused_by_name_and_never_echoed(
+    hod_far_end_settings, signing_secret
+):
+    with pytest.raises(ConfigurationError, match="signing_secret") as refused:
+        SignedWebhook.from_settings({**hod_far_end_settings, "signing_secret": signing_secret})
+    for part in signing_secret.split():
+        assert part not in str(refused.value)
+
+
+def test_a_bad_url_is_refused_by_name(hod_far_end_settings):
+    with pytest.raises(ConfigurationError, match="url"):
+        SignedWebhook.from_settings({**hod_far_end_settings, "url": "ftp://x"})
 
 
 def test_settings_from_a_config_file(hod_far_end_settings, tmp_path, webhook_receiver):

@@ -1,8 +1,9 @@
-"""The offer email: multipart text and HTML, in the agent's language (L2).
+"""The emails: multipart text and HTML, in the agent's language.
 
-No consumer contact data: the referral's reference and link, the
-consumer's state and language, and the accept deadline in the agent's own
-zone. Templates are `string.Template` files beside this module, one text and
+An offer (L2) holds no consumer contact data: the referral's reference and
+link, the consumer's state and language, and the accept deadline in the
+agent's own zone. The reference server's account emails hold a single-use
+link: a registration invitation (R1) or a password reset (with the user name). Templates are `string.Template` files beside this module, one text and
 one HTML per language, so a deployment can read (and fork) them as files.
 """
 
@@ -21,6 +22,17 @@ SUBJECTS = {
     "en": "New Help On Demand referral: accept or reject by {deadline}",
     "es": "Nuevo referido de Help On Demand: acepte o rechace antes de las {deadline}",
 }
+ACCOUNT_SUBJECTS = {
+    "invitation": {
+        "en": "Your invitation to Help On Demand",
+        "es": "Su invitación a Help On Demand",
+    },
+    "reset": {
+        "en": "Reset your Help On Demand password",
+        "es": "Restablezca su contraseña de Help On Demand",
+    },
+}
+KINDS = ("offer", *ACCOUNT_SUBJECTS)  # the notices this adapter has templates for
 LANGUAGE_NAMES = {
     "en": {"en": "English", "es": "Spanish"},
     "es": {"en": "inglés", "es": "español"},
@@ -76,6 +88,8 @@ def local_date(notice: Notice) -> str:
 
 
 def build(notice: Notice, sender: str, sender_name: str, id_domain: str) -> EmailMessage:
+    if notice.kind in ACCOUNT_SUBJECTS:
+        return _account_email(notice, sender, sender_name, id_domain)
     lang = notice.language
     values = {
         "name": notice.agent_first_name,
@@ -97,9 +111,29 @@ def build(notice: Notice, sender: str, sender_name: str, id_domain: str) -> Emai
     )
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
     message["X-HOD-Referral"] = notice.referral_id
-    message.set_content(template(f"offer.{lang}.txt").substitute(values))
+    return _with_body(message, "offer", lang, values)
+
+
+def _with_body(message: EmailMessage, kind: str, lang: str, values: dict) -> EmailMessage:
+    message.set_content(template(f"{kind}.{lang}.txt").substitute(values))
     escaped = {key: html.escape(str(value)) for key, value in values.items()}
-    message.add_alternative(template(f"offer.{lang}.html").substitute(escaped), subtype="html")
+    message.add_alternative(template(f"{kind}.{lang}.html").substitute(escaped), subtype="html")
     # After the parts exist: making the message multipart moves Content-* headers into them.
     message["Content-Language"] = lang
     return message
+
+
+def _account_email(notice: Notice, sender: str, sender_name: str, id_domain: str) -> EmailMessage:
+    """An invitation (R1) or a password reset: the link, how long it lasts, the user name."""
+    lang = notice.language
+    hours = round((notice.deadline - notice.sent_at).total_seconds() / 3600)
+    values = {"name": notice.agent_first_name, "link": notice.link, "hours": hours}
+    values["login"] = notice.login or ""
+    message = EmailMessage()
+    message["Subject"] = ACCOUNT_SUBJECTS[notice.kind][lang]
+    message["From"] = formataddr((sender_name, sender))
+    message["To"] = notice.to
+    message["Date"] = format_datetime(notice.sent_at)
+    message["Message-ID"] = make_msgid(idstring=f"{notice.kind}.{notice.attempt}", domain=id_domain)
+    message["Auto-Submitted"] = "auto-generated"
+    return _with_body(message, notice.kind, lang, values)

@@ -1,4 +1,4 @@
-"""Offer notices by email over SMTP: STARTTLS, implicit TLS or plain, with AUTH.
+"""Offer and account notices by email over SMTP: STARTTLS, implicit TLS or plain, with AUTH.
 
 SMTP's answers, mapped to the router's delivery policy:
 - 4xx replies, timeouts, refused or dropped connections: transient, retried;
@@ -21,7 +21,7 @@ from hod_core.errors import DeliveryFailed
 from hod_core.hookspecs import hookimpl
 from hod_core.notices import Notice
 
-from .message import build
+from .message import KINDS, build
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,11 @@ class SmtpEmail:
 
     @hookimpl
     def hod_notify_email(self, notice: Notice) -> None:
-        if notice.kind != "offer":
+        if notice.kind not in KINDS:
             raise DeliveryFailed(f"no email template for a {notice.kind} notice", transient=False)
         message = build(notice, self.config.from_address, self.config.from_name, self._id_domain)
         self.send(message)
-        log.info("offer email for agent %s sent as %s", notice.npn, message["Message-ID"])
+        log.info("%s email for agent %s sent as %s", notice.kind, notice.npn, message["Message-ID"])
 
     def send(self, message) -> None:
         try:

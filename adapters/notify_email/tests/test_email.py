@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -12,6 +12,7 @@ from attrs import evolve
 from hod_core.conformance import samples
 from hod_core.errors import ConfigurationError, DeliveryFailed
 from hod_core.memory_store import MemoryStore
+from hod_core.notices import Notice
 from hod_core.router import Router
 from hod_core.testing import FakeClock, Outbox
 from hod_notify_email import SmtpEmail
@@ -66,6 +67,40 @@ def test_an_offer_email_is_multipart_text_and_html_with_proper_headers(mailer, s
     )
     assert message["Auto-Submitted"] == "auto-generated"
     assert smtp_server.inbox.envelopes == [("noreply@helpondemand.example", ["agent1@example.com"])]
+
+
+@pytest.mark.parametrize(
+    ("kind", "language", "subject", "line"),
+    [
+        ("invitation", "en", "Your invitation to Help On Demand", "expires in 48 hours"),
+        ("invitation", "es", "Su invitación a Help On Demand", "expira en 48 horas"),
+        ("reset", "en", "Reset your Help On Demand password", "Your user name is: jane"),
+        ("reset", "es", "Restablezca su contraseña de Help On Demand", "usuario es: jane"),
+    ],
+)
+def test_account_emails_carry_their_single_use_link(
+    mailer, smtp_server, clock, kind, language, subject, line
+):
+    link = "https://hod.example.org/register?token=abc"
+    notice = Notice(
+        kind,
+        "email",
+        "agent1@example.com",
+        "1",
+        "Jane",
+        language,
+        clock.at,
+        link=link,
+        deadline=clock.at + timedelta(hours=48),
+        login="jane",
+    )
+    mailer.hod_notify_email(notice=notice)
+    [message] = smtp_server.inbox.messages
+    body = parts(message)
+    assert message["Subject"] == subject and message["Content-Language"] == language
+    assert f"\n{link}\r\n" in body["plain"] and f'<a href="{link}"' in body["html"]
+    assert line in body["plain"]
+    assert "X-HOD-Referral" not in message
 
 
 def test_the_body_has_the_link_and_the_local_deadline_and_no_contact_data(

@@ -13,6 +13,7 @@ refuses two.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
@@ -49,18 +50,33 @@ def hod_store_agents(after: int) -> Iterable[tuple[int, Agent]]:
 
 
 # -- store: referrals and offers ---------------------------------------------
+class Commit(enum.StrEnum):
+    """What `hod_store_commit` did. A string enum: a store may return the
+    member or its value."""
+
+    WRITTEN = "written"
+    STALE = "stale"  # the stored version was not the expected one; nothing written
+    AT_CAPACITY = "at_capacity"  # E12: the new offer's agent is full; nothing written
+
+
 @hookspec(firstresult=True)
 def hod_store_commit(
     referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
-) -> bool:
+) -> Commit:
     """Atomically replace a referral, with its offers, and append `events`.
 
     Write only if the stored version equals `expected_version` (0: the
-    referral must not exist yet), and only if every offer Pending in
-    `referral` that is not already Pending in the store goes to an agent who
-    holds fewer than `max_pending` Pending offers of *other* referrals (E12).
-    Return True when written; False, writing nothing, when either test fails.
-    Two commits over the same version: at most one returns True.
+    referral must not exist yet), else return `Commit.STALE`; and only if
+    every offer Pending in `referral` that is not already Pending in the
+    store goes to an agent who holds fewer than `max_pending` Pending offers
+    of *other* referrals (E12), else return `Commit.AT_CAPACITY`. Either way
+    nothing is written; when both tests fail, STALE (the router reads again).
+    Return `Commit.WRITTEN` when written. Two commits over the same version:
+    at most one is written.
+
+    The store is the one home of capacity: the router passes the rule file's
+    `max_pending_offers_per_agent`, and on AT_CAPACITY decides again without
+    that agent (only the last offer of a referral can be newly Pending).
     """
 
 

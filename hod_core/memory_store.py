@@ -13,7 +13,7 @@ from datetime import datetime
 
 from attrs import evolve
 
-from .hookspecs import hookimpl
+from .hookspecs import Commit, hookimpl
 from .memory_accounts import MemoryAccounts
 from .models import Agent
 from .referrals import AgentOffer, Event, OfferStats, OfferStatus, Referral, ReferralStatus
@@ -63,11 +63,11 @@ class MemoryStore(MemoryAccounts):  # the server's accounts: memory_accounts.py
     @hookimpl
     def hod_store_commit(
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
-    ) -> bool:
+    ) -> Commit:
         with self._lock:
             old = self._referrals.get(referral.id)
             if (old.version if old else 0) != expected_version:
-                return False
+                return Commit.STALE
             old_offers = {o.npn: o for o in old.offers} if old else {}
             newly_pending = [
                 o.npn
@@ -76,7 +76,7 @@ class MemoryStore(MemoryAccounts):  # the server's accounts: memory_accounts.py
                 and getattr(old_offers.get(o.npn), "status", None) is not OfferStatus.PENDING
             ]
             if any(self._pending.get(npn, 0) >= max_pending for npn in newly_pending):
-                return False
+                return Commit.AT_CAPACITY
             self._referrals[referral.id] = referral
             _track(self._due, referral.id, referral.due_at)
             waiting = referral.status is ReferralStatus.WAITING
@@ -84,7 +84,7 @@ class MemoryStore(MemoryAccounts):  # the server's accounts: memory_accounts.py
             for offer in referral.offers:
                 self._index_offer(referral.id, offer, old_offers.get(offer.npn))
             self._append(events)
-            return True
+            return Commit.WRITTEN
 
     def _index_offer(self, referral_id: str, offer, old) -> None:
         if old == offer:

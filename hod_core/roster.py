@@ -11,7 +11,7 @@ for each match (`StoreLedger`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -69,14 +69,15 @@ class Roster:
             if revision == self._seen + 1:  # nobody saved one in between:
                 self._seen = revision  # the next sync need not load it back
 
-    def head(self, referral: Referral, now: datetime) -> Head:
-        """The head of the referral's queue at `now` (E1-E12, ranking)."""
+    def head(self, referral: Referral, now: datetime, skip: Iterable[str] = ()) -> Head:
+        """The head of the referral's queue at `now` (E1-E12, ranking), leaving
+        out the agents in `skip` (found full by the store, E12)."""
         with self._lock:
             queue = self.matcher.match(
                 referral.consumer,
                 now,
                 limit=1,
-                offered=referral.offered_npns,
+                offered=referral.offered_npns.union(skip) if skip else referral.offered_npns,
                 offers=self.ledger(),
             ).queue
             if queue:

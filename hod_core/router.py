@@ -28,7 +28,8 @@ from . import hookspecs, lifecycle, views, wire
 from .bulk import freeze_long_lived
 from .dispatch import Dispatcher, RetryPolicy
 from .errors import HodError, InputError, NotFound
-from .lifecycle import Change, Decision
+from .hookspecs import Commit
+from .lifecycle import Change, Decision, Head
 from .matcher import Matcher
 from .models import Agent, Consumer, member
 from .notices import Notice, missed_alert, notice_language
@@ -48,6 +49,8 @@ from .rules.policy import Policy, load_policy
 COMMIT_ATTEMPTS = 100  # commits refused in a row before giving up: a store that never settles
 DUE_BATCH = 500
 _UNREAD = object()  # `_transact` has not read the referral yet
+_COMMIT_ANSWERS = tuple(c.value for c in Commit)
+HeadOf = Callable[[Referral], Head]  # a referral's queue head at the action's now
 # What the sweep counts, by the kind of change it made.
 _SWEPT = {
     Change.EXPIRED: "expired",
@@ -158,32 +161,32 @@ class Router:
         # per request would cost a match per waiting referral on every request.
         referral = lifecycle.opened(self._new_id(now), consumer, facts.state, now, self.policy)
 
-        def decide(_: None) -> Decision:
-            return lifecycle.create(referral, now, self.roster.head(referral, now), self.policy)
+        def decide(_: None, head: HeadOf) -> Decision:
+            return lifecycle.create(referral, now, head(referral), self.policy)
 
-        return self._transact(referral.id, decide, known=None)[0]  # new: nothing to read
+        return self._transact(referral.id, now, decide, known=None)[0]  # new: nothing to read
 
     def accept(self, referral_id: str, npn: str) -> views.AgentReferralView:
         """Accept a Pending offer (L3): the consumer's contact data, to this agent only."""
         now = self.now()
         current, _ = self._settle(referral_id, now)  # an expiry due by now is recorded first
 
-        def decide(stored: Referral | None) -> Decision:
+        def decide(stored: Referral | None, _: HeadOf) -> Decision:
             return lifecycle.accept(_found(stored, referral_id), npn, now, self.policy)
 
-        return views.for_agent(self._transact(referral_id, decide, known=current)[0], npn)
+        return views.for_agent(self._transact(referral_id, now, decide, known=current)[0], npn)
 
     def reject(self, referral_id: str, npn: str) -> None:
         """Reject a Pending offer (L4): no penalty, and the next agent gets it now."""
         now = self.now()
         current, _ = self._settle(referral_id, now)
 
-        def decide(stored: Referral | None) -> Decision:
+        def decide(stored: Referral | None, head: HeadOf) -> Decision:
             stored = _found(stored, referral_id)
             lifecycle.answerable(stored, npn, now, expired_rule="L5")  # before a match
-            return lifecycle.reject(stored, npn, now, self.roster.head(stored, now), self.policy)
+            return lifecycle.reject(stored, npn, now, head(stored), self.policy)
 
-        self._transact(referral_id, decide, known=current)
+        self._transact(referral_id, now, decide, known=current)
 
     def update_status(
         self,
@@ -201,12 +204,12 @@ class Router:
                 raise InputError("a reason goes only with Not a Good Referral", field="reason")
         now = self.now()
 
-        def decide(stored: Referral | None) -> Decision:
+        def decide(stored: Referral | None, _: HeadOf) -> Decision:
             if stored is None:
                 raise NotFound(f"referral {referral_id} is not accepted by agent {npn}", rule="L6")
             return lifecycle.move(stored, npn, status, reason, now)
 
-        return views.for_agent(self._transact(referral_id, decide)[0], npn)
+        return views.for_agent(self._transact(referral_id, now, decide)[0], npn)
 
     # -- the sweep: L5, L7, L10 -----------------------------------------------------
     def tick(self) -> TickReport:
@@ -230,60 +233,88 @@ class Router:
     def _settle(self, referral_id: str, now: datetime) -> tuple[Referral | None, Change | None]:
         """Do what is due on one referral by `now` (see `_transact` for the answer)."""
 
-        def decide(stored: Referral | None) -> Decision | None:
+        def decide(stored: Referral | None, head: HeadOf) -> Decision | None:
             if stored is None:
                 return None
-            head = self.roster.head(stored, now) if lifecycle.needs_queue(stored) else None
-            return lifecycle.settle(stored, now, head, self.policy)
+            first = head(stored) if lifecycle.needs_queue(stored) else None
+            return lifecycle.settle(stored, now, first, self.policy)
 
-        return self._transact(referral_id, decide)
+        return self._transact(referral_id, now, decide)
 
     def _offer_waiting(self, now: datetime) -> int:
         """Offer waiting referrals, oldest first, to whoever is eligible now (L10)."""
 
-        def decide(stored: Referral | None) -> Decision | None:
+        def decide(stored: Referral | None, head: HeadOf) -> Decision | None:
             if stored is None or stored.status is not ReferralStatus.WAITING:
                 return None
-            placed = lifecycle.place(stored, now, self.roster.head(stored, now), self.policy)
+            placed = lifecycle.place(stored, now, head(stored), self.policy)
             return None if placed.change is Change.WAITING else placed
 
-        changes = [self._transact(rid, decide)[1] for rid in self.hook.hod_store_waiting()]
+        waiting = self.hook.hod_store_waiting()
+        changes = [self._transact(rid, now, decide)[1] for rid in waiting]
         return changes.count(Change.OFFERED)
 
     # -- committing --------------------------------------------------------------
     def _transact(
         self,
         referral_id: str,
-        decide: Callable[[Referral | None], Decision | None],
+        now: datetime,
+        decide: Callable[[Referral | None, HeadOf], Decision | None],
         known: Referral | None | object = _UNREAD,
     ) -> tuple[Referral | None, Change | None]:
-        """Decide and commit over the stored version; decide again when beaten to it.
+        """Decide and commit over the stored version; decide again when beaten
+        to it (the referral changed) or when the store refuses the offer's
+        agent as full (E12: the store is capacity's one home), then without
+        that agent. `decide(stored, head)`: `head(referral)` is the head of its
+        queue at `now`, leaving out the agents the store refused.
 
         `known`: the referral as the caller just read it, saving the first read.
         Returns the referral as it stands after (None: there is none) and the
         kind of change committed (None: nothing changed).
         """
-        stored = known
+        stored, full = known, set()
+
+        def head(referral: Referral) -> Head:
+            return self.roster.head(referral, now, skip=full)
+
         for _ in range(COMMIT_ATTEMPTS):
             if stored is _UNREAD:
                 stored = self.hook.hod_store_referral(referral_id=referral_id)
-            decision = decide(stored)
+            decision = decide(stored, head)
             if decision is None:
                 return stored, None
             expected = stored.version if stored else 0
             new = evolve(decision.referral, version=expected + 1)
-            carried = self.dispatch.take()  # notification outcomes ride along
-            if self.hook.hod_store_commit(
-                referral=new,
-                expected_version=expected,
-                events=[*carried, *decision.events],
-                max_pending=self.policy.max_pending_offers_per_agent,
-            ):
+            done = self._commit(new, expected, decision.events)
+            if done is Commit.WRITTEN:
                 self._after_commit(stored, new)
                 return new, decision.change
-            self.dispatch.put_back(carried)
-            stored = _UNREAD  # beaten to it: read what won
+            if done is Commit.AT_CAPACITY:
+                full.add(new.pending_offer.npn)  # the only offer that can be new
+            else:
+                stored = _UNREAD  # beaten to it: read what won
         raise HodError(f"referral {referral_id}: {COMMIT_ATTEMPTS} commits refused in a row")
+
+    def _commit(self, new: Referral, expected: int, events: tuple[Event, ...]) -> Commit:
+        """One commit, with the notification outcomes not yet written riding
+        along; they stay for the next commit or flush unless it is written."""
+        carried, done = self.dispatch.take(), None
+        try:
+            answer = self.hook.hod_store_commit(
+                referral=new,
+                expected_version=expected,
+                events=[*carried, *events],
+                max_pending=self.policy.max_pending_offers_per_agent,
+            )
+            if answer not in _COMMIT_ANSWERS:
+                raise HodError(
+                    f"hod_store_commit answered {answer!r}, not one of {_COMMIT_ANSWERS}"
+                )
+            done = Commit(answer)
+        finally:
+            if done is not Commit.WRITTEN:
+                self.dispatch.put_back(carried)
+        return done
 
     def _after_commit(self, old: Referral | None, new: Referral) -> None:
         """Side effects of a committed change: notify a new offer (L2), count misses (L9)."""

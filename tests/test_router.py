@@ -7,11 +7,19 @@ from datetime import timedelta
 import pytest
 from attrs import evolve
 
-from hod_core.errors import ConfigurationError, InputError, LifecycleError, NotFound, OfferExpired
+from hod_core.errors import (
+    ConfigurationError,
+    InputError,
+    LifecycleError,
+    NotFound,
+    OfferExpired,
+    PolicyError,
+)
 from hod_core.memory_store import MemoryStore
 from hod_core.plugins import load_adapter
 from hod_core.referrals import OfferStatus, ReferralStatus
 from hod_core.router import Router
+from hod_core.rules.policy import default_policy_text, parse_policy
 from hod_core.testing import FakeClock, Outbox
 from hod_core.views import MISSED_REFERRAL
 
@@ -463,3 +471,47 @@ def test_one_router_shared_by_threads_keeps_every_rule(router, store, clock):
         assert len({o.npn for o in offers}) == len(offers)
     pending = store.hod_store_offer_stats(npns=[a.npn for a in router.matcher.agents()])
     assert all(stats.pending <= 1 for stats in pending.values())
+
+
+# -- E12: capacity has one home, the store's commit ----------------------------------
+class FilledElsewhere(MemoryStore):
+    """A store whose agents another process fills between a match and its
+    commit: offer stats say nobody holds an offer; the commit knows better."""
+
+    def hod_store_offer_stats(self, npns):
+        return {}
+
+
+def test_e12_an_agent_the_store_finds_full_is_left_out_and_the_router_decides_again(clock):
+    store = FilledElsewhere()
+    router = Router([store, clock, Outbox()], delivery_threads=0)
+    for npn, zip_code in ZIPS.items():
+        router.put_agent(agent_data(npn=npn, zip=zip_code))
+    first = router.request_contact(BASE_CONSUMER)
+    second = router.request_contact(BASE_CONSUMER)  # the matcher offers NEAR; the store refuses
+    third = router.request_contact(BASE_CONSUMER)
+    assert [r.pending_offer.npn for r in (first, second, third)] == [NEAR, MID, FAR]
+    assert router.request_contact(BASE_CONSUMER).status is ReferralStatus.WAITING
+
+
+E12 = "agent.pending_offers < policy.max_pending_offers_per_agent"
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (E12, "agent.pending_offers < 2"),  # looser than the store's capacity
+        (E12, "true"),  # no capacity at all
+        ("!agent.suspended", "!agent.suspended && agent.pending_offers < 3"),  # a second one
+    ],
+)
+def test_e12_a_rule_file_cannot_express_a_capacity_the_store_does_not_enforce(old, new):
+    with pytest.raises(PolicyError) as refused:
+        parse_policy(default_policy_text().replace(old, new), source="team.toml")
+    assert "team.toml:" in str(refused.value) and "pending_offers" in str(refused.value)
+
+
+def test_e12_the_capacity_condition_may_be_spelled_freely():
+    text = default_policy_text().replace(E12, f"( {E12} )  // the store's capacity")
+    text = text.replace("max_pending_offers_per_agent = 1", "max_pending_offers_per_agent = 3")
+    assert parse_policy(text, source="team.toml").max_pending_offers_per_agent == 3

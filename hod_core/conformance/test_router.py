@@ -9,19 +9,30 @@ from ..hookspecs import CHANNEL_HOOKS
 from ..memory_store import MemoryStore
 from ..referrals import OfferStatus, ReferralStatus
 from ..router import Router
+from ..rules.policy import default_policy_text, parse_policy
 from . import samples
 
 
 @pytest.fixture
-def router(hod_adapter, fake_clock, outbox):
+def plugins(hod_adapter, fake_clock, outbox):
     is_store = callable(getattr(hod_adapter, "hod_store_commit", None))
     plugins = [hod_adapter] if is_store else [MemoryStore(), hod_adapter]
     if not all(callable(getattr(hod_adapter, hook, None)) for hook in CHANNEL_HOOKS.values()):
         plugins.append(outbox)  # a sender for the channels the adapter does not serve
-    router = Router([*plugins, fake_clock])
+    return [*plugins, fake_clock]
+
+
+def serve(plugins, **options) -> Router:
+    """A router with three agents, nearest first from the sample consumer: 1, 2, 3."""
+    router = Router(plugins, **options)
     for npn, zip_code in [("1", "77002"), ("2", "77030"), ("3", "77005")]:
         router.put_agent(samples.agent(npn, zip_code))
     return router
+
+
+@pytest.fixture
+def router(plugins):
+    return serve(plugins)
 
 
 def test_offer_reject_timeout_accept_and_statuses(router, fake_clock):
@@ -72,3 +83,22 @@ def test_a_restarted_router_catches_up_on_expired_offers(
     assert stored.offers[0].status is OfferStatus.MISSED
     assert stored.offers[0].answered_at == referral.offers[0].expires_at
     assert stored.pending_offer.offered_at == fake_clock.at
+
+
+def test_e12_a_capacity_of_two_end_to_end(plugins):
+    """The rule file's capacity is the store's: two Pending offers each."""
+    text = default_policy_text().replace(
+        "max_pending_offers_per_agent = 1", "max_pending_offers_per_agent = 2"
+    )
+    router = serve(plugins, policy=parse_policy(text, source="capacity-2.toml"))
+    first, second, third = (router.request_contact(samples.CONSUMER) for _ in range(3))
+    assert [r.pending_offer.npn for r in (first, second, third)] == ["1", "1", "2"]
+    assert router.why(third.id, "1")["first_failing"] == "E12"
+    router.reject(first.id, "1")  # 1 is down to one Pending offer; 2 holds two now
+    assert router.referral(first.id).pending_offer.npn == "2"
+    fourth = router.request_contact(samples.CONSUMER)
+    assert fourth.pending_offer.npn == "1"
+    fifth = router.request_contact(samples.CONSUMER)
+    assert fifth.pending_offer.npn == "3"  # 1 and 2 are full
+    router.accept(second.id, "1")
+    assert router.request_contact(samples.CONSUMER).pending_offer.npn == "1"

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from attrs import evolve
 
-from ..hookspecs import STORE_HOOKS
-from ..referrals import Event, OfferStats, OfferStatus, ReferralStatus
+from ..hookspecs import STORE_HOOKS, Commit
+from ..referrals import Event, Offer, OfferStats, OfferStatus, ReferralStatus
 from . import samples
 from .samples import START
 
@@ -25,10 +25,17 @@ def store(hod_adapter):
     return hod_adapter
 
 
-def commit(store, referral, expected, events=(), max_pending=1):
-    return store.hod_store_commit(
+def commit(store, referral, expected, events=(), max_pending=1) -> Commit:
+    """The store's answer, as a `Commit` (a store may answer with its value)."""
+    answer = store.hod_store_commit(
         referral=referral, expected_version=expected, events=list(events), max_pending=max_pending
     )
+    assert answer in {c.value for c in Commit}, f"hod_store_commit answered {answer!r}"
+    return Commit(answer)
+
+
+def written(*args, **kwargs) -> bool:
+    return commit(*args, **kwargs) is Commit.WRITTEN
 
 
 def event(kind, referral_id="r1", at=T0, **detail):
@@ -42,43 +49,43 @@ def all_events(store, referral_id=None):
 # -- referrals: compare-and-set ------------------------------------------------
 def test_a_committed_referral_reads_back_equal(store):
     referral = samples.referral(offered_to="1")
-    assert commit(store, referral, 0, [event("referral.created")])
+    assert written(store, referral, 0, [event("referral.created")])
     assert store.hod_store_referral(referral_id="r1") == referral
     assert store.hod_store_referral(referral_id="nope") is None
 
 
 def test_instants_come_back_as_the_same_aware_instants(store):
-    assert commit(store, samples.referral(offered_to="1"), 0)
+    assert written(store, samples.referral(offered_to="1"), 0)
     offer = store.hod_store_referral(referral_id="r1").offers[0]
     assert offer.offered_at == T0 and offer.offered_at.utcoffset() is not None
     assert offer.expires_at - offer.offered_at == timedelta(minutes=15)
 
 
 def test_a_new_referral_cannot_be_created_twice(store):
-    assert commit(store, samples.referral(), 0)
-    assert not commit(store, samples.referral(), 0)
+    assert written(store, samples.referral(), 0)
+    assert commit(store, samples.referral(), 0) is Commit.STALE
 
 
 def test_a_commit_over_a_stale_version_writes_nothing(store):
     first = samples.referral(offered_to="1")
-    assert commit(store, first, 0, [event("referral.created")])
+    assert written(store, first, 0, [event("referral.created")])
     missed = samples.answered(first, OfferStatus.MISSED, T0 + timedelta(minutes=15))
     rejected = samples.answered(first, OfferStatus.REJECTED, T0)
-    assert commit(store, missed, 1, [event("offer.missed")])
-    assert not commit(store, rejected, 1, [event("offer.rejected")])
+    assert written(store, missed, 1, [event("offer.missed")])
+    assert commit(store, rejected, 1, [event("offer.rejected")]) is Commit.STALE
     assert store.hod_store_referral(referral_id="r1") == missed
     assert [e.kind for e in all_events(store)] == ["referral.created", "offer.missed"]
 
 
 def test_of_many_threads_committing_over_one_version_exactly_one_wins(store):
     first = samples.referral(offered_to="1")
-    assert commit(store, first, 0)
+    assert written(store, first, 0)
     accepted = samples.answered(first, OfferStatus.ACCEPTED, T0)
     start, wins = threading.Barrier(8), []
 
     def race(n):
         start.wait()
-        if commit(store, accepted, 1, [event("offer.accepted", racer=n)]):
+        if written(store, accepted, 1, [event("offer.accepted", racer=n)]):
             wins.append(n)
 
     threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
@@ -92,32 +99,48 @@ def test_of_many_threads_committing_over_one_version_exactly_one_wins(store):
 
 # -- E12: capacity inside the commit -----------------------------------------------
 def test_capacity_refuses_an_offer_to_an_agent_at_max_pending(store):
-    assert commit(store, samples.referral("r1", offered_to="7"), 0)
+    assert written(store, samples.referral("r1", offered_to="7"), 0)
     assert store.hod_store_offer_stats(npns=["7"])["7"].pending == 1
-    assert not commit(store, samples.referral("r2", offered_to="7"), 0, max_pending=1)
+    refused = commit(store, samples.referral("r2", offered_to="7"), 0, max_pending=1)
+    assert refused is Commit.AT_CAPACITY
     assert store.hod_store_referral(referral_id="r2") is None
-    assert commit(store, samples.referral("r2", offered_to="7"), 0, max_pending=2)
+    assert written(store, samples.referral("r2", offered_to="7"), 0, max_pending=2)
     assert store.hod_store_offer_stats(npns=["7"])["7"].pending == 2
+
+
+def test_a_re_offer_to_a_full_agent_is_refused_as_at_capacity_not_stale(store):
+    assert written(store, samples.referral("r1", offered_to="7"), 0)
+    second = samples.referral("r2", offered_to="8")
+    assert written(store, second, 0)
+    missed = samples.answered(second, OfferStatus.MISSED, T0 + timedelta(minutes=15))
+    to_seven = evolve(
+        missed,
+        status=ReferralStatus.OFFERED,
+        offers=(*missed.offers, Offer("7", T0, T0 + timedelta(minutes=15))),
+    )
+    assert commit(store, to_seven, 1) is Commit.AT_CAPACITY
+    assert store.hod_store_referral(referral_id="r2") == second
+    assert commit(store, to_seven, 2) is Commit.STALE  # a wrong version, whoever is full
 
 
 def test_an_answered_offer_frees_capacity(store):
     first = samples.referral("r1", offered_to="7")
-    assert commit(store, first, 0)
-    assert commit(store, samples.answered(first, OfferStatus.REJECTED, T0), 1)
+    assert written(store, first, 0)
+    assert written(store, samples.answered(first, OfferStatus.REJECTED, T0), 1)
     assert store.hod_store_offer_stats(npns=["7"])["7"].pending == 0
-    assert commit(store, samples.referral("r2", offered_to="7"), 0)
+    assert written(store, samples.referral("r2", offered_to="7"), 0)
 
 
 def test_rewriting_a_referral_does_not_count_its_own_pending_offer(store):
     first = samples.referral("r1", offered_to="7")
-    assert commit(store, first, 0)
-    assert commit(store, evolve(first, version=2, wait_until=T0 + timedelta(hours=2)), 1)
+    assert written(store, first, 0)
+    assert written(store, evolve(first, version=2, wait_until=T0 + timedelta(hours=2)), 1)
 
 
 # -- the sweep's queries ------------------------------------------------------------
 def test_due_lists_what_is_due_by_now_earliest_first_up_to_limit(store):
     for n, minutes in enumerate([10, 0, 5, 30]):
-        assert commit(
+        assert written(
             store,
             samples.referral(f"r{n}", offered_to=f"{n}", at=T0 + timedelta(minutes=minutes)),
             0,
@@ -125,7 +148,7 @@ def test_due_lists_what_is_due_by_now_earliest_first_up_to_limit(store):
     accepted = samples.answered(
         store.hod_store_referral(referral_id="r1"), OfferStatus.ACCEPTED, T0
     )
-    assert commit(store, accepted, 1)  # no contact deadline: never due
+    assert written(store, accepted, 1)  # no contact deadline: never due
     due = store.hod_store_due(now=T0 + timedelta(minutes=25), limit=10)
     assert due == ["r2", "r0"]  # expiring 16:20 and 16:25; r3 expires 16:45
     assert store.hod_store_due(now=T0 + timedelta(minutes=20), limit=10) == ["r2"]  # at == due
@@ -136,7 +159,7 @@ def test_waiting_lists_waiting_referrals_oldest_first(store):
     for rid, minutes in [("late", 9), ("early", 1), ("offered", 0), ("mid", 5)]:
         offered_to = "1" if rid == "offered" else None
         referral = samples.referral(rid, offered_to=offered_to, at=T0 + timedelta(minutes=minutes))
-        assert commit(store, referral, 0)
+        assert written(store, referral, 0)
     assert store.hod_store_waiting() == ["early", "mid", "late"]
 
 
@@ -144,9 +167,11 @@ def test_offers_are_indexed_by_agent(store):
     assert store.hod_store_offer_stats(npns=["7"]).get("7", OfferStats()) == OfferStats()
     assert store.hod_store_agent_offers(npn="7", since=None, limit=None) == []
     first = samples.referral("r1", offered_to="7", at=T0)
-    assert commit(store, first, 0)
-    assert commit(store, samples.answered(first, OfferStatus.MISSED, T0 + timedelta(minutes=15)), 1)
-    assert commit(store, samples.referral("r2", offered_to="7", at=T0 + timedelta(hours=1)), 0)
+    assert written(store, first, 0)
+    assert written(
+        store, samples.answered(first, OfferStatus.MISSED, T0 + timedelta(minutes=15)), 1
+    )
+    assert written(store, samples.referral("r2", offered_to="7", at=T0 + timedelta(hours=1)), 0)
     both = store.hod_store_offer_stats(npns=["7", "8"])
     assert both["7"] == OfferStats(1, T0 + timedelta(hours=1))
     assert both.get("8", OfferStats()) == OfferStats()
@@ -180,8 +205,8 @@ def test_agents_round_trip_every_field(store):
 
 # -- the audit trail --------------------------------------------------------------
 def test_events_get_growing_seqs_and_filter_by_referral(store):
-    assert commit(store, samples.referral("r1"), 0, [event("referral.created", "r1")])
-    assert commit(store, samples.referral("r2"), 0, [event("referral.created", "r2")])
+    assert written(store, samples.referral("r1"), 0, [event("referral.created", "r1")])
+    assert written(store, samples.referral("r2"), 0, [event("referral.created", "r2")])
     store.hod_store_append_events(events=[event("notify.sent", "r1", channel="email")])
     store.hod_store_put_agent(agent=samples.agent("1"), events=[Event(T0, "agent.saved", npn="1")])
     events = all_events(store)
@@ -197,7 +222,7 @@ def test_events_get_growing_seqs_and_filter_by_referral(store):
 def test_a_second_instance_sees_what_the_first_committed(store, hod_make_adapter):
     if getattr(store, "durable", True) is False:
         pytest.skip("the adapter says it keeps nothing beyond its own instance")
-    assert commit(store, samples.referral(offered_to="1"), 0, [event("referral.created")])
+    assert written(store, samples.referral(offered_to="1"), 0, [event("referral.created")])
     other = hod_make_adapter()
     assert other.hod_store_referral(referral_id="r1") == store.hod_store_referral(referral_id="r1")
     assert [e.kind for e in all_events(other)] == ["referral.created"]

@@ -19,6 +19,7 @@ from .. import validate
 from ..codes import US_STATES, WEEKDAYS
 from ..errors import InputError, PolicyError
 from ..models import Interval
+from .capacity import check_capacity
 from .compile import Compiler, RuleProgram
 from .directory import DirectoryPolicy, parse_directory
 from .expr import parse
@@ -151,6 +152,8 @@ class _Loader:
         # once, at its own line, not again in each rule that names it.
         raw = data.get("policy") if isinstance(data.get("policy"), dict) else {}
         rules = self.rules(data.get("rules"), {**raw, **params})
+        declared = {e.get("id") for e in data.get("rules") or () if isinstance(e, dict)}
+        check_capacity(rules, declared, self.problem)  # E12: the store's capacity, no other
         directory = parse_directory(
             data.get("directory"),
             {e.get("id") for e in data.get("rules") or () if isinstance(e, dict)},

@@ -32,7 +32,7 @@ import orjson
 
 from hod_core import structure, unstructure
 from hod_core.errors import ConfigurationError
-from hod_core.hookspecs import hookimpl
+from hod_core.hookspecs import Commit, hookimpl
 from hod_core.models import Agent
 from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
 
@@ -261,7 +261,7 @@ class SqliteStore(SqliteAccounts):  # the server's accounts: accounts.py
     @hookimpl
     def hod_store_commit(
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
-    ) -> bool:
+    ) -> Commit:
         body = _referral_json(referral)
         offers = {o.npn: _offer_row(referral.id, o) for o in referral.offers}
         due_at = None if referral.due_at is None else _instant(referral.due_at)
@@ -271,7 +271,13 @@ class SqliteStore(SqliteAccounts):  # the server's accounts: accounts.py
             for row in changed:
                 newly_pending = row[2] == "pending" and row[1] not in stored
                 if newly_pending and self._pending(db, row[1]) >= max_pending:
-                    return False  # E12: nothing written yet, so nothing to undo
+                    # E12; nothing written yet, so nothing to undo. A wrong
+                    # version is the truer answer: the router reads again.
+                    current = db.execute(
+                        "SELECT version FROM referrals WHERE id = ?", (referral.id,)
+                    ).fetchone()
+                    stale = (current[0] if current else 0) != expected_version
+                    return Commit.STALE if stale else Commit.AT_CAPACITY
             # The version test and the write are one statement: the compare-and-set.
             if expected_version:
                 written = db.execute(
@@ -300,14 +306,14 @@ class SqliteStore(SqliteAccounts):  # the server's accounts: accounts.py
                     ),
                 ).rowcount
             if not written:
-                return False  # another commit got there first; nothing written
+                return Commit.STALE  # another commit got there first; nothing written
             db.executemany(
                 f"INSERT OR REPLACE INTO offers ({_OFFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                 changed,
             )
             self._append(db, events)
         self._remember(body, referral)
-        return True
+        return Commit.WRITTEN
 
     def _stored_offers(self, db: sqlite3.Connection, referral_id: str, version: int) -> dict:
         """npn -> the offer's row as stored at `version` (none for a new referral).

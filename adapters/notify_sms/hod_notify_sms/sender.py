@@ -71,7 +71,9 @@ class SmsConfig:
     auth_token: str = secret(validator=validators.min_len(1))
     from_number: str = field(default="", validator=_e164)
     messaging_service_sid: str = ""  # instead of from_number: Twilio picks the sender
-    base_url: str = "https://api.twilio.com"
+    base_url: str = field(
+        default="https://api.twilio.com", validator=validators.matches_re(r"^https?://\S+$")
+    )
     timeout_s: float = 10.0
     status_callback: str = ""  # a URL Twilio calls back with delivery receipts
 
@@ -147,8 +149,8 @@ def _unreached(reason: object) -> DeliveryFailed:
         return DeliveryFailed(
             "the text gateway's certificate did not verify", transient=False, code="tls"
         )
-    if not isinstance(reason, OSError):  # no host, an unknown scheme: the settings are wrong
-        return DeliveryFailed(f"cannot send to the text gateway: {reason}", transient=False)
+    if not isinstance(reason, OSError):  # urllib's own refusal (no host): the settings are wrong
+        return DeliveryFailed("cannot send to base_url", transient=False, code="settings")
     name = type(reason).__name__
     return DeliveryFailed(f"could not reach the text gateway: {name}", transient=True, code=name)
 

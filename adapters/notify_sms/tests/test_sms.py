@@ -279,6 +279,7 @@ def test_settings_from_the_environment_and_a_config_file(fake_twilio, tmp_path, 
         ({"account_sid": "nope"}, "account_sid"),
         ({"from_number": "2222"}, "from_number"),
         ({"timeout_s": "soon"}, "timeout_s"),
+        ({"base_url": "api.twilio.com"}, "base_url"),
         ({"frm_number": "+15005550006"}, "frm_number"),
     ],
 )

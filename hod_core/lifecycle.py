@@ -91,8 +91,13 @@ def create(referral: Referral, now: datetime, head: Head, policy: Policy) -> Dec
     return place(referral, now, head, policy, (created,))
 
 
+def is_due(referral: Referral, now: datetime) -> bool:
+    """Is anything due on the referral by `now` (see `settle`)?"""
+    return referral.due_at is not None and referral.due_at <= now
+
+
 def needs_queue(referral: Referral) -> bool:
-    """Would settling or rejecting it place it again (and so need its queue's head)?"""
+    """Would settling it (when due) place it again, and so need its queue's head?"""
     return referral.status in (ReferralStatus.OFFERED, ReferralStatus.WAITING)
 
 
@@ -128,8 +133,7 @@ def settle(referral: Referral, now: datetime, head: Head | None, policy: Policy)
     """What is due on the referral by `now`, if anything (the sweep): an offer
     missed (L5), a wait run out (L10), a contact deadline passed (L7). `head`
     is needed (see `needs_queue`) when the referral is Offered or Waiting."""
-    due = referral.due_at
-    if due is None or due > now:
+    if not is_due(referral, now):
         return None
     if referral.status is ReferralStatus.OFFERED:  # L5: the window closed unanswered
         offer = referral.pending_offer

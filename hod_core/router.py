@@ -234,8 +234,8 @@ class Router:
         """Do what is due on one referral by `now` (see `_transact` for the answer)."""
 
         def decide(stored: Referral | None, head: HeadOf) -> Decision | None:
-            if stored is None:
-                return None
+            if stored is None or not lifecycle.is_due(stored, now):
+                return None  # the usual answer, before any match
             first = head(stored) if lifecycle.needs_queue(stored) else None
             return lifecycle.settle(stored, now, first, self.policy)
 

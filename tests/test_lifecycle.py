@@ -85,7 +85,8 @@ def test_l10_a_waiting_referral_is_offered_when_someone_turns_up():
 def test_l5_a_closed_window_is_missed_at_its_expiry_and_placed_again():
     stored = offered()
     late = NOW + timedelta(minutes=40)  # the sweep came late
-    assert lifecycle.needs_queue(stored)
+    assert lifecycle.needs_queue(stored) and not lifecycle.is_due(stored, NOW)
+    assert lifecycle.is_due(stored, NOW + timedelta(minutes=15))
     decision = lifecycle.settle(stored, late, Head("102", 3.0), POLICY)
     missed, second = decision.referral.offers
     assert decision.change is Change.EXPIRED

@@ -290,3 +290,25 @@ ACCOUNT_STORE_HOOKS = (
     "hod_store_throttle",
     "hod_store_throttle_clear",
 )
+
+
+# -- store: listings for operators (the reference server) ---------------------------
+# What an operator browses: referrals by status (waiting and unmatched ones,
+# L10), and events of some kinds (delivery failures). Like the account hooks,
+# not in STORE_HOOKS: a library Router never calls them; `hod serve` needs them.
+@hookspec(firstresult=True)
+def hod_store_referrals(status: str | None, before: str | None, limit: int) -> Sequence[Referral]:
+    """Up to `limit` referrals, newest first (by `created_at`, then id,
+    descending); only those whose status value is `status` when given; only
+    those after the referral with id `before` in that order when given (the
+    next page; an unknown id gives an empty page)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_events_of_kind(kinds: Sequence[str], before: int | None, limit: int) -> Sequence[Event]:
+    """Up to `limit` events whose `kind` is one of `kinds`, newest (highest
+    `seq`) first; only those with `seq` below `before` when given. Each has
+    its `seq` set."""
+
+
+LISTING_STORE_HOOKS = ("hod_store_referrals", "hod_store_events_of_kind")

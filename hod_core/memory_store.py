@@ -15,11 +15,12 @@ from attrs import evolve
 
 from .hookspecs import Commit, hookimpl
 from .memory_accounts import MemoryAccounts
+from .memory_listings import MemoryListings
 from .models import Agent
 from .referrals import AgentOffer, Event, OfferStats, OfferStatus, Referral, ReferralStatus
 
 
-class MemoryStore(MemoryAccounts):  # the server's accounts: memory_accounts.py
+class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accounts/listings.py
     """Every store hook, in this process's memory."""
 
     durable = False  # a second instance starts empty (the conformance suite asks)

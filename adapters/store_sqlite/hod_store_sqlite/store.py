@@ -37,8 +37,9 @@ from hod_core.models import Agent
 from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
 
 from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
+from .listings import LISTINGS_SCHEMA, SqliteListings
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Upgrades, by the version they start from. Version 0 is an empty file.
 MIGRATIONS: dict[int, str] = {
@@ -88,6 +89,7 @@ MIGRATIONS: dict[int, str] = {
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
     """,
     1: ACCOUNTS_SCHEMA,  # the reference server's accounts (accounts.py)
+    2: LISTINGS_SCHEMA,  # the reference server's listings for operators (listings.py)
 }
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -153,7 +155,7 @@ def _agent_offer(row: tuple) -> AgentOffer:
     return AgentOffer(referral_id, offer)
 
 
-class SqliteStore(SqliteAccounts):  # the server's accounts: accounts.py
+class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py, listings.py
     """The store hooks over one SQLite file, shared safely by threads and processes."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", timeout_s: float = 30.0):

@@ -1,0 +1,75 @@
+"""The listing hooks (hod_core.hookspecs, "listings for operators") on the
+SQLite file: a mix-in of `SqliteStore`, reading through its connections.
+Its schema step adds the indexes that keep each page one index range:
+referrals by creation (all, or of one status) and events by kind."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import orjson
+
+from hod_core.hookspecs import hookimpl
+from hod_core.referrals import Event, Referral
+
+# The schema step that adds these indexes (see store.MIGRATIONS).
+LISTINGS_SCHEMA = """
+CREATE INDEX referrals_by_created ON referrals (created_at, id);
+CREATE INDEX referrals_by_status ON referrals (status, created_at, id);
+CREATE INDEX events_by_kind ON events (kind, seq);
+"""
+_EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
+
+
+class SqliteListings:
+    @hookimpl
+    def hod_store_referrals(
+        self, status: str | None, before: str | None, limit: int
+    ) -> list[Referral]:
+        where, params = [], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if before is not None:
+            cursor = self._db.execute(
+                "SELECT created_at FROM referrals WHERE id = ?", (before,)
+            ).fetchone()
+            if cursor is None:
+                return []
+            where.append("(created_at, id) < (?, ?)")
+            params += [cursor[0], before]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._db.execute(
+            f"SELECT body FROM referrals {clause} ORDER BY created_at DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [self._parse(body) for (body,) in rows]
+
+    @hookimpl
+    def hod_store_events_of_kind(
+        self, kinds: Sequence[str], before: int | None, limit: int
+    ) -> list[Event]:
+        if not kinds:
+            return []
+        marks = ", ".join("?" for _ in kinds)
+        bound = "" if before is None else " AND seq < ?"
+        params = [*kinds, *([] if before is None else [before]), limit]
+        rows = self._db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE kind IN ({marks}){bound}"
+            " ORDER BY seq DESC LIMIT ?",
+            params,
+        )
+        return [
+            Event(
+                at=datetime.fromisoformat(at),
+                kind=kind,
+                referral_id=rid,
+                npn=npn,
+                actor=actor,
+                rule=rule,
+                detail=orjson.loads(detail),
+                seq=seq,
+            )
+            for seq, at, kind, rid, npn, actor, rule, detail in rows
+        ]

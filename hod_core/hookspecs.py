@@ -305,7 +305,9 @@ def hod_store_referrals(status: str | None, before: str | None, limit: int) -> S
 
 
 @hookspec(firstresult=True)
-def hod_store_events_of_kind(kinds: Sequence[str], before: int | None, limit: int) -> Sequence[Event]:
+def hod_store_events_of_kind(
+    kinds: Sequence[str], before: int | None, limit: int
+) -> Sequence[Event]:
     """Up to `limit` events whose `kind` is one of `kinds`, newest (highest
     `seq`) first; only those with `seq` below `before` when given. Each has
     its `seq` set."""

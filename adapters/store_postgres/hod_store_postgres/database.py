@@ -1,0 +1,162 @@
+"""Settings, the connection pool, and transactions that survive a dropped connection.
+
+Every hook runs through `Database.read` (one statement or a few, autocommit)
+or `Database.write` (one transaction). When the database restarts or fails
+over, the pool's connections break; the first hook to meet a broken one has
+the pool check its idle connections and tries once more on a fresh one, so a
+restart costs at most the calls made while the database was really down.
+A write is retried only when the failure came before COMMIT was sent, so
+nothing is ever written twice; a connection lost during COMMIT leaves the
+outcome unknown and says so (`StoreUnavailable`), rather than guessing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+import attrs
+import orjson
+import psycopg
+import psycopg_pool
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import set_json_loads
+
+from hod_core.config import adapter_config, secret
+from hod_core.errors import ConfigurationError, HodError
+
+from .schema import migrate
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ENV_PREFIX = "HOD_POSTGRES_"
+
+
+class StoreUnavailable(HodError):
+    """The database could not be reached, or a commit's outcome is unknown.
+    A server answers 503: the request may be tried again."""
+
+
+@attrs.frozen
+class PostgresSettings:
+    """Settings of `store_postgres` (environment: HOD_POSTGRES_<NAME>)."""
+
+    url: str = secret()  # postgresql://user:password@host:port/database (libpq URI or key=value)
+    schema: str = "public"  # the tables' schema: several deployments may share one database
+    pool_min: int = 2  # connections kept open per process
+    pool_max: int = 10  # at most this many per process
+    timeout_s: float = 10.0  # waiting for a free connection, or to connect
+    claim_s: float = 10.0  # how long a sweep's claim on due referrals keeps others off
+    agent_poll_s: float = 2.0  # backstop poll for other processes' agent saves
+    application_name: str = "hod-core"  # shown in pg_stat_activity
+
+    def __attrs_post_init__(self):
+        for name in ("pool_min", "pool_max", "timeout_s", "claim_s", "agent_poll_s"):
+            if getattr(self, name) < 0 or (name != "pool_min" and getattr(self, name) == 0):
+                raise ConfigurationError(f"store_postgres: {name} must be positive")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", self.schema):
+            raise ConfigurationError(
+                "store_postgres: schema must be a lower-case SQL name (letters, digits, _)"
+            )
+        if self.pool_min > self.pool_max:
+            raise ConfigurationError("store_postgres: pool_min is larger than pool_max")
+
+    @classmethod
+    def of(cls, settings: Mapping[str, str]) -> PostgresSettings:
+        return adapter_config(cls, settings, env_prefix=ENV_PREFIX)
+
+    def where(self) -> str:
+        """The database's host, port and name for messages: never the password."""
+        try:
+            parts = conninfo_to_dict(self.url)
+        except psycopg.ProgrammingError:
+            raise ConfigurationError("store_postgres: url is not a PostgreSQL URL") from None
+        host = parts.get("host") or parts.get("hostaddr") or "localhost"
+        database = parts.get("dbname") or "(default)"
+        return f"{host}:{parts.get('port') or 5432}/{database} schema {self.schema}"
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    set_json_loads(orjson.loads, conn)  # jsonb columns come back parsed by orjson
+    conn.execute("SET TIME ZONE 'UTC'")  # instants come back in UTC
+
+
+class Database:
+    """A pool of autocommit connections to one database, migrated on open."""
+
+    def __init__(self, settings: PostgresSettings):
+        self.settings = settings
+        self.where = settings.where()
+        options = conninfo_to_dict(settings.url).get("options") or ""
+        self.connect_kwargs = {
+            "connect_timeout": max(1, round(settings.timeout_s)),
+            "application_name": settings.application_name,
+            # every statement names its tables unqualified: the schema is the path
+            "options": f"{options} -c search_path={settings.schema}".strip(),
+        }
+        try:
+            with psycopg.connect(settings.url, autocommit=True, **self.connect_kwargs) as conn:
+                found = migrate(conn, settings.schema, self.where)
+        except psycopg.Error as exc:
+            raise ConfigurationError(
+                f"store_postgres: cannot open {self.where}: {_first_line(exc)}"
+            ) from None
+        if found:
+            log.info("store_postgres: %s at schema version %d", self.where, found)
+        self.pool = psycopg_pool.ConnectionPool(
+            settings.url,
+            kwargs={"autocommit": True, **self.connect_kwargs},
+            min_size=settings.pool_min,
+            max_size=settings.pool_max,
+            timeout=settings.timeout_s,
+            configure=_configure,
+            name="hod-store",
+            open=True,
+        )
+
+    def read(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """`work` on a connection outside any transaction (each statement its own)."""
+        return self._run(work, transaction=False)
+
+    def write(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """`work` in one transaction: all of it is committed, or none of it."""
+        return self._run(work, transaction=True)
+
+    def _run(self, work: Callable[[psycopg.Connection], T], *, transaction: bool) -> T:
+        for attempt in (1, 2):
+            committing = False
+            try:
+                with self.pool.connection() as conn:
+                    if not transaction:
+                        return work(conn)
+                    with conn.transaction():
+                        result = work(conn)
+                        committing = True  # the block's end sends COMMIT
+                    return result
+            except psycopg_pool.PoolTimeout:
+                raise StoreUnavailable(
+                    f"store_postgres: no connection to {self.where} within "
+                    f"{self.settings.timeout_s:g} s"
+                ) from None
+            except psycopg.OperationalError as exc:
+                if committing:
+                    raise StoreUnavailable(
+                        f"store_postgres: the connection to {self.where} was lost while "
+                        "committing; the change may or may not be stored"
+                    ) from exc
+                if attempt == 2:
+                    raise StoreUnavailable(
+                        f"store_postgres: {self.where} is unavailable: {_first_line(exc)}"
+                    ) from exc
+                self.pool.check()  # drop every broken idle connection, then once more
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

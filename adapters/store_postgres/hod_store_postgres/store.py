@@ -1,0 +1,372 @@
+"""Every hod-core store hook on one PostgreSQL database, shared by many processes.
+
+- **Accept decided by the database.** A commit is one transaction whose first
+  statement is `UPDATE referrals ... WHERE id = $1 AND version = $expected`:
+  of any number of processes committing over one version, PostgreSQL's row
+  lock lets one through and the others re-check the row, find the version
+  moved, and write nothing. So exactly one accept wins, and an accept after
+  the expiry was recorded loses to it.
+- **Capacity (E12) in the database.** The same transaction upserts the
+  agent's row of `agent_load` under `pending < max_pending`; the row lock
+  orders two processes offering one agent, and the second sees the first's
+  count. Agents' rows are taken in NPN order, so two commits never deadlock.
+- **The sweep claims its work.** `hod_store_due` marks up to `limit` due
+  referrals as this instance's for `claim_s` seconds in one short statement
+  (`FOR UPDATE SKIP LOCKED`): processes sweeping at once take different
+  referrals and never wait for each other. A commit clears the claim; a
+  process that dies leaves claims that lapse after `claim_s`. The state
+  change and its events are still one compare-and-set commit, so a claim is
+  an economy, never what makes the sweep correct.
+- **Agents reach every process.** Revisions come from one counter row,
+  locked until commit, so they are in commit order and a reader that has
+  seen revision n never later meets a smaller one. See `feed.py` for how
+  other processes hear of a save.
+- **Audit trail (L11)**: triggers refuse any UPDATE, DELETE or TRUNCATE of
+  `events`. Events of one referral are in commit order (its row lock orders
+  them); events of different referrals committed at the same moment by two
+  processes may become visible in an order other than their `seq`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+
+import cattrs
+import orjson
+import psycopg
+
+from hod_core import structure, unstructure
+from hod_core.hookspecs import Commit, hookimpl
+from hod_core.models import Agent
+from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
+
+from .accounts import PostgresAccounts
+from .database import Database, PostgresSettings
+from .feed import CHANNEL, AgentFeed
+
+AGENT_PAGE = 5000  # agents read per query when loading them all
+PARSED_CACHE = 4096
+
+_OFFER_COLUMNS = "referral_id, npn, status, offered_at, expires_at, answered_at"
+
+# A referral body is written on every commit. This converter leaves datetimes
+# to orjson, which writes them as the wire format's isoformat does.
+_BODY = cattrs.Converter()
+_BODY.register_unstructure_hook(datetime, lambda at: at)
+
+
+_OPEN: weakref.WeakSet[PostgresStore] = weakref.WeakSet()
+
+
+def close_all(url: str | None = None, schema: str | None = None) -> None:
+    """Close every store this process opened (on `url` and `schema`, when
+    given): for a host's shutdown, and for tests that drop their schema."""
+    for store in list(_OPEN):
+        if url in (None, store.settings.url) and schema in (None, store.settings.schema):
+            store.close()
+
+
+class _Refused(Exception):
+    def __init__(self, outcome: Commit):
+        self.outcome = outcome
+
+
+def _referral_json(referral: Referral) -> str:
+    return orjson.dumps(_BODY.unstructure(referral)).decode()
+
+
+def _event_row(e: Event) -> tuple:
+    return (
+        e.at,
+        e.kind,
+        e.referral_id,
+        e.npn,
+        e.actor,
+        e.rule,
+        orjson.dumps(dict(e.detail)).decode(),
+    )
+
+
+def _offer_row(referral_id: str, o: Offer) -> tuple:
+    return (referral_id, o.npn, o.status.value, o.offered_at, o.expires_at, o.answered_at)
+
+
+class PostgresStore(PostgresAccounts):  # the server's accounts: accounts.py
+    """The store hooks over one PostgreSQL database."""
+
+    def __init__(self, settings: PostgresSettings):
+        self.settings = settings
+        self.db = Database(settings)
+        channel = CHANNEL.format(schema=settings.schema)
+        self.feed = AgentFeed(settings.url, self.db.connect_kwargs, settings.agent_poll_s, channel)
+        self.instance = secrets.token_hex(8)  # whose claim a due referral is
+        # id -> the last version this instance wrote or read: a read of the same
+        # version skips the body, and a commit over it needs no offers read back.
+        self._latest: dict[str, Referral] = {}
+        _OPEN.add(self)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> PostgresStore:
+        """The entry point's factory: settings as in `PostgresSettings`."""
+        return cls(PostgresSettings.of(settings))
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.db.where})"
+
+    def close(self) -> None:
+        _OPEN.discard(self)
+        self.feed.close()
+        self.db.close()
+
+    # -- agents -------------------------------------------------------------
+    @hookimpl
+    def hod_store_put_agent(self, agent: Agent, events: Sequence[Event]) -> int:
+        body = orjson.dumps(unstructure(agent)).decode()
+
+        def save(conn: psycopg.Connection) -> int:
+            (revision,) = conn.execute(
+                "UPDATE hod_counters SET value = value + 1 WHERE name = 'agent_revision'"
+                " RETURNING value"
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO agents (npn, revision, body) VALUES (%s, %s, %s::jsonb)"
+                " ON CONFLICT (npn) DO UPDATE SET revision = excluded.revision, body = excluded.body",
+                (agent.npn, revision, body),
+            )
+            self._append(conn, events)
+            conn.execute("SELECT pg_notify(%s, %s)", (self.feed.channel, str(revision)))
+            return revision
+
+        revision = self.db.write(save)
+        self.feed.heard(revision)
+        return revision
+
+    @hookimpl
+    def hod_store_agents(self, after: int) -> Iterator[tuple[int, Agent]]:
+        if not self.feed.worth_asking(after):
+            return
+        started = self.feed.asked_at()
+        while True:
+            rows = self.db.read(
+                lambda conn, after=after: conn.execute(
+                    "SELECT revision, body FROM agents WHERE revision > %s"
+                    " ORDER BY revision LIMIT %s",
+                    (after, AGENT_PAGE),
+                ).fetchall()
+            )
+            for revision, body in rows:
+                yield revision, structure(body, Agent)
+            if rows:
+                after = rows[-1][0]
+            if len(rows) < AGENT_PAGE:
+                break
+        self.feed.answered(started, after)
+
+    # -- referrals ----------------------------------------------------------
+    @hookimpl
+    def hod_store_commit(
+        self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
+    ) -> Commit:
+        body = _referral_json(referral)
+        known = self._offers_at(referral.id, expected_version)
+
+        def write(conn: psycopg.Connection) -> None:
+            if expected_version:
+                written = conn.execute(
+                    "UPDATE referrals SET version = %s, status = %s, due_at = %s,"
+                    " body = %s::jsonb, claimed_by = NULL, claimed_until = NULL"
+                    " WHERE id = %s AND version = %s",
+                    (referral.version, referral.status.value, referral.due_at, body,
+                     referral.id, expected_version),
+                ).rowcount  # fmt: skip
+            else:
+                written = conn.execute(
+                    "INSERT INTO referrals (id, version, status, created_at, due_at, body)"
+                    " VALUES (%s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING",
+                    (referral.id, referral.version, referral.status.value, referral.created_at,
+                     referral.due_at, body),
+                ).rowcount  # fmt: skip
+            if not written:
+                raise _Refused(Commit.STALE)  # another commit got there first
+            stored = known if known is not None else self._stored_offers(conn, referral.id)
+            changed = [o for o in referral.offers if stored.get(o.npn) != o]
+            self._count_load(conn, changed, stored, max_pending)
+            if changed:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO offers ({_OFFER_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
+                        " ON CONFLICT (referral_id, npn) DO UPDATE SET status = excluded.status,"
+                        " expires_at = excluded.expires_at, answered_at = excluded.answered_at",
+                        [_offer_row(referral.id, o) for o in changed],
+                    )
+            self._append(conn, events)
+
+        try:
+            self.db.write(write)
+        except _Refused as refused:
+            return refused.outcome
+        self._remember(referral)
+        return Commit.WRITTEN
+
+    def _offers_at(self, referral_id: str, version: int) -> dict[str, Offer] | None:
+        """npn -> offer as stored at `version`, if this instance knows it. If the
+        stored version is another, the commit's UPDATE writes nothing anyway."""
+        if not version:
+            return {}
+        known = self._latest.get(referral_id)
+        if known is None or known.version != version:
+            return None
+        return {o.npn: o for o in known.offers}
+
+    @staticmethod
+    def _stored_offers(conn: psycopg.Connection, referral_id: str) -> dict[str, Offer]:
+        rows = conn.execute(
+            f"SELECT {_OFFER_COLUMNS} FROM offers WHERE referral_id = %s", (referral_id,)
+        )
+        return {row[1]: _agent_offer(row).offer for row in rows}
+
+    @staticmethod
+    def _count_load(conn: psycopg.Connection, changed, stored, max_pending: int) -> None:
+        """E12 and the tie-break: each changed agent's Pending count and last offer,
+        agents in NPN order; refuse the commit when a newly Pending offer goes to
+        an agent holding `max_pending` already."""
+        for offer in sorted(changed, key=lambda o: o.npn):
+            old = stored.get(offer.npn)
+            was = old is not None and old.status is OfferStatus.PENDING
+            delta = (offer.status is OfferStatus.PENDING) - was
+            if delta > 0 and max_pending <= 0:
+                raise _Refused(Commit.AT_CAPACITY)
+            if delta == 0 and old is not None:
+                continue
+            counted = conn.execute(
+                "INSERT INTO agent_load AS l (npn, pending, last_offered_at)"
+                " VALUES (%(npn)s, greatest(%(delta)s, 0), %(at)s)"
+                " ON CONFLICT (npn) DO UPDATE SET pending = l.pending + %(delta)s,"
+                " last_offered_at = greatest(l.last_offered_at, excluded.last_offered_at)"
+                " WHERE %(delta)s <= 0 OR l.pending < %(max)s RETURNING 1",
+                {
+                    "npn": offer.npn,
+                    "delta": delta,
+                    "at": offer.offered_at if old is None else None,
+                    "max": max_pending,
+                },
+            ).fetchone()
+            if counted is None:
+                raise _Refused(Commit.AT_CAPACITY)
+
+    def _remember(self, referral: Referral) -> None:
+        if len(self._latest) >= PARSED_CACHE:
+            self._latest.clear()
+        self._latest[referral.id] = referral
+
+    @hookimpl
+    def hod_store_referral(self, referral_id: str) -> Referral | None:
+        known = self._latest.get(referral_id)
+        row = self.db.read(
+            lambda conn: conn.execute(
+                "SELECT version, CASE WHEN version = %s THEN NULL ELSE body END"
+                " FROM referrals WHERE id = %s",
+                (known.version if known else None, referral_id),
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        version, body = row
+        if body is None and known is not None and known.version == version:
+            return known
+        referral = structure(body, Referral)
+        self._remember(referral)
+        return referral
+
+    @hookimpl
+    def hod_store_due(self, now: datetime, limit: int) -> list[str]:
+        rows = self.db.read(
+            lambda conn: conn.execute(
+                "UPDATE referrals AS r SET claimed_by = %(me)s,"
+                " claimed_until = clock_timestamp() + make_interval(secs => %(claim)s)"
+                " FROM (SELECT id FROM referrals WHERE due_at <= %(now)s"
+                "  AND (claimed_by IS NULL OR claimed_by = %(me)s"
+                "       OR claimed_until < clock_timestamp())"
+                "  ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED) AS due"
+                " WHERE r.id = due.id RETURNING r.due_at, r.id",
+                {"me": self.instance, "claim": self.settings.claim_s, "now": now, "limit": limit},
+            ).fetchall()
+        )
+        return [rid for _, rid in sorted(rows)]
+
+    @hookimpl
+    def hod_store_waiting(self) -> list[str]:
+        rows = self.db.read(
+            lambda conn: conn.execute(
+                "SELECT id FROM referrals WHERE status = 'waiting' ORDER BY created_at, id"
+            ).fetchall()
+        )
+        return [rid for (rid,) in rows]
+
+    @hookimpl
+    def hod_store_offer_stats(self, npns: Sequence[str]) -> dict[str, OfferStats]:
+        rows = self.db.read(
+            lambda conn: conn.execute(
+                "SELECT npn, pending, last_offered_at FROM agent_load WHERE npn = ANY(%s)",
+                (list(npns),),
+            ).fetchall()
+        )
+        return {npn: OfferStats(pending, last) for npn, pending, last in rows}
+
+    @hookimpl
+    def hod_store_agent_offers(
+        self, npn: str, since: datetime | None, limit: int | None
+    ) -> list[AgentOffer]:
+        since_sql = "" if since is None else " AND offered_at >= %(since)s"
+        rows = self.db.read(
+            lambda conn: conn.execute(
+                f"SELECT {_OFFER_COLUMNS} FROM offers WHERE npn = %(npn)s{since_sql}"
+                " ORDER BY offered_at DESC LIMIT %(limit)s",
+                {"npn": npn, "since": since, "limit": limit},
+            ).fetchall()
+        )
+        return [_agent_offer(row) for row in rows]
+
+    # -- events -------------------------------------------------------------
+    @hookimpl
+    def hod_store_append_events(self, events: Sequence[Event]) -> None:
+        if events:
+            self.db.write(lambda conn: self._append(conn, events))
+
+    @staticmethod
+    def _append(conn: psycopg.Connection, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO events (at, kind, referral_id, npn, actor, rule, detail)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)",
+                [_event_row(e) for e in events],
+            )
+
+    @hookimpl
+    def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:
+        columns = "seq, at, kind, referral_id, npn, actor, rule, detail"
+        of_one = "" if referral_id is None else " AND referral_id = %(rid)s"
+        rows = self.db.read(
+            lambda conn: conn.execute(
+                f"SELECT {columns} FROM events WHERE seq > %(after)s{of_one}"
+                " ORDER BY seq LIMIT %(limit)s",
+                {"after": after, "rid": referral_id, "limit": limit},
+            ).fetchall()
+        )
+        return [
+            Event(at=at, kind=kind, referral_id=rid, npn=npn, actor=actor, rule=rule,
+                  detail=detail, seq=seq)
+            for seq, at, kind, rid, npn, actor, rule, detail in rows
+        ]  # fmt: skip
+
+
+def _agent_offer(row: tuple) -> AgentOffer:
+    referral_id, npn, status, offered_at, expires_at, answered_at = row
+    return AgentOffer(
+        referral_id, Offer(npn, offered_at, expires_at, OfferStatus(status), answered_at)
+    )

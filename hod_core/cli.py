@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=run_rules_check)
     default = rule_commands.add_parser("default", help="print the shipped default rule file")
     default.set_defaults(run=lambda args: print(default_policy_text(), end="") or 0)
+
+    from .server.cli import register  # hod serve and the operator's tools (no web imports)
+
+    register(commands)
     return parser
 
 

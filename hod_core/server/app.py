@@ -1,0 +1,108 @@
+"""The ASGI application of `hod serve`: `create_app(settings)`.
+
+The router is built here, before the first request, so a bad setting fails
+at start-up. The lifespan runs the sweep (`router.tick()` about every
+second, on its own thread: router calls are synchronous and must not block
+the event loop) and, at shutdown, stops it and closes the router, which
+finishes the notices under way and records them. Route handlers are plain
+`def` functions for the same reason: FastAPI runs them on its thread pool.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from collections.abc import Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..router import Router
+from . import errors, pages, routes_agent, routes_consumer, routes_operator, routes_system
+from .context import Hod
+from .guard import Guard
+from .metrics import Metrics
+from .settings import ServerSettings
+
+log = logging.getLogger("hod.sweep")
+
+DESCRIPTION = """Help On Demand referral routing: Get Contacted, the agents' Manage Referrals,
+Availability Settings and Profile, and the operators' tools (SPEC section 9).
+Agents and operators authenticate with a session cookie (and its CSRF token) or a bearer token
+from `POST /api/v1/login`."""
+
+
+class Sweep:
+    """`router.tick()` about every `interval` seconds on a thread, then the metrics' catch-up."""
+
+    def __init__(self, hod: Hod, interval: float):
+        self.hod = hod
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hod-sweep", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.hod.router.tick()
+                self.hod.metrics.catch_up()
+            except Exception as exc:  # noqa: BLE001 - the sweep must outlive a bad second
+                log.error("sweep failed: %s (retrying in %.1fs)", type(exc).__name__, self.interval)
+
+
+def create_app(
+    settings: ServerSettings,
+    *,
+    router: Router | None = None,
+    clock: object | None = None,
+    plugins: Iterable[object] = (),
+    sweep: bool = True,
+) -> FastAPI:
+    """The app over the store, notifiers and rule file the settings name.
+
+    `clock`: a `hod_now()` plugin (tests pass a FakeClock and `sweep=False`,
+    then call `app.state.hod.router.tick()` themselves); `plugins`: more
+    plugin objects; `router`: a router built already.
+    """
+    hod = Hod(settings, clock=clock, plugins=plugins, router=router)
+    hod.metrics = Metrics(hod.router.hook.hod_store_events, hod.router.hook.hod_store_waiting)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        sweeper = Sweep(hod, settings.sweep_seconds) if sweep else None
+        if sweeper:
+            sweeper.start()
+        try:
+            yield
+        finally:
+            if sweeper:
+                sweeper.stop()
+            hod.router.close()
+
+    app = FastAPI(
+        title="hod-core",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # routes_system serves /docs without inline script
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.hod = hod
+    errors.install(app)
+    for module in (routes_system, routes_consumer, routes_agent, routes_operator, pages):
+        app.include_router(module.router)
+    if importlib.util.find_spec("hod_core.server.routes_auth") is not None:
+        from . import routes_auth
+
+        app.include_router(routes_auth.router)
+    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes, https=settings.https)
+    return app

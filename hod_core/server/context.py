@@ -1,0 +1,125 @@
+"""What every request handler reaches through `request.app.state.hod`.
+
+`Hod` builds the router from the settings: the store adapter by name (SQLite
+in the data folder by default), the notifier adapters, the clock, the rule
+file. A bad setting fails here, at start-up, with one line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+from datetime import datetime
+
+from .. import hookspecs
+from ..errors import ConfigurationError, PolicyError
+from ..models import Agent
+from ..plugins import load_adapter
+from ..router import Router
+from ..rules.policy import load_policy
+from .clock import FILE_NAME, FileClock, SystemClock
+from .outbox import StoredOutbox
+from .settings import ServerSettings
+
+REFERRAL_PATH = "/agent/referrals/"  # a notice's link: {public_url}/agent/referrals/{id}
+
+
+class Hod:
+    """The router and what surrounds it, for one server process.
+
+    `clock`: any `hod_now()` plugin (tests pass a FakeClock); `plugins`: more
+    plugin objects to register (a test's own notifier, say); `router`: one
+    built already (its plugins then serve as they are, and `clock` and
+    `plugins` are not used).
+    """
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        *,
+        clock: object | None = None,
+        plugins: Iterable = (),
+        router: Router | None = None,
+    ):
+        self.settings = settings
+        _make_dir(settings)
+        self.router = router or self._build_router(settings, clock or _clock(settings), plugins)
+        self.hook = self.router.plugins.hook  # every hook, the account hooks included
+        registered = self.router.plugins.get_plugins()
+        self.outbox = next((p for p in registered if isinstance(p, StoredOutbox)), None)
+        self.accounts = _accounts(self.router, settings.base_url)
+        self.metrics = None  # set by the app (hod_core.server.metrics)
+
+    def now(self) -> datetime:
+        return self.router.now()
+
+    def agent(self, npn: str) -> Agent:
+        """The agent with this NPN as the router knows it now; NotFound if none."""
+        return self.router.roster.agent(npn)
+
+    @staticmethod
+    def _build_router(settings: ServerSettings, clock: object, plugins: Iterable) -> Router:
+        policy = _policy(settings)
+        common = {"data_dir": str(settings.data_dir)}
+        store = load_adapter(settings.store, {**settings.store_settings, **common})
+        notifiers = [
+            load_adapter(name, {**settings.notifier_settings.get(name, {}), **common})
+            for name in settings.notifiers
+        ]
+        everything = [store, clock, *notifiers, *plugins]
+        channels = _channels(everything)
+        if "email" not in channels:
+            raise ConfigurationError(
+                "no notifier sends email (L2: email is always a channel): set notifiers, "
+                "e.g. HOD_NOTIFIERS=notify_email, or outbox to keep notices in the data folder"
+            )
+        return Router(
+            everything,
+            policy=policy,
+            channels=channels,
+            link_base=settings.base_url + REFERRAL_PATH,
+            freeze_after_load=settings.freeze_gc,
+            delivery_threads=settings.delivery_threads,
+        )
+
+
+def _accounts(router: Router, base_url: str):
+    """The accounts of the server (hod_core.server.accounts), once that module exists."""
+    if importlib.util.find_spec("hod_core.server.accounts") is None:
+        return None
+    from .accounts import Accounts
+
+    return Accounts(router, base_url=base_url)
+
+
+def _clock(settings: ServerSettings):
+    if settings.fake_clock is None:
+        return SystemClock()
+    return FileClock(settings.fake_clock, settings.data_dir / FILE_NAME)
+
+
+def _make_dir(settings: ServerSettings) -> None:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"data_dir {settings.data_dir}: cannot create it: {exc.strerror}"
+        ) from None
+
+
+def _policy(settings: ServerSettings):
+    try:
+        return load_policy(settings.rules)
+    except PolicyError as exc:
+        more = len(exc.problems) - 1
+        hint = f" (and {more} more: run hod rules check {settings.rules})" if more else ""
+        raise ConfigurationError(f"rules: {exc.problems[0].render()}{hint}") from None
+
+
+def _channels(plugins: list[object]) -> tuple[str, ...]:
+    """The channels some plugin sends on: a deployment without texts skips them, on record."""
+    return tuple(
+        channel
+        for channel, hook in hookspecs.CHANNEL_HOOKS.items()
+        if any(callable(getattr(p, hook, None)) for p in plugins)
+    )

@@ -1,0 +1,26 @@
+"""FastAPI dependencies shared by the route modules, as `Annotated` types:
+
+def route(hod: HodDep, account: AgentAccount, body: JsonObject): ...
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from ..accounts import Account
+from .auth import current_agent, current_operator
+from .bodies import read_object
+from .context import Hod
+
+
+def get_hod(request: Request) -> Hod:
+    """The server's `Hod` (router, hooks, settings)."""
+    return request.app.state.hod
+
+
+HodDep = Annotated[Hod, Depends(get_hod)]
+AgentAccount = Annotated[Account, Depends(current_agent)]
+OperatorAccount = Annotated[Account, Depends(current_operator)]
+JsonObject = Annotated[dict[str, Any], Depends(read_object)]

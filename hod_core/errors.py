@@ -103,3 +103,9 @@ class DeliveryFailed(HodError):
         self.code = code
         self.retry_after = retry_after
         super().__init__(f"{message} ({code})" if code else message)
+
+
+class StoreError(ConfigurationError):
+    """The store cannot serve: its file is not a hod-core store, is damaged,
+    has a newer schema, or cannot be written. Raised at start-up, naming the
+    path and the problem in one line a CLI or a server can print."""

@@ -109,7 +109,10 @@ def hod_store_agent_offers(
     npn: str, since: datetime | None, limit: int | None
 ) -> Sequence[AgentOffer]:
     """The agent's offers offered at or after `since` (all when None), newest
-    first, at most `limit` of them (all when None)."""
+    first, at most `limit` of them (all when None). Each says whether it was
+    `delivered`: True once a `notify.sent` event with its referral id and
+    the agent's NPN has been appended (by a commit or `hod_store_append_events`),
+    whichever was written first, the offer or the event (L9)."""
 
 
 # -- store: the audit trail ---------------------------------------------------

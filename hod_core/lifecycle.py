@@ -224,25 +224,28 @@ def move(
     return Decision(moved, (event,), Change.MOVED)
 
 
-def suspension(
-    agent: Agent, history: Sequence[AgentOffer], at: datetime, policy: Policy
-) -> tuple[Agent, Event] | None:
-    """L9: the agent suspended, and the event saying so, when its newest
-    answered offers (newest first in `history`) are
-    `suspension_consecutive_missed` misses in a row; else None. Pending
-    offers are skipped; an accept or a reject ends the run."""
-    threshold = policy.suspension_consecutive_missed
-    if agent.suspended or threshold <= 0:
-        return None
+def missed_run(history: Sequence[AgentOffer]) -> tuple[int, bool]:
+    """L9: how many of the agent's newest answered offers (newest first in
+    `history`) were missed in a row, and whether the run ended inside
+    `history` (an accept or a reject ends it). Pending offers are skipped,
+    and so are misses of offers whose notice never reached the agent."""
     streak = 0
     for entry in history:
         status = entry.offer.status
-        if status is OfferStatus.PENDING:
+        if status is OfferStatus.PENDING or (status is OfferStatus.MISSED and not entry.delivered):
             continue
         if status is not OfferStatus.MISSED:
-            break
+            return streak, True
         streak += 1
-    if streak < threshold:
+    return streak, False
+
+
+def suspension(
+    agent: Agent, streak: int, at: datetime, policy: Policy
+) -> tuple[Agent, Event] | None:
+    """L9: the agent suspended, and the event saying so, after `streak`
+    consecutive misses (see `missed_run`), from `suspension_consecutive_missed`."""
+    if agent.suspended or streak < policy.suspension_consecutive_missed:
         return None
     detail = {"consecutive_missed": streak}
     event = Event(at, "agent.suspended", npn=agent.npn, rule="L9", detail=detail)

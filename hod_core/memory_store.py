@@ -38,6 +38,7 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
         # npn -> referral id -> that agent's offer of it, in the order offered
         self._offers_of: dict[str, dict[str, AgentOffer]] = {}
         self._events: list[Event] = []
+        self._delivered: set[tuple[str, str]] = set()  # (referral id, npn): notify.sent (L9)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> MemoryStore:
@@ -129,7 +130,9 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
         with self._lock:
             history = list(self._offers_of.get(npn, {}).values())
         history.sort(key=lambda h: h.offer.offered_at, reverse=True)
-        return [h for h in history if since is None or h.offer.offered_at >= since][:limit]
+        history = [h for h in history if since is None or h.offer.offered_at >= since][:limit]
+        delivered = self._delivered
+        return [evolve(h, delivered=(h.referral_id, npn) in delivered) for h in history]
 
     # -- events -------------------------------------------------------------
     @hookimpl
@@ -140,6 +143,9 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
     def _append(self, events: Sequence[Event]) -> None:
         start = len(self._events)
         self._events.extend(evolve(e, seq=start + i + 1) for i, e in enumerate(events))
+        self._delivered.update(
+            (e.referral_id, e.npn) for e in events if e.kind == "notify.sent" and e.referral_id
+        )
 
     @hookimpl
     def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:

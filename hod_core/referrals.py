@@ -163,10 +163,18 @@ class OfferStats:
 
 @frozen
 class AgentOffer:
-    """An offer as an agent's history sees it (Manage Referrals, L8, L9)."""
+    """An offer as an agent's history sees it (Manage Referrals, L8, L9).
+
+    `delivered`: at least one notice of this offer reached the agent (a
+    `notify.sent` event of this referral and agent is in the store). L9
+    counts only misses of delivered offers: a miss the agent was never told
+    of (every channel failed, or the process died before sending) is not
+    theirs.
+    """
 
     referral_id: str
     offer: Offer
+    delivered: bool = False
 
 
 @frozen

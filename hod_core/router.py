@@ -330,15 +330,20 @@ class Router:
     def _count_misses(self, npn: str, at: datetime) -> None:
         """Suspend an agent whose last N answered offers were all missed (L9)."""
         agent = self.roster.agent(npn)
-        # The run of misses is the newest answered offers; Pending ones may sit
-        # among them (up to the capacity), so look that much further back.
-        history = self.hook.hod_store_agent_offers(
-            npn=npn,
-            since=agent.reinstated_at,
-            limit=self.policy.suspension_consecutive_missed
-            + self.policy.max_pending_offers_per_agent,
-        )
-        suspended = lifecycle.suspension(agent, history, at, self.policy)
+        threshold = self.policy.suspension_consecutive_missed
+        # The run is the newest answered offers; Pending ones (up to the
+        # capacity) and undelivered misses may sit among them: when the page
+        # ends before the run does, read further back.
+        limit = threshold + self.policy.max_pending_offers_per_agent
+        while True:
+            history = self.hook.hod_store_agent_offers(
+                npn=npn, since=agent.reinstated_at, limit=limit
+            )
+            streak, ended = lifecycle.missed_run(history)
+            if ended or streak >= threshold or len(history) < limit:
+                break
+            limit *= 4
+        suspended = lifecycle.suspension(agent, streak, at, self.policy)
         if suspended:
             self.roster.save(*suspended)
 

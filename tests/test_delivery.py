@@ -315,3 +315,56 @@ def test_l2_after_close_a_notice_still_goes_out_inline(clock):
     referral = router.request_contact(BASE_CONSUMER)
     assert [n.referral_id for n in outbox.notices] == [referral.id]
     assert router.drain(timeout=1)
+
+
+# -- store faults: outcomes are never lost ---------------------------------------------
+class FailingWrites(MemoryStore):
+    """A store whose next `fail` writes raise, as a full disk would."""
+
+    def __init__(self):
+        super().__init__()
+        self.fail = 0
+
+    def _fault(self):
+        if self.fail:
+            self.fail -= 1
+            raise OSError(28, "No space left on device")
+
+    def hod_store_commit(self, **kwargs):
+        self._fault()
+        return super().hod_store_commit(**kwargs)
+
+    def hod_store_append_events(self, events):
+        self._fault()
+        return super().hod_store_append_events(events=events)
+
+
+def stored_sent(store, referral_id):
+    events = store.hod_store_events(referral_id=referral_id, after=0, limit=1000)
+    return [e.detail["channel"] for e in events if e.kind == "notify.sent"]
+
+
+def test_l2_outcomes_a_failed_commit_carried_ride_with_the_next_commit(clock):
+    store = FailingWrites()
+    router = Router([store, clock, Outbox()], delivery_threads=0)
+    router.put_agent(agent_data(npn=NEAR, zip="77002"))
+    first = router.request_contact(BASE_CONSUMER)  # its notices' outcomes wait to ride along
+    assert stored_sent(store, first.id) == []
+    store.fail = 1
+    with pytest.raises(OSError):
+        router.accept(first.id, NEAR)
+    assert router.referral(first.id).status is ReferralStatus.OFFERED  # nothing written
+    router.accept(first.id, NEAR)
+    assert stored_sent(store, first.id) == ["email", "text", "app"]  # once each
+
+
+def test_l2_outcomes_a_failed_flush_held_are_written_by_the_next_flush(clock):
+    store = FailingWrites()
+    router = Router([store, clock, Outbox()], delivery_threads=0)
+    router.put_agent(agent_data(npn=NEAR, zip="77002"))
+    referral = router.request_contact(BASE_CONSUMER)
+    store.fail = 1
+    with pytest.raises(OSError):
+        router.flush()
+    router.flush()
+    assert stored_sent(store, referral.id) == ["email", "text", "app"]

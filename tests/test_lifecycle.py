@@ -160,25 +160,40 @@ def test_l6_only_the_accepting_agent_and_only_the_listed_moves():
 
 
 # -- L8, L9 ---------------------------------------------------------------------------
-def history(*statuses):
+def history(*statuses, delivered=True):
     """An agent's offers, newest first, one a minute apart."""
     return [
         AgentOffer(
             f"r{n}",
             Offer("101", NOW - timedelta(minutes=n), NOW, status, NOW - timedelta(minutes=n)),
+            delivered,
         )
         for n, status in enumerate(statuses)
     ]
 
 
-def test_l9_five_misses_in_a_row_suspend_and_pending_offers_do_not_break_the_run():
+M, P, R = OfferStatus.MISSED, OfferStatus.PENDING, OfferStatus.REJECTED
+
+
+def test_l9_the_run_of_misses_skips_pending_offers_and_ends_at_an_answer():
+    assert lifecycle.missed_run(history(M, P, M, M)) == (3, False)
+    assert lifecycle.missed_run(history(M, M, R, M)) == (2, True)
+    assert lifecycle.missed_run(history(P, P)) == (0, False)
+
+
+def test_l9_a_miss_the_agent_was_never_told_of_does_not_count():
+    undelivered = history(M, M, delivered=False)
+    told = history(M, M, M, R)
+    assert lifecycle.missed_run([told[0], *undelivered, *told[1:]]) == (3, True)
+
+
+def test_l9_the_threshold_suspends_once():
     agent = make_agent(npn="101")
-    m, p, r = OfferStatus.MISSED, OfferStatus.PENDING, OfferStatus.REJECTED
-    assert lifecycle.suspension(agent, history(m, m, m, m, r, m), NOW, POLICY) is None
-    suspended, event = lifecycle.suspension(agent, history(m, p, m, m, m, m), NOW, POLICY)
+    assert lifecycle.suspension(agent, 4, NOW, POLICY) is None
+    suspended, event = lifecycle.suspension(agent, 5, NOW, POLICY)
     assert suspended.suspended and (event.kind, event.rule) == ("agent.suspended", "L9")
-    assert event.detail == {"consecutive_missed": 5}
-    assert lifecycle.suspension(suspended, history(m, m, m, m, m), NOW, POLICY) is None
+    assert event.detail == {"consecutive_missed": 5} and event.npn == "101"
+    assert lifecycle.suspension(suspended, 6, NOW, POLICY) is None
 
 
 def test_l8_misses_are_counted_from_since_inclusive():

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from attrs import evolve
 
+from hod_core import wire
 from hod_core.errors import (
     ConfigurationError,
+    DeliveryFailed,
     InputError,
     LifecycleError,
     NotFound,
@@ -16,6 +18,7 @@ from hod_core.errors import (
     PolicyError,
 )
 from hod_core.memory_store import MemoryStore
+from hod_core.models import Agent
 from hod_core.plugins import load_adapter
 from hod_core.referrals import OfferStatus, ReferralStatus
 from hod_core.router import Router
@@ -515,3 +518,51 @@ def test_e12_the_capacity_condition_may_be_spelled_freely():
     text = default_policy_text().replace(E12, f"( {E12} )  // the store's capacity")
     text = text.replace("max_pending_offers_per_agent = 1", "max_pending_offers_per_agent = 3")
     assert parse_policy(text, source="team.toml").max_pending_offers_per_agent == 3
+
+
+# -- store faults: nothing lost, nothing invented --------------------------------------
+class RefusesAgents(MemoryStore):
+    """A store whose agent writes fail, as a full disk or a read-only file would."""
+
+    def hod_store_put_agent(self, agent, events):
+        raise OSError(30, "Read-only file system")
+
+
+def test_a_failed_agent_save_leaves_the_matcher_as_it_was(clock, outbox):
+    store = RefusesAgents()
+    router = Router([store, clock, outbox], delivery_threads=0)
+    with pytest.raises(OSError):
+        router.put_agent(agent_data(npn=NEAR, zip="77002"))
+    assert NEAR not in router.matcher  # no agent only this process would offer to
+    assert router.request_contact(BASE_CONSUMER).status is ReferralStatus.WAITING
+
+
+def test_a_failed_update_keeps_the_agent_as_last_saved(clock, outbox):
+    store = RefusesAgents()
+    saved = wire.structure(agent_data(npn=NEAR, zip="77002"), Agent)
+    MemoryStore.hod_store_put_agent(store, agent=saved, events=[])  # before the fault
+    router = Router([store, clock, outbox], delivery_threads=0)
+    with pytest.raises(OSError):
+        router.put_agent(agent_data(npn=NEAR, zip="77030", suspended=True))
+    assert router.matcher.agent(NEAR) == saved
+    assert router.request_contact(BASE_CONSUMER).pending_offer.npn == NEAR
+
+
+class Unreachable(Outbox):
+    """Every channel down: no notice of any offer reaches the agent."""
+
+    def _down(self, notice):
+        raise DeliveryFailed("refused", transient=False)
+
+    hod_notify_email = hod_notify_text = hod_notify_app = _down
+
+
+def test_l9_misses_of_offers_never_delivered_do_not_suspend(store, clock):
+    router = Router([store, clock, Unreachable()], delivery_threads=0)
+    router.put_agent(agent_data(npn=NEAR, zip="77002"))
+    for _ in range(6):
+        miss_one(router, clock)
+        router.tick()
+    assert not router.matcher.agent(NEAR).suspended
+    history = store.hod_store_agent_offers(npn=NEAR, since=None, limit=None)
+    assert len(history) == 6 and not any(h.delivered for h in history)

@@ -186,6 +186,30 @@ def test_offers_are_indexed_by_agent(store):
     assert [h.referral_id for h in newest] == ["r2"]
 
 
+def test_an_offer_is_delivered_once_a_sent_notice_of_it_is_recorded(store):
+    """L9 counts only misses of offers whose notice reached the agent."""
+    first = samples.referral("r1", offered_to="7")
+    assert written(store, first, 0)
+
+    def delivered(npn="7"):
+        return [h.delivered for h in store.hod_store_agent_offers(npn=npn, since=None, limit=9)]
+
+    def notice(kind, referral_id="r1", npn="7"):
+        return Event(T0, kind, referral_id, npn, rule="L2", detail={"channel": "email"})
+
+    assert delivered() == [False]
+    store.hod_store_append_events(events=[notice("notify.failed"), notice("notify.sent", npn="8")])
+    assert delivered() == [False]
+    store.hod_store_append_events(events=[notice("notify.sent")])
+    assert delivered() == [True]
+    missed = samples.answered(first, OfferStatus.MISSED, T0 + timedelta(minutes=15))
+    assert written(store, missed, 1)  # the offer rewritten: still delivered
+    assert delivered() == [True]
+    second = samples.referral("r2", offered_to="8")
+    assert written(store, second, 0, [notice("notify.sent", "r2", "8")])  # carried by a commit
+    assert delivered("8") == [True]
+
+
 # -- agents ---------------------------------------------------------------------
 def test_agents_carry_growing_revisions_and_replace_by_npn(store):
     one = store.hod_store_put_agent(agent=samples.agent("1"), events=[])

@@ -38,6 +38,7 @@ from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus
 
 from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
 from .listings import LISTINGS_SCHEMA, SqliteListings
+from .opening import check_header, check_schema, opening_error
 
 SCHEMA_VERSION = 3
 
@@ -144,7 +145,7 @@ def _offer_row(referral_id: str, offer: Offer) -> tuple:
 
 
 def _agent_offer(row: tuple) -> AgentOffer:
-    referral_id, npn, status, offered_at, expires_at, answered_at = row
+    referral_id, npn, status, offered_at, expires_at, answered_at, delivered = row
     offer = Offer(
         npn,
         _moment(offered_at),
@@ -152,7 +153,7 @@ def _agent_offer(row: tuple) -> AgentOffer:
         OfferStatus(status),
         _moment(answered_at),
     )
-    return AgentOffer(referral_id, offer)
+    return AgentOffer(referral_id, offer, bool(delivered))
 
 
 class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py, listings.py
@@ -213,23 +214,27 @@ class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py,
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back itself on some errors (a full disk)
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        with self._write() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"{self.path}: schema version {version} is newer than this "
-                    f"hod-store-sqlite understands ({SCHEMA_VERSION}); upgrade the adapter"
-                )
-            while version < SCHEMA_VERSION:
-                for statement in _statements(MIGRATIONS[version]):
-                    db.execute(statement)
-                version += 1
-                db.execute(f"PRAGMA user_version = {version}")
+        """Upgrade the file to this schema; refuse, naming the path and the
+        problem, a file this store cannot serve (see opening.py)."""
+        check_header(self.path)
+        try:
+            with self._write() as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                check_schema(db, self.path, version, SCHEMA_VERSION)
+                while version < SCHEMA_VERSION:
+                    for statement in _statements(MIGRATIONS[version]):
+                        db.execute(statement)
+                    version += 1
+                db.execute(f"PRAGMA user_version = {version}")  # also proves it writable
+        except sqlite3.Error as exc:
+            self.close()
+            raise opening_error(self.path, exc) from None
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
@@ -399,8 +404,13 @@ class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py,
     def hod_store_agent_offers(
         self, npn: str, since: datetime | None, limit: int | None
     ) -> list[AgentOffer]:
+        # Delivered (L9): a notify.sent event of the offer, one seek into the
+        # referral's few events; derived from the log, so nothing to keep in step.
         rows = self._db.execute(
-            f"SELECT {_OFFER_COLUMNS} FROM offers WHERE npn = ? AND offered_at >= ?"
+            f"SELECT {_OFFER_COLUMNS}, EXISTS (SELECT 1 FROM events e"
+            " WHERE e.referral_id = offers.referral_id AND e.npn = offers.npn"
+            " AND e.kind = 'notify.sent')"
+            " FROM offers WHERE npn = ? AND offered_at >= ?"
             " ORDER BY offered_at DESC LIMIT ?",
             (npn, "" if since is None else _instant(since), -1 if limit is None else limit),
         )

@@ -1,0 +1,117 @@
+"""Find Local Help (D1-D3): the search page, and the same search as JSON.
+
+Both read `hod_core.directory`: nearest first within the radius, the street
+address only for display option 1, option 3 only for searches in the agent's
+home state, option 4 never. The radius choices and page size come from the
+rule file's [directory] table. A bad ZIP, radius, language or page is a 422
+naming the field (JSON) or the form with the field marked (page).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import asdict
+from fastapi import APIRouter, Request
+
+from ...directory import Directory, DirectoryPage
+from ...errors import InputError
+from ..context import Hod
+from ..deps import HodDep
+from .common import language_options
+from .render import page, translator
+from .session import csrf_of, optional_account
+
+router = APIRouter()
+
+
+def directory_of(hod: Hod) -> Directory:
+    """One Directory per server process, over the router's matcher."""
+    found = getattr(hod, "_directory", None)
+    if found is None:
+        found = hod._directory = Directory(hod.router.matcher)
+    return found
+
+
+def _search(
+    hod: Hod, zip_code: str, radius: str | None, language: str | None, page_no: str | None
+) -> DirectoryPage:
+    hod.router.roster.sync()  # agents saved by another process since
+    return directory_of(hod).search(
+        zip_code.strip(),
+        hod.now(),
+        radius_miles=_whole(radius, "radius"),
+        language=language or None,
+        page=_whole(page_no, "page") or 1,
+    )
+
+
+def _whole(text: str | None, field: str) -> int | None:
+    if text in (None, ""):
+        return None
+    if not text.strip().isdigit() or len(text.strip()) > 6:
+        raise InputError(f"expected a whole number, got {text[:12]!r}", field=field)
+    return int(text)
+
+
+@router.get(
+    "/api/v1/directory",
+    tags=["consumer"],
+    summary="Find Local Help: agents near a ZIP, nearest first (D1-D3)",
+)
+def directory_json(
+    zip: str,  # noqa: A002 - the field's name in the wire format
+    radius: str | None = None,
+    language: str | None = None,
+    page: str | None = None,
+    *,
+    hod: HodDep,
+) -> dict[str, Any]:
+    """`radius` in miles (default and choices from the rule file), `language` an
+    ISO 639-1 code (any when left out), `page` from 1."""
+    found = _search(hod, zip, radius, language, page)
+    return {
+        **{k: v for k, v in asdict(found).items() if k != "listings"},
+        "pages": found.pages,
+        "listings": [asdict(listing) for listing in found.listings],
+    }
+
+
+@router.get("/find-local-help", include_in_schema=False)
+def directory_page(
+    request: Request,
+    zip: str = "",  # noqa: A002
+    radius: str = "",
+    language: str = "",
+    page_no: str = "",
+    *,
+    hod: HodDep,
+):
+    t = translator(request)
+    policy = hod.router.policy.directory
+    values = {
+        "zip": zip,
+        "radius": radius or str(policy.default_radius_miles),
+        "language": language,
+    }
+    found, errors = None, {}
+    if zip:
+        try:
+            found = _search(hod, zip, radius, language, page_no)
+        except InputError as exc:
+            errors[exc.field or "zip"] = (
+                exc.message if exc.field != "zip" else t("contact.error_zip")
+            )
+    radii = [(str(m), t("directory.radius_miles", miles=m)) for m in policy.radius_choices_miles]
+    return page(
+        request,
+        "directory.html",
+        status=422 if errors else 200,
+        values=values,
+        errors=errors,
+        found=found,
+        radii=radii,
+        languages=[("", t("directory.any_language")), *language_options(t)],
+        account=optional_account(request),
+        csrf=csrf_of(request),
+    )

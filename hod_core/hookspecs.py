@@ -259,6 +259,14 @@ def hod_store_delete_sessions(account_id: str | None, expired_by: datetime | Non
 
 
 @hookspec(firstresult=True)
+def hod_store_purge(links_before: datetime, throttle_before: datetime) -> int:
+    """Housekeeping (the server's sweep): forget links (used or not) whose
+    `expires_at` is at or before `links_before`, and throttle keys whose
+    window started at or before `throttle_before` (they read as clear
+    anyway). Return how many records were forgotten."""
+
+
+@hookspec(firstresult=True)
 def hod_store_throttle_hit(key: str, now: datetime, window_s: float) -> ThrottleState:
     """Count one failed attempt under `key` at `now` and return the key's
     state after it. A window starts at the first failure after the key was
@@ -289,6 +297,7 @@ ACCOUNT_STORE_HOOKS = (
     "hod_store_session",
     "hod_store_delete_session",
     "hod_store_delete_sessions",
+    "hod_store_purge",
     "hod_store_throttle_hit",
     "hod_store_throttle",
     "hod_store_throttle_clear",

@@ -154,6 +154,18 @@ class MemoryAccounts:
                 del t.sessions[key]
         return len(doomed)
 
+    @hookimpl
+    def hod_store_purge(self, links_before: datetime, throttle_before: datetime) -> int:
+        t = self._tables
+        with t.lock:
+            links = [k for k, link in t.invitations.items() if link.expires_at <= links_before]
+            keys = [k for k, state in t.throttle.items() if state.first_at <= throttle_before]
+            for key in links:
+                del t.invitations[key]
+            for key in keys:
+                del t.throttle[key]
+        return len(links) + len(keys)
+
     # -- login throttling ---------------------------------------------------------
     @hookimpl
     def hod_store_throttle_hit(self, key: str, now: datetime, window_s: float) -> ThrottleState:

@@ -277,6 +277,22 @@ def test_concurrent_throttle_hits_are_each_counted(store):
     assert store.hod_store_throttle(key="k", now=T0, window_s=60.0).count == 40
 
 
+def test_purge_forgets_expired_links_and_finished_throttle_windows(store):
+    old = invite(store, npn="1", token="old", at=T0 - timedelta(days=9))
+    used = invite(store, npn="2", token="used", at=T0 - timedelta(days=9))
+    store.hod_store_use_invitation(token_hash=used, kind="register", now=T0 - timedelta(days=9))
+    fresh = invite(store, npn="3", token="fresh", at=T0)
+    store.hod_store_throttle_hit(key="stale", now=T0 - timedelta(hours=1), window_s=900.0)
+    store.hod_store_throttle_hit(key="live", now=T0, window_s=900.0)
+    week_ago, window_ago = T0 - timedelta(days=7), T0 - timedelta(seconds=900)
+    assert store.hod_store_purge(links_before=week_ago, throttle_before=window_ago) == 3
+    assert store.hod_store_invitation(token_hash=old) is None
+    assert store.hod_store_invitation(token_hash=used) is None
+    assert store.hod_store_invitation(token_hash=fresh) is not None
+    assert store.hod_store_throttle(key="live", now=T0, window_s=900.0).count == 1
+    assert store.hod_store_purge(links_before=week_ago, throttle_before=window_ago) == 0
+
+
 def test_a_second_instance_shares_accounts_links_and_sessions(store, hod_make_adapter):
     if getattr(store, "durable", True) is False:
         pytest.skip("the adapter says it keeps nothing beyond its own instance")

@@ -38,6 +38,7 @@ from .throttle import LoginThrottle
 
 INVITATION_TTL = timedelta(hours=48)  # R1: from sending
 RESET_TTL = timedelta(hours=1)
+LINK_GRACE = timedelta(days=7)  # expired links are kept this long, then forgotten
 SESSION_TTL = {"cookie": timedelta(hours=12), "bearer": timedelta(days=30)}
 RESETS_PER_HOUR = 3  # reset emails per account: a forgotten-password form is no mail cannon
 REGISTER_PATH = "/register?token="
@@ -289,9 +290,16 @@ class Accounts:
     def logout(self, token: str) -> None:
         self.hook.hod_store_delete_session(token_hash=token_hash(token))
 
-    def forget_expired_sessions(self) -> int:
-        """Housekeeping for the sweep: sessions past their expiry."""
-        return self.hook.hod_store_delete_sessions(account_id=None, expired_by=self.now())
+    def housekeeping(self) -> int:
+        """For the sweep, now and then: forget expired sessions, links expired a
+        week ago (until then a late click still hears "expired", not "unknown"),
+        and throttle counters whose window is over. How many were forgotten."""
+        now = self.now()
+        window = timedelta(seconds=self.throttle.window_s)
+        sessions = self.hook.hod_store_delete_sessions(account_id=None, expired_by=now)
+        return sessions + self.hook.hod_store_purge(
+            links_before=now - LINK_GRACE, throttle_before=now - window
+        )
 
     # -- forgotten passwords --------------------------------------------------------------
     def forgot(self, login_or_email: str) -> None:

@@ -281,3 +281,13 @@ def test_passwords_and_tokens_are_never_stored_in_the_clear(client, hod, make_ag
     secrets.append(session.json()["csrf_token"])
     for secret in secrets:
         assert secret.encode() not in raw  # ...and no secret is
+
+
+def test_housekeeping_forgets_what_has_expired(client, hod, clock, agent):
+    log_in(client)
+    with pytest.raises(BadCredentials):
+        hod.accounts.login(LOGIN, "Wrong-Pass42", "198.51.100.1", "bearer")
+    assert hod.accounts.housekeeping() == 0
+    clock.advance(days=8)
+    assert hod.accounts.housekeeping() == 4  # the cookie session, 3 throttle keys
+    assert client.get("/api/v1/session").status_code == 401

@@ -258,6 +258,17 @@ class SqliteAccounts:
                 (account_id, _at(expired_by)),  # NULL matches nothing
             ).rowcount
 
+    @hookimpl
+    def hod_store_purge(self, links_before: datetime, throttle_before: datetime) -> int:
+        with self._write() as db:
+            links = db.execute(
+                "DELETE FROM invitations WHERE expires_at <= ?", (_at(links_before),)
+            ).rowcount
+            keys = db.execute(
+                "DELETE FROM throttle WHERE first_at <= ?", (_at(throttle_before),)
+            ).rowcount
+        return links + keys
+
     # -- login throttling ---------------------------------------------------------
     @hookimpl
     def hod_store_throttle_hit(self, key: str, now: datetime, window_s: float) -> ThrottleState:

@@ -223,6 +223,19 @@ class PostgresAccounts:
             )
         )
 
+    @hookimpl
+    def hod_store_purge(self, links_before: datetime, throttle_before: datetime) -> int:
+        def purge(conn: psycopg.Connection) -> int:
+            links = conn.execute(
+                "DELETE FROM invitations WHERE expires_at <= %s", (links_before,)
+            ).rowcount
+            keys = conn.execute(
+                "DELETE FROM throttle WHERE first_at <= %s", (throttle_before,)
+            ).rowcount
+            return links + keys
+
+        return self.db.write(purge)
+
     # -- login throttling ---------------------------------------------------------
     @hookimpl
     def hod_store_throttle_hit(self, key: str, now: datetime, window_s: float) -> ThrottleState:

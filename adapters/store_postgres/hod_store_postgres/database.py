@@ -25,7 +25,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import set_json_loads
 
 from hod_core.config import adapter_config, secret
-from hod_core.errors import ConfigurationError, HodError
+from hod_core.errors import ConfigurationError, HodError, StoreError
 
 from .schema import migrate
 
@@ -100,7 +100,7 @@ class Database:
             with psycopg.connect(settings.url, autocommit=True, **self.connect_kwargs) as conn:
                 found = migrate(conn, settings.schema, self.where)
         except psycopg.Error as exc:
-            raise ConfigurationError(
+            raise StoreError(
                 f"store_postgres: cannot open {self.where}: {_first_line(exc)}"
             ) from None
         if found:

@@ -38,7 +38,7 @@ class AgentFeed:
         self._listening = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     def worth_asking(self, after: int) -> bool:
         """Should `hod_store_agents(after)` query? Yes unless nothing newer than
@@ -61,6 +61,19 @@ class AgentFeed:
     def heard(self, revision: int) -> None:
         with self._lock:
             self.latest = max(self.latest, revision)
+            self._lock.notify_all()
+
+    def wait_for(self, revision: int, timeout: float) -> bool:
+        """Wait until this process has heard of `revision` (or a later one):
+        True, or False after `timeout` seconds. For hosts and tests that must
+        know another process's save has arrived."""
+        self._start()
+        with self._lock:
+            return self._lock.wait_for(lambda: self.latest >= revision, timeout)
+
+    @property
+    def listening(self) -> bool:
+        return self._listening
 
     def close(self) -> None:
         """Stop listening: the thread ends (and its connection closes) within a
@@ -89,6 +102,8 @@ class AgentFeed:
                         for note in conn.notifies(timeout=0.5):
                             self.heard(int(note.payload))
             except (psycopg.Error, ValueError) as exc:
+                if self._stop.is_set():
+                    break
                 if self._listening or not failures:
                     log.warning("store_postgres: agent notifications down, polling: %s", exc)
                 self._listening = False

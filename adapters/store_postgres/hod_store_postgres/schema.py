@@ -13,9 +13,9 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from hod_core.errors import ConfigurationError
+from hod_core.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Upgrades, by the version they start from. Version 0 is an empty database.
 MIGRATIONS: dict[int, str] = {
@@ -118,12 +118,18 @@ MIGRATIONS: dict[int, str] = {
         last_at  timestamptz NOT NULL
     );
     """,
+    # Operators' listings (listings.py): each page one index range.
+    1: """
+    CREATE INDEX referrals_by_created ON referrals (created_at, id);
+    CREATE INDEX referrals_by_status ON referrals (status, created_at, id);
+    CREATE INDEX events_by_kind ON events (kind, seq);
+    """,
 }
 
 
-def migrate(conn: psycopg.Connection, schema: str, where: str) -> int:
-    """Bring `schema` (the connection's search_path) to SCHEMA_VERSION; return
-    the version it had. `where` names the database in messages (host, name and
+def migrate(conn: psycopg.Connection, schema: str, where: str, target: int = SCHEMA_VERSION) -> int:
+    """Bring `schema` (the connection's search_path) to `target`; return the
+    version it had. `where` names the database in messages (host, name and
     schema, never a password)."""
     with conn.transaction():
         lock = conn.execute("SELECT hashtext(%s)", (f"hod_store_postgres:{schema}",)).fetchone()
@@ -136,11 +142,11 @@ def migrate(conn: psycopg.Connection, schema: str, where: str) -> int:
             conn.execute("INSERT INTO hod_schema VALUES (0)")
         found = version = row[0] if row else 0
         if version > SCHEMA_VERSION:
-            raise ConfigurationError(
+            raise StoreError(
                 f"store_postgres: {where}: schema version {version} is newer than this "
                 f"hod-store-postgres understands ({SCHEMA_VERSION}); upgrade the adapter"
             )
-        while version < SCHEMA_VERSION:
+        while version < target:
             conn.execute(MIGRATIONS[version])
             version += 1
             conn.execute("UPDATE hod_schema SET version = %s", (version,))

@@ -30,7 +30,6 @@
 from __future__ import annotations
 
 import secrets
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
@@ -46,6 +45,7 @@ from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus
 from .accounts import PostgresAccounts
 from .database import Database, PostgresSettings
 from .feed import CHANNEL, AgentFeed
+from .listings import EVENT_COLUMNS, PostgresListings, event_of
 
 AGENT_PAGE = 5000  # agents read per query when loading them all
 PARSED_CACHE = 4096
@@ -58,7 +58,10 @@ _BODY = cattrs.Converter()
 _BODY.register_unstructure_hook(datetime, lambda at: at)
 
 
-_OPEN: weakref.WeakSet[PostgresStore] = weakref.WeakSet()
+# Every store open in this process, until closed: its pool holds connections
+# and threads anyway, so a forgotten store is closed by `close_all`, not left
+# to the garbage collector (which may run on one of the pool's own threads).
+_OPEN: set[PostgresStore] = set()
 
 
 def close_all(url: str | None = None, schema: str | None = None) -> None:
@@ -94,7 +97,7 @@ def _offer_row(referral_id: str, o: Offer) -> tuple:
     return (referral_id, o.npn, o.status.value, o.offered_at, o.expires_at, o.answered_at)
 
 
-class PostgresStore(PostgresAccounts):  # the server's accounts: accounts.py
+class PostgresStore(PostgresAccounts, PostgresListings):  # the server's: accounts.py, listings.py
     """The store hooks over one PostgreSQL database."""
 
     def __init__(self, settings: PostgresSettings):
@@ -321,9 +324,14 @@ class PostgresStore(PostgresAccounts):  # the server's accounts: accounts.py
         self, npn: str, since: datetime | None, limit: int | None
     ) -> list[AgentOffer]:
         since_sql = "" if since is None else " AND offered_at >= %(since)s"
+        # Delivered (L9): a notify.sent event of the offer, one seek into the
+        # referral's few events; derived from the log, so nothing to keep in step.
         rows = self.db.read(
             lambda conn: conn.execute(
-                f"SELECT {_OFFER_COLUMNS} FROM offers WHERE npn = %(npn)s{since_sql}"
+                f"SELECT {_OFFER_COLUMNS}, EXISTS (SELECT 1 FROM events e"
+                " WHERE e.referral_id = offers.referral_id AND e.npn = offers.npn"
+                " AND e.kind = 'notify.sent')"
+                f" FROM offers WHERE npn = %(npn)s{since_sql}"
                 " ORDER BY offered_at DESC LIMIT %(limit)s",
                 {"npn": npn, "since": since, "limit": limit},
             ).fetchall()
@@ -349,24 +357,18 @@ class PostgresStore(PostgresAccounts):  # the server's accounts: accounts.py
 
     @hookimpl
     def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:
-        columns = "seq, at, kind, referral_id, npn, actor, rule, detail"
         of_one = "" if referral_id is None else " AND referral_id = %(rid)s"
         rows = self.db.read(
             lambda conn: conn.execute(
-                f"SELECT {columns} FROM events WHERE seq > %(after)s{of_one}"
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > %(after)s{of_one}"
                 " ORDER BY seq LIMIT %(limit)s",
                 {"after": after, "rid": referral_id, "limit": limit},
             ).fetchall()
         )
-        return [
-            Event(at=at, kind=kind, referral_id=rid, npn=npn, actor=actor, rule=rule,
-                  detail=detail, seq=seq)
-            for seq, at, kind, rid, npn, actor, rule, detail in rows
-        ]  # fmt: skip
+        return [event_of(row) for row in rows]
 
 
 def _agent_offer(row: tuple) -> AgentOffer:
-    referral_id, npn, status, offered_at, expires_at, answered_at = row
-    return AgentOffer(
-        referral_id, Offer(npn, offered_at, expires_at, OfferStatus(status), answered_at)
-    )
+    referral_id, npn, status, offered_at, expires_at, answered_at, *delivered = row
+    offer = Offer(npn, offered_at, expires_at, OfferStatus(status), answered_at)
+    return AgentOffer(referral_id, offer, bool(delivered and delivered[0]))

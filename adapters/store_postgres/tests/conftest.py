@@ -1,9 +1,18 @@
-"""Stores on a fresh schema of the test run's PostgreSQL (hod_store_postgres.testing)."""
+"""Stores on a fresh schema of the test run's PostgreSQL (hod_store_postgres.testing),
+a router with agents around Houston, and worker processes on the same schema."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from hod_core.conformance import samples
+from hod_core.router import Router
+from hod_core.testing import FakeClock, Outbox
 from hod_store_postgres import PostgresStore
 
 
@@ -20,3 +29,62 @@ def open_store(postgres_settings):
     yield open_
     for store in opened:
         store.close()
+
+
+HOUSTON_ZIPS = ["77002", "77030", "77005", "77004", "77006", "77007", "77008", "77009"]
+WORKER = Path(__file__).with_name("worker.py")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(samples.START)
+
+
+@pytest.fixture
+def router(open_store, clock) -> Router:
+    """The parent's router, with 40 agents saved: 5 per ZIP."""
+    router = Router([open_store(), clock, Outbox()])
+    for n in range(40):
+        router.put_agent(samples.agent(str(1000 + n), HOUSTON_ZIPS[n % len(HOUSTON_ZIPS)]))
+    return router
+
+
+class Worker:
+    """tests/worker.py in its own process, on the test's schema."""
+
+    def __init__(self, settings: dict):
+        self.process = subprocess.Popen(
+            [sys.executable, str(WORKER), json.dumps(settings)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        assert self.readline() == "ready"
+
+    def send(self, *words) -> None:
+        self.process.stdin.write(" ".join(map(str, words)) + "\n")
+        self.process.stdin.flush()
+
+    def readline(self) -> str:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker exited with {self.process.wait()}")
+        return line.strip()
+
+    def stop(self) -> None:
+        self.process.kill()  # SIGKILL: wherever it is, mid-transaction included
+        self.process.wait()
+
+
+@pytest.fixture
+def spawn(postgres_settings):
+    workers = []
+
+    def start() -> Worker:
+        workers.append(Worker(postgres_settings))
+        return workers[-1]
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
+from time import monotonic
 
 from fastapi import FastAPI
 
@@ -27,6 +28,7 @@ from .metrics import Metrics
 from .settings import ServerSettings
 
 log = logging.getLogger("hod.sweep")
+HOUSEKEEPING_S = 60  # accounts' housekeeping: once a minute, not every tick
 
 DESCRIPTION = """Help On Demand referral routing: Get Contacted, the agents' Manage Referrals,
 Availability Settings and Profile, and the operators' tools (SPEC section 9).
@@ -51,10 +53,14 @@ class Sweep:
         self._thread.join()
 
     def _run(self) -> None:
+        last_housekeeping = 0.0
         while not self._stop.wait(self.interval):
             try:
                 self.hod.router.tick()
                 self.hod.metrics.catch_up()
+                if self.hod.accounts and monotonic() - last_housekeeping >= HOUSEKEEPING_S:
+                    last_housekeeping = monotonic()
+                    self.hod.accounts.housekeeping()  # expired sessions, links, throttles
             except Exception as exc:  # noqa: BLE001 - the sweep must outlive a bad second
                 log.error("sweep failed: %s (retrying in %.1fs)", type(exc).__name__, self.interval)
 

@@ -21,7 +21,13 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 async def read_json(request: Request) -> Any:
     """The JSON body of `request`, parsed with limits."""
+    if _content_type(request) in FORM_TYPES:  # its stream may be read already, as a form
+        raise InputError("expected JSON (Content-Type: application/json), not a form")
     return parse_json_bytes(await request.body())
+
+
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 async def read_object(request: Request) -> dict[str, Any]:
@@ -34,8 +40,7 @@ async def read_object(request: Request) -> dict[str, Any]:
 
 async def read_data(request: Request) -> dict[str, Any]:
     """A JSON object, or a form post's fields as one (the consumer's page posts a form)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in FORM_TYPES:
+    if _content_type(request) in FORM_TYPES:
         form = await request.form(max_files=0, max_fields=50)
         data: dict[str, Any] = {}
         for key, value in form.multi_items():

@@ -67,7 +67,7 @@ def reject(referral_id: str, account: AgentAccount, hod: HodDep):
     "/referrals/{referral_id}/status",
     summary="Move an accepted referral: in_progress, not_a_good_referral (with a reason), completed (L6)",
 )
-def move(referral_id: str, body: JsonObject, account: AgentAccount, hod: HodDep):
+def move(referral_id: str, account: AgentAccount, body: JsonObject, hod: HodDep):
     unknown = sorted(set(body) - {"status", "reason"})
     if unknown:
         raise InputError(f"unknown field(s): {', '.join(unknown)}")
@@ -98,7 +98,7 @@ def my_availability(account: AgentAccount, hod: HodDep):
     "/availability",
     summary="Replace any of weekly (null = Monday-Friday 08:00-17:00), breaks, today, out_of_office",
 )
-def change_availability(body: JsonObject, account: AgentAccount, hod: HodDep):
+def change_availability(account: AgentAccount, body: JsonObject, hod: HodDep):
     agent = hod.agent(account.npn)
     _save(hod, agent_edits.edited_availability(agent, body))
     return my_availability(account, hod)
@@ -108,7 +108,7 @@ def change_availability(body: JsonObject, account: AgentAccount, hod: HodDep):
     "/availability/today",
     summary='Today\'s Availability: {"on": true, "until": "18:30"} or {"on": false} (A2)',
 )
-def switch_today(body: JsonObject, account: AgentAccount, hod: HodDep):
+def switch_today(account: AgentAccount, body: JsonObject, hod: HodDep):
     agent = hod.agent(account.npn)
     _save(hod, agent_edits.today_switch(hod, agent, body.get("on"), body.get("until")))
     return my_availability(account, hod)
@@ -125,7 +125,7 @@ def clear_today(account: AgentAccount, hod: HodDep):
     "/availability/out-of-office",
     summary='Out of Office: {"from": ISO or omitted for now, "to": ISO or null for No End Date} (A1)',
 )
-def add_out_of_office(body: JsonObject, account: AgentAccount, hod: HodDep):
+def add_out_of_office(account: AgentAccount, body: JsonObject, hod: HodDep):
     agent = hod.agent(account.npn)
     _save(hod, agent_edits.out_of_office(agent, body.get("from"), body.get("to"), hod.now()))
     return my_availability(account, hod)
@@ -149,7 +149,7 @@ def my_profile(account: AgentAccount, hod: HodDep):
     "/profile",
     summary="Change phone, contact_method, zip, street_address, languages, state_preferences",
 )
-def change_profile(body: JsonObject, account: AgentAccount, hod: HodDep):
+def change_profile(account: AgentAccount, body: JsonObject, hod: HodDep):
     agent = hod.agent(account.npn)
     _save(hod, agent_edits.edited_profile(hod, agent, body))
     return my_profile(account, hod)

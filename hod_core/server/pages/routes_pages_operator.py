@@ -148,9 +148,7 @@ async def invite_submit(request: Request, *, account: PageOperator, hod: HodDep)
 @router.get("/operator/referrals")
 def referrals_page(request: Request, status: str = "", *, account: PageOperator, hod: HodDep):
     listed = operations.list_referrals(hod, status or None, None, 100)
-    return _page(
-        request, "operator_referrals.html", account, rows=listed["referrals"], status=status
-    )
+    return _page(request, "operator_referrals.html", account, rows=listed["referrals"])
 
 
 @router.get("/operator/referrals/{referral_id}")

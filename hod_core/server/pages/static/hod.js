@@ -79,7 +79,7 @@
         });
       }
       input.addEventListener("input", update);
-      update();
+      if (input.value) update();  // an empty field keeps the server's marks of the last try
     });
   }
 

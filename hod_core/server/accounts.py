@@ -127,7 +127,7 @@ class Accounts:
             invitation=Invitation(token_hash(token), "register", npn, now, expires)
         )
         link = self.base_url + REGISTER_PATH + token
-        self._email(agent, "invitation", link, expires)
+        self._email(_Recipient.of(agent), "invitation", link, expires)
         return Invited(npn, link, expires)
 
     def uninvited(self) -> list[str]:
@@ -311,6 +311,9 @@ class Accounts:
             account = self.account("login", key)
         if account is None or account.disabled:
             return
+        to = self._recipient(account)
+        if to is None:
+            return
         now = self.now()
         sent = self.hook.hod_store_throttle_hit(key=f"reset:{account.id}", now=now, window_s=3600)
         if sent.count > RESETS_PER_HOUR:
@@ -320,11 +323,16 @@ class Accounts:
         self.hook.hod_store_put_invitation(
             invitation=Invitation(token_hash(token), "reset", account.id, now, expires)
         )
-        link = self.base_url + RESET_PATH + token
-        if account.role == "agent":
-            self._email(self.agent(account.npn), "reset", link, expires, login=account.login)
-        elif account.email:
-            self._email_operator(account, link, expires)
+        self._email(to, "reset", self.base_url + RESET_PATH + token, expires, login=account.login)
+
+    def _recipient(self, account: Account) -> _Recipient | None:
+        """Where an account's email goes: an agent's from their (imported) record."""
+        if account.role == "operator":
+            return _Recipient(account.email, "", account.login, "en") if account.email else None
+        try:
+            return _Recipient.of(self.agent(account.npn))
+        except NotFound:  # an account whose agent record is gone: nowhere to write
+            return None
 
     def reset(self, token: str, password: str, confirm: str) -> Account:
         """Set a new password from a reset link (used once), and end every session."""
@@ -348,39 +356,31 @@ class Accounts:
 
     # -- notices -----------------------------------------------------------------
     def _email(
-        self, agent: Agent, kind: str, link: str, expires: datetime, login: str | None = None
+        self, to: _Recipient, kind: str, link: str, expires: datetime, login: str | None = None
     ) -> None:
-        self._send(
-            Notice(
-                kind=kind,
-                channel="email",
-                to=agent.email,
-                npn=agent.npn,
-                agent_first_name=agent.first_name,
-                language=notice_language(agent.languages),
-                sent_at=self.now(),
-                link=link,
-                deadline=expires,
-                login=login,
-            )
+        notice = Notice(
+            kind=kind,
+            channel="email",
+            to=to.email,
+            npn=to.npn,
+            agent_first_name=to.name,
+            language=to.language,
+            sent_at=self.now(),
+            link=link,
+            deadline=expires,
+            login=login,
         )
-
-    def _email_operator(self, account: Account, link: str, expires: datetime) -> None:
-        self._send(
-            Notice(
-                kind="reset",
-                channel="email",
-                to=account.email,
-                npn="",
-                agent_first_name=account.login,
-                language="en",
-                sent_at=self.now(),
-                link=link,
-                deadline=expires,
-                login=account.login,
-            )
-        )
-
-    def _send(self, notice: Notice) -> None:
         self.router.dispatch.send(notice)
         self.router.flush()  # the delivery's events reach the audit trail
+
+
+@frozen
+class _Recipient:
+    email: str
+    npn: str  # "" for an operator
+    name: str
+    language: str
+
+    @classmethod
+    def of(cls, agent: Agent) -> _Recipient:
+        return cls(agent.email, agent.npn, agent.first_name, notice_language(agent.languages))

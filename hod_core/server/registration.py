@@ -13,6 +13,7 @@ from attrs import frozen
 
 from .. import validate
 from ..errors import HodError, InputError
+from ..geo import zips
 from ..models import ContactMethod
 from .passwords import control_characters, failed_rules
 
@@ -62,7 +63,7 @@ def check_registration(form: RegistrationForm) -> dict:
     method as a `ContactMethod`), or `RegistrationInvalid` with every problem."""
     fields = {"username": form.username.strip().lower()}
     problems = username_problems(fields["username"])
-    for name, check in (("phone", validate.phone), ("zip", validate.zip_code)):
+    for name, check in (("phone", validate.phone), ("zip", _placed_zip)):
         value = getattr(form, name).strip()
         if not value:
             problems.append(Problem(name, "R2", *REQUIRED))
@@ -87,6 +88,14 @@ def check_registration(form: RegistrationForm) -> dict:
     if problems:
         raise RegistrationInvalid(problems)
     return fields
+
+
+def _placed_zip(value: str) -> str:
+    """A ZIP the matcher can place: known, located, in a time zone (A1-A4 need one)."""
+    value = validate.zip_code(value)
+    if zips.locate(value).zone is None:
+        raise InputError(f"ZIP {value} has no time zone in the shipped ZIP data", field="zip")
+    return value
 
 
 def username_problems(username: str) -> list[Problem]:

@@ -145,6 +145,15 @@ def test_every_problem_is_listed_at_once(client, token):
     ]
 
 
+def test_a_zip_outside_the_shipped_data_is_refused_before_anything_is_saved(client, hod, token):
+    answer = client.post("/api/v1/register", json=form(token, zip="00000"))
+    assert answer.status_code == 422
+    [problem] = answer.json()["detail"]
+    assert problem["field"] == "zip" and "00000" in problem["message"]
+    assert hod.accounts.account("npn", NPN) is None
+    assert client.get(f"/api/v1/invitations/{token}").status_code == 200
+
+
 def test_name_and_email_are_read_only(client, token):
     answer = client.post("/api/v1/register", json=form(token, email="other@example.com"))
     assert answer.status_code == 422

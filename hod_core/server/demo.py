@@ -147,20 +147,24 @@ def banner(hod: Hod, credentials: dict[str, Any]) -> str:
     for agent in credentials["agents"]:
         lines.append(f"  agent {agent['npn']}: {agent['login']} / {agent['password']}")
     first = credentials["agents"][0]
+    field = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"{}\"])'"
+    consumer = '{"first_name":"Ana","last_name":"Ruiz","phone":"+17135550100",' + (
+        '"email":"ana@example.com","zip":"77002","language":"es"}'
+    )
+    login = f'{{"login":"{first["login"]}","password":"{first["password"]}","token":true}}'
+    bearer = '-H "Authorization: Bearer $TOKEN"'
     lines += [
         "",
-        "Try it with curl:",
-        f"  curl -s -X POST {url}/api/v1/referrals -H 'Content-Type: application/json' \\",
-        """    -d '{"first_name":"Ana","last_name":"Ruiz","phone":"+17135550100","""
-        """"email":"ana@example.com","zip":"77002","language":"es"}'""",
+        "Try it with curl (a consumer asks for help, the agent accepts and completes it):",
+        f"  REF=$(curl -s -X POST {url}/api/v1/referrals -H 'Content-Type: application/json' \\",
+        f"    -d '{consumer}' | {field.format('reference')})",
         f"  TOKEN=$(curl -s -X POST {url}/api/v1/login -H 'Content-Type: application/json' \\",
-        f"""    -d '{{"login":"{first["login"]}","password":"{first["password"]}","token":true}}' """
-        """| python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')""",
-        f'  curl -s {url}/api/v1/agent/referrals -H "Authorization: Bearer $TOKEN"',
-        f'  curl -s -X POST {url}/api/v1/agent/referrals/REFERENCE/accept -H "Authorization: Bearer $TOKEN"',
-        f'  curl -s -X POST {url}/api/v1/agent/referrals/REFERENCE/status -H "Authorization: Bearer $TOKEN" \\',
+        f"    -d '{login}' | {field.format('token')})",
+        f"  curl -s {url}/api/v1/agent/referrals {bearer}",
+        f"  curl -s -X POST {url}/api/v1/agent/referrals/$REF/accept {bearer}",
+        f"  curl -s -X POST {url}/api/v1/agent/referrals/$REF/status {bearer} \\",
         """    -H 'Content-Type: application/json' -d '{"status":"completed"}'""",
-        f"  (the operator's outbox of every notice: {url}/api/v1/operator/outbox)",
+        f"Every notice the server would have sent: {url}/api/v1/operator/outbox (as the operator)",
         "",
     ]
     return "\n".join(lines)

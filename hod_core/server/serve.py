@@ -10,6 +10,7 @@ sweep and closes the router (notices under way are finished and recorded).
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from time import perf_counter
 
@@ -61,4 +62,11 @@ def run(app, settings: ServerSettings) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         limit_concurrency=1000,
     )
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for its
+    # default action; after a graceful stop that is a plain exit, status 0.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     uvicorn.Server(config).run()
+
+
+def _exit_quietly(*_) -> None:
+    raise SystemExit(0)

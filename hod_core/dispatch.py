@@ -123,7 +123,7 @@ class Dispatcher:
             "referral_id": referral.id,
             "link": f"{self.link_base}{referral.id}",
             "consumer_state": referral.state,
-            "consumer_language": referral.consumer.language,
+            "consumer_language": referral.language,
             "deadline": offer.expires_at,
             "deadline_local": offer.expires_at.astimezone(ZoneInfo(zone)),
         }

@@ -115,6 +115,26 @@ def hod_store_agent_offers(
     whichever was written first, the offer or the event (L9)."""
 
 
+# -- store: personal-data retention (P2) -----------------------------------------
+@hookspec(firstresult=True)
+def hod_store_erasable(closed_before: datetime, limit: int) -> Sequence[str]:
+    """Ids of up to `limit` referrals in a final state (Referral Completed,
+    Not a Good Referral, Unmatched) whose `closed_at` (or, when it has none,
+    `created_at`) is at or before `closed_before`, and that still hold the
+    consumer's contact data (`consumer` is not None); earliest closed first.
+    The sweep commits each without its contact data (P2), after which it is
+    never listed again."""
+
+
+@hookspec(firstresult=True)
+def hod_store_scrub() -> None:
+    """Make the contact data of referrals committed without it unrecoverable
+    from the store's own storage (P2): no copy of a replaced record may stay
+    in any file, page, log, journal or cache the store keeps (a database
+    overwrites freed space and empties its write-ahead log). The sweep calls
+    it after erasing. A store that keeps nothing on disk drops its caches."""
+
+
 # -- store: the audit trail ---------------------------------------------------
 @hookspec(firstresult=True)
 def hod_store_append_events(events: Sequence[Event]) -> None:
@@ -166,6 +186,8 @@ STORE_HOOKS = (
     "hod_store_agent_offers",
     "hod_store_append_events",
     "hod_store_events",
+    "hod_store_erasable",
+    "hod_store_scrub",
 )
 CHANNEL_HOOKS = {"email": "hod_notify_email", "text": "hod_notify_text", "app": "hod_notify_app"}
 

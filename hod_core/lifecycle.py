@@ -46,6 +46,7 @@ class Change(enum.Enum):
     REJECTED = "rejected"  # L4, then placed
     MOVED = "moved"  # the accepting agent's status update (L6)
     CONTACT_OVERDUE = "contact_overdue"  # no status update by the contact deadline (L7)
+    ERASED = "erased"  # the consumer's contact data, `contact_retention_days` after the end (P2)
 
 
 @frozen
@@ -86,7 +87,7 @@ def opened(referral_id: str, consumer: Consumer, state: str, now: datetime, poli
 
 def create(referral: Referral, now: datetime, head: Head, policy: Policy) -> Decision:
     """The request recorded (L1) and placed at once."""
-    detail = {"state": referral.state, "language": referral.consumer.language}
+    detail = {"state": referral.state, "language": referral.language}
     created = Event(now, "referral.created", referral.id, rule="L1", detail=detail)
     return place(referral, now, head, policy, (created,))
 
@@ -120,7 +121,7 @@ def place(
     if head.impossible or now >= referral.wait_until:
         detail = {"because": head.impossible or "max_wait", "offers": len(referral.offers)}
         ended = Event(now, "referral.unmatched", referral.id, rule="L10", detail=detail)
-        unmatched = evolve(referral, status=ReferralStatus.UNMATCHED)
+        unmatched = evolve(referral, status=ReferralStatus.UNMATCHED, closed_at=now)
         return Decision(unmatched, (*events, ended), Change.UNMATCHED)
     waiting = evolve(referral, status=ReferralStatus.WAITING)
     if referral.status is not ReferralStatus.WAITING or referral.version == 0:  # new, or back
@@ -149,6 +150,21 @@ def settle(referral: Referral, now: datetime, head: Head | None, policy: Policy)
         now, "referral.contact_overdue", referral.id, referral.agent_npn, rule="L7", detail=detail
     )
     return Decision(evolve(referral, contact_deadline=None), (overdue,), Change.CONTACT_OVERDUE)
+
+
+def erase(referral: Referral, now: datetime, policy: Policy) -> Decision | None:
+    """P2: `contact_retention_days` after a referral reached a final state, the
+    consumer's name, phone, email and ZIP go; the state, language, times,
+    offers and outcome stay (what statistics need). None when not yet due, or
+    already done. A record without `closed_at` counts from its creation."""
+    if referral.consumer is None or not referral.final:
+        return None
+    closed_at = referral.closed_at or referral.created_at
+    if now < closed_at + policy.contact_retention:
+        return None
+    detail = {"closed_at": closed_at.isoformat(), "retention_days": policy.contact_retention.days}
+    event = Event(now, "referral.contact_erased", referral.id, rule="P2", detail=detail)
+    return Decision(evolve(referral, consumer=None), (event,), Change.ERASED)
 
 
 def answerable(referral: Referral, npn: str, now: datetime, expired_rule: str = "L3") -> Offer:
@@ -216,7 +232,10 @@ def move(
             f"referral {referral.id} cannot move from {referral.status.label} to {status.label}",
             rule="L6",
         )
-    moved = evolve(referral, status=status, reason=reason, contact_deadline=None)
+    closed_at = now if status.final else None
+    moved = evolve(
+        referral, status=status, reason=reason, contact_deadline=None, closed_at=closed_at
+    )
     detail = {"from": referral.status.value, "to": status.value}
     if reason is not None:
         detail["reason"] = reason.value

@@ -33,6 +33,7 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
         # The sweep's work lists: only live referrals, not a season's history.
         self._due: dict[str, datetime] = {}  # id -> due_at, for those with one
         self._waiting: dict[str, datetime] = {}  # id -> created_at, status Waiting
+        self._closed: dict[str, datetime] = {}  # id -> closed_at, final with contact data (P2)
         self._pending: dict[str, int] = {}  # npn -> Pending offers held
         self._last_offered: dict[str, datetime] = {}
         # npn -> referral id -> that agent's offer of it, in the order offered
@@ -83,6 +84,9 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
             _track(self._due, referral.id, referral.due_at)
             waiting = referral.status is ReferralStatus.WAITING
             _track(self._waiting, referral.id, referral.created_at if waiting else None)
+            holds_contact = referral.final and referral.consumer is not None
+            closed = (referral.closed_at or referral.created_at) if holds_contact else None
+            _track(self._closed, referral.id, closed)
             for offer in referral.offers:
                 self._index_offer(referral.id, offer, old_offers.get(offer.npn))
             self._append(events)
@@ -116,6 +120,16 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
         with self._lock:
             waiting = sorted((at, rid) for rid, at in self._waiting.items())
         return [rid for _, rid in waiting]
+
+    @hookimpl
+    def hod_store_erasable(self, closed_before: datetime, limit: int) -> list[str]:
+        with self._lock:
+            closed = sorted((at, rid) for rid, at in self._closed.items() if at <= closed_before)
+        return [rid for _, rid in closed[:limit]]
+
+    @hookimpl
+    def hod_store_scrub(self) -> None:
+        """Nothing to do: a replaced record is only garbage in this process."""
 
     @hookimpl
     def hod_store_offer_stats(self, npns: Sequence[str]) -> dict[str, OfferStats]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from attrs import evolve, field, frozen
+from attrs import Factory, evolve, field, frozen
 
 from .models import Consumer
 
@@ -105,7 +105,9 @@ class Referral:
     """A Get Contacted request and its whole history of offers."""
 
     id: str
-    consumer: Consumer  # contact data: shown only to the agent who accepted (L3)
+    # The request, contact data included: shown only to the agent who accepted
+    # (L3); None once erased, `contact_retention_days` after the end (P2).
+    consumer: Consumer | None
     state: str  # the consumer's state, resolved from the ZIP when not given
     created_at: datetime
     wait_until: datetime  # L10: Unmatched if nobody is eligible by then
@@ -115,7 +117,11 @@ class Referral:
     accepted_at: datetime | None = None
     contact_deadline: datetime | None = None  # L7: until the first status update
     reason: NotAGoodReason | None = None
+    closed_at: datetime | None = None  # when it reached a final state (P2 counts from here)
     version: int = 0
+    # The consumer's language (E9), kept for statistics once the contact data
+    # is erased; the consumer's own unless given.
+    language: str = field(default=Factory(lambda self: self.consumer.language, takes_self=True))
 
     @property
     def pending_offer(self) -> Offer | None:

@@ -4,7 +4,7 @@ Agents are saved in the store and loaded into each router's matcher; a
 router picks up what other processes saved at its next request or sweep
 (`sync`). The matcher answers two questions for the router: the head of a
 referral's queue now (`head`), and why an agent would or would not get it
-(`why`). Offers made so far (E12, the tie-break) are read from the store
+(`why`). A miss may suspend its agent (L9, `count_misses`). Offers made so far (E12, the tie-break) are read from the store
 for each match (`StoreLedger`).
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from . import lifecycle
 from .errors import NotFound
 from .lifecycle import Head
 from .matcher import Matcher
@@ -68,6 +69,26 @@ class Roster:
                 raise
             if revision == self._seen + 1:  # nobody saved one in between:
                 self._seen = revision  # the next sync need not load it back
+
+    def count_misses(self, npn: str, at: datetime) -> None:
+        """Suspend an agent whose last N answered offers were all missed (L9)."""
+        agent, policy = self.agent(npn), self.matcher.policy
+        threshold = policy.suspension_consecutive_missed
+        # The run is the newest answered offers; Pending ones (up to the
+        # capacity) and undelivered misses may sit among them: when the page
+        # ends before the run does, read further back.
+        limit = threshold + policy.max_pending_offers_per_agent
+        while True:
+            history = self._hook.hod_store_agent_offers(
+                npn=npn, since=agent.reinstated_at, limit=limit
+            )
+            streak, ended = lifecycle.missed_run(history)
+            if ended or streak >= threshold or len(history) < limit:
+                break
+            limit *= 4
+        suspended = lifecycle.suspension(agent, streak, at, policy)
+        if suspended:
+            self.save(*suspended)
 
     def head(self, referral: Referral, now: datetime, skip: Iterable[str] = ()) -> Head:
         """The head of the referral's queue at `now` (E1-E12, ranking), leaving

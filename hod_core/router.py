@@ -10,10 +10,8 @@ process committed first, the commit is refused and the action is decided
 again on what is stored now. So two accepts of one offer cannot both win,
 and an accept after expiry meets the expiry already recorded.
 
-Time moves only through `tick()`: it asks the store which referrals are due
-(an offer's window closed, a wait ran out, a contact deadline passed) and
-acts on each. A process restarted after an outage runs the same sweep and
-catches up; nothing depends on timers held in memory.
+Time moves only through `tick()`, the sweep (`hod_core.sweep`). The
+matcher, kept in step with the store's agents, is `hod_core.roster`'s.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import evolve
 
 from . import hookspecs, lifecycle, views, wire
 from .bulk import freeze_long_lived
@@ -45,30 +43,11 @@ from .referrals import (
 )
 from .roster import Roster
 from .rules.policy import Policy, load_policy
+from .sweep import Decide, HeadOf, Sweep, TickReport
 
 COMMIT_ATTEMPTS = 100  # commits refused in a row before giving up: a store that never settles
-DUE_BATCH = 500
 _UNREAD = object()  # `_transact` has not read the referral yet
 _COMMIT_ANSWERS = tuple(c.value for c in Commit)
-HeadOf = Callable[[Referral], Head]  # a referral's queue head at the action's now
-# What the sweep counts, by the kind of change it made.
-_SWEPT = {
-    Change.EXPIRED: "expired",
-    Change.UNMATCHED: "unmatched",
-    Change.OFFERED: "offered_from_waiting",
-    Change.CONTACT_OVERDUE: "contact_overdue",
-}
-
-
-@frozen
-class TickReport:
-    """What one sweep did, for logs and tests."""
-
-    expired: int = 0
-    offered_from_waiting: int = 0
-    unmatched: int = 0
-    contact_overdue: int = 0
-    notices_retried: int = 0
 
 
 class Router:
@@ -115,6 +94,7 @@ class Router:
         self._new_id = new_id or time_ordered_id
         self.matcher = Matcher(self.policy)
         self.roster = Roster(self.matcher, self.hook)
+        self.sweep = Sweep(self.hook, self.policy, self._transact)
         self.sync_agents()
         self.matcher.warm()
         if freeze_after_load:  # see bulk.freeze_long_lived
@@ -137,7 +117,7 @@ class Router:
             agent = wire.structure(agent, Agent, source="agent")
         now = self.now()
         self.roster.save(agent, Event(now, "agent.saved", npn=agent.npn, actor=actor))
-        self._offer_waiting(now)  # this agent may be the one a waiting referral needs
+        self.sweep.waiting(now)  # this agent may be the one a waiting referral needs
         return agent
 
     def reinstate(self, npn: str, *, actor: str = "host") -> Agent:
@@ -145,7 +125,7 @@ class Router:
         now = self.now()
         agent = evolve(self.roster.agent(npn), suspended=False, reinstated_at=now)
         self.roster.save(agent, Event(now, "agent.reinstated", npn=npn, actor=actor, rule="L9"))
-        self._offer_waiting(now)
+        self.sweep.waiting(now)
         return agent
 
     # -- L1, L3, L4, L6: requests and answers ----------------------------------------
@@ -169,7 +149,7 @@ class Router:
     def accept(self, referral_id: str, npn: str) -> views.AgentReferralView:
         """Accept a Pending offer (L3): the consumer's contact data, to this agent only."""
         now = self.now()
-        current, _ = self._settle(referral_id, now)  # an expiry due by now is recorded first
+        current, _ = self.sweep.settle(referral_id, now)  # an expiry due by now is recorded first
 
         def decide(stored: Referral | None, _: HeadOf) -> Decision:
             return lifecycle.accept(_found(stored, referral_id), npn, now, self.policy)
@@ -179,7 +159,7 @@ class Router:
     def reject(self, referral_id: str, npn: str) -> None:
         """Reject a Pending offer (L4): no penalty, and the next agent gets it now."""
         now = self.now()
-        current, _ = self._settle(referral_id, now)
+        current, _ = self.sweep.settle(referral_id, now)
 
         def decide(stored: Referral | None, head: HeadOf) -> Decision:
             stored = _found(stored, referral_id)
@@ -211,55 +191,25 @@ class Router:
 
         return views.for_agent(self._transact(referral_id, now, decide)[0], npn)
 
-    # -- the sweep: L5, L7, L10 -----------------------------------------------------
+    # -- the sweep: L5, L7, L10, P2 ---------------------------------------------------
     def tick(self) -> TickReport:
-        """Act on everything due by the clock's now, then offer waiting referrals."""
+        """Act on everything due by the clock's now, offer waiting referrals,
+        retry notices, and erase contact data past its retention (P2)."""
         now = self.now()
         self.sync_agents()
-        counts = dict.fromkeys(_SWEPT.values(), 0)
-        while True:
-            due = self.hook.hod_store_due(now=now, limit=DUE_BATCH)
-            for referral_id in due:
-                _, change = self._settle(referral_id, now)
-                if change in _SWEPT:
-                    counts[_SWEPT[change]] += 1
-            if len(due) < DUE_BATCH:
-                break
-        counts["offered_from_waiting"] += self._offer_waiting(now)
+        counts = self.sweep.due(now)
+        counts["offered_from_waiting"] += self.sweep.waiting(now)
         counts["notices_retried"] = self.dispatch.retry_due(now, self._unwanted_because)
+        counts["contact_erased"] = self.sweep.erase(now)
         self.flush()
         return TickReport(**counts)
-
-    def _settle(self, referral_id: str, now: datetime) -> tuple[Referral | None, Change | None]:
-        """Do what is due on one referral by `now` (see `_transact` for the answer)."""
-
-        def decide(stored: Referral | None, head: HeadOf) -> Decision | None:
-            if stored is None or not lifecycle.is_due(stored, now):
-                return None  # the usual answer, before any match
-            first = head(stored) if lifecycle.needs_queue(stored) else None
-            return lifecycle.settle(stored, now, first, self.policy)
-
-        return self._transact(referral_id, now, decide)
-
-    def _offer_waiting(self, now: datetime) -> int:
-        """Offer waiting referrals, oldest first, to whoever is eligible now (L10)."""
-
-        def decide(stored: Referral | None, head: HeadOf) -> Decision | None:
-            if stored is None or stored.status is not ReferralStatus.WAITING:
-                return None
-            placed = lifecycle.place(stored, now, head(stored), self.policy)
-            return None if placed.change is Change.WAITING else placed
-
-        waiting = self.hook.hod_store_waiting()
-        changes = [self._transact(rid, now, decide)[1] for rid in waiting]
-        return changes.count(Change.OFFERED)
 
     # -- committing --------------------------------------------------------------
     def _transact(
         self,
         referral_id: str,
         now: datetime,
-        decide: Callable[[Referral | None, HeadOf], Decision | None],
+        decide: Decide,
         known: Referral | None | object = _UNREAD,
     ) -> tuple[Referral | None, Change | None]:
         """Decide and commit over the stored version; decide again when beaten
@@ -325,27 +275,7 @@ class Router:
                 agent = self.matcher.agent(offer.npn)
                 self.dispatch.offer(new, offer, agent, self.matcher.zone(offer.npn))
             elif offer.status is OfferStatus.MISSED and was is OfferStatus.PENDING:
-                self._count_misses(offer.npn, offer.expires_at)
-
-    def _count_misses(self, npn: str, at: datetime) -> None:
-        """Suspend an agent whose last N answered offers were all missed (L9)."""
-        agent = self.roster.agent(npn)
-        threshold = self.policy.suspension_consecutive_missed
-        # The run is the newest answered offers; Pending ones (up to the
-        # capacity) and undelivered misses may sit among them: when the page
-        # ends before the run does, read further back.
-        limit = threshold + self.policy.max_pending_offers_per_agent
-        while True:
-            history = self.hook.hod_store_agent_offers(
-                npn=npn, since=agent.reinstated_at, limit=limit
-            )
-            streak, ended = lifecycle.missed_run(history)
-            if ended or streak >= threshold or len(history) < limit:
-                break
-            limit *= 4
-        suspended = lifecycle.suspension(agent, streak, at, self.policy)
-        if suspended:
-            self.roster.save(*suspended)
+                self.roster.count_misses(offer.npn, offer.expires_at)
 
     # -- delivery -----------------------------------------------------------------
     def flush(self) -> None:

@@ -6,6 +6,8 @@
   contact data is the prize of accepting, not a preview.
 - Agent details shown to anyone else leave out the street address when the
   agent's MLMS display option is 2 (seeds 000, 004).
+- Once the contact data is erased (P2, `contact_retention_days` after the
+  end), the accepting agent sees "Contact details erased" and no contact data.
 
 Every view a host may show goes through this module, so the rules live in one
 place and the tests hold them there.
@@ -22,6 +24,7 @@ from .referrals import OfferStatus, Referral
 
 MISSED_REFERRAL = "Missed Referral"
 NEW_REFERRAL = "New Referral"
+CONTACT_ERASED = "Contact details erased"
 
 
 @frozen
@@ -30,7 +33,8 @@ class AgentReferralView:
 
     referral_id: str
     status: str  # a seed status label: Pending, Accepted, In Progress, ..., Missed, Rejected
-    title: str  # the consumer's name once accepted; else NEW_REFERRAL / MISSED_REFERRAL
+    title: str  # the consumer's name once accepted (CONTACT_ERASED after P2); else
+    # NEW_REFERRAL / MISSED_REFERRAL
     assigned_at: datetime  # "Referral Assigned": when the offer was sent
     expires_at: datetime
     consumer_state: str
@@ -57,10 +61,12 @@ def for_agent(referral: Referral, npn: str) -> AgentReferralView | None:
         "assigned_at": offer.offered_at,
         "expires_at": offer.expires_at,
         "consumer_state": referral.state,
-        "consumer_language": referral.consumer.language,
+        "consumer_language": referral.language,
     }
     if offer.status is OfferStatus.ACCEPTED and referral.agent_npn == npn:
         consumer = referral.consumer
+        if consumer is None:  # erased (P2)
+            return AgentReferralView(status=referral.status.label, title=CONTACT_ERASED, **common)
         return AgentReferralView(
             status=referral.status.label,
             title=f"{consumer.first_name} {consumer.last_name}",

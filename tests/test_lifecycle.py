@@ -9,10 +9,10 @@ import pytest
 from attrs import evolve
 
 from hod_core import lifecycle
-from hod_core.errors import LifecycleError, NotFound, OfferExpired
+from hod_core.errors import LifecycleError, NotFound, OfferExpired, PolicyError
 from hod_core.lifecycle import NOBODY, Change, Head
 from hod_core.referrals import AgentOffer, Offer, OfferStatus, ReferralStatus
-from hod_core.rules.policy import load_policy
+from hod_core.rules.policy import default_policy_text, load_policy, parse_policy
 
 from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer
 
@@ -209,3 +209,63 @@ def test_l2_a_retry_is_wanted_only_for_a_pending_offer_inside_its_window():
     assert lifecycle.retry_unwanted(stored, "102", NOW) == "no such offer"
     rejected = lifecycle.reject(stored, "101", NOW, NOBODY, POLICY).referral
     assert lifecycle.retry_unwanted(rejected, "101", NOW) == "offer rejected"
+
+
+# -- P2: retention ----------------------------------------------------------------------
+def completed(at=NOW):
+    accepted = evolve(lifecycle.accept(offered(), "101", at, POLICY).referral, version=2)
+    return evolve(
+        lifecycle.move(accepted, "101", ReferralStatus.COMPLETED, None, at).referral, version=3
+    )
+
+
+def test_p2_a_referral_records_when_it_ended():
+    assert completed().closed_at == NOW
+    unmatched = lifecycle.create(new(), NOW, Head(impossible="E5"), POLICY).referral
+    assert unmatched.closed_at == NOW
+    accepted = lifecycle.accept(offered(), "101", NOW, POLICY).referral
+    moved = lifecycle.move(accepted, "101", ReferralStatus.IN_PROGRESS, None, NOW).referral
+    assert accepted.closed_at is moved.closed_at is None
+
+
+def test_p2_contact_data_is_erased_retention_days_after_the_end_and_statistics_stay():
+    referral = completed()
+    day_90 = NOW + timedelta(days=90)
+    assert lifecycle.erase(referral, day_90 - timedelta(seconds=1), POLICY) is None
+    decision = lifecycle.erase(referral, day_90, POLICY)
+    erased = decision.referral
+    assert decision.change is Change.ERASED and erased.consumer is None
+    assert (erased.state, erased.language, erased.status) == ("TX", "es", ReferralStatus.COMPLETED)
+    assert (erased.offers, erased.created_at, erased.closed_at) == (
+        referral.offers,
+        referral.created_at,
+        referral.closed_at,
+    )
+    assert kinds(decision) == [("referral.contact_erased", "P2")]
+    assert decision.events[0].detail == {"closed_at": NOW.isoformat(), "retention_days": 90}
+    for personal in ("Ruiz", "+17135550100", "ana@example.com", "77002"):
+        assert personal not in repr(decision)
+    assert lifecycle.erase(erased, day_90, POLICY) is None  # once
+
+
+def test_p2_a_referral_still_running_keeps_its_contact_data():
+    long_after = NOW + timedelta(days=400)
+    assert lifecycle.erase(offered(), long_after, POLICY) is None
+    assert (
+        lifecycle.erase(
+            lifecycle.accept(offered(), "101", NOW, POLICY).referral, long_after, POLICY
+        )
+        is None
+    )
+
+
+def test_p2_retention_is_an_optional_rule_file_parameter_of_whole_days():
+    assert POLICY.contact_retention == timedelta(days=90)
+    text = default_policy_text()
+    without = "\n".join(line for line in text.splitlines() if "contact_retention_days" not in line)
+    assert parse_policy(without, source="older.toml").contact_retention == timedelta(days=90)
+    with pytest.raises(PolicyError, match=r"p.toml:\d+: policy.contact_retention_days: must be"):
+        parse_policy(
+            text.replace("contact_retention_days = 90", "contact_retention_days = -1"),
+            source="p.toml",
+        )

@@ -24,7 +24,7 @@ from hod_core.referrals import OfferStatus, ReferralStatus
 from hod_core.router import Router
 from hod_core.rules.policy import default_policy_text, parse_policy
 from hod_core.testing import FakeClock, Outbox
-from hod_core.views import MISSED_REFERRAL
+from hod_core.views import CONTACT_ERASED, MISSED_REFERRAL
 
 from .conftest import BASE_CONSUMER, MONDAY_10AM_HOUSTON, agent_data
 
@@ -566,3 +566,44 @@ def test_l9_misses_of_offers_never_delivered_do_not_suspend(store, clock):
     assert not router.matcher.agent(NEAR).suspended
     history = store.hod_store_agent_offers(npn=NEAR, since=None, limit=None)
     assert len(history) == 6 and not any(h.delivered for h in history)
+
+
+# -- P2: personal-data retention -----------------------------------------------------------
+def test_p2_the_sweep_erases_contact_data_retention_days_after_the_end(router, clock, accepted):
+    router.update_status(accepted, NEAR, "completed")
+    unmatched = router.request_contact({**BASE_CONSUMER, "state": "CA", "zip": "94103"})  # E5
+    assert router.referral(unmatched.id).status is ReferralStatus.UNMATCHED
+    clock.advance(days=90, seconds=-1)
+    assert router.tick().contact_erased == 0
+    clock.advance(seconds=1)
+    assert router.tick().contact_erased == 2
+    for referral_id in (accepted, unmatched.id):
+        erased = router.referral(referral_id)
+        assert erased.consumer is None and erased.language == "es"
+        [event] = [e for e in router.events(referral_id) if e.kind == "referral.contact_erased"]
+        assert (event.rule, event.at) == ("P2", clock.at)
+    assert router.tick().contact_erased == 0  # once
+    # Every view copes with an erased consumer.
+    view = router.referral_for_agent(accepted, NEAR)
+    assert view.title == CONTACT_ERASED and view.phone is view.email is view.zip is None
+    assert view.status == "Referral Completed" and view.consumer_language == "es"
+    assert [v.referral_id for v in router.agent_referrals(NEAR)] == [accepted]
+    assert router.consumer_view(accepted)["agent"]["npn"] == NEAR
+
+
+def test_p2_a_referral_still_open_keeps_its_contact_data(router, clock, accepted):
+    router.update_status(accepted, NEAR, "in_progress")
+    clock.advance(days=400)
+    assert router.tick().contact_erased == 0
+    assert router.referral(accepted).consumer is not None
+
+
+def test_p2_retention_comes_from_the_rule_file(store, clock, outbox):
+    text = default_policy_text().replace(
+        "contact_retention_days = 90", "contact_retention_days = 0"
+    )
+    router = Router(
+        [store, clock, outbox], delivery_threads=0, policy=parse_policy(text, source="p.toml")
+    )
+    referral = router.request_contact({**BASE_CONSUMER, "state": "CA", "zip": "94103"})
+    assert router.tick().contact_erased == 1 and router.referral(referral.id).consumer is None

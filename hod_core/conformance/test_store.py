@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from attrs import evolve
@@ -208,6 +209,64 @@ def test_an_offer_is_delivered_once_a_sent_notice_of_it_is_recorded(store):
     second = samples.referral("r2", offered_to="8")
     assert written(store, second, 0, [notice("notify.sent", "r2", "8")])  # carried by a commit
     assert delivered("8") == [True]
+
+
+# -- P2: personal-data retention ------------------------------------------------------
+def closed(rid: str, at, status=ReferralStatus.UNMATCHED):
+    """A referral that ended at `at`, committed as version 1 (new)."""
+    return evolve(samples.referral(rid, at=at), status=status, closed_at=at)
+
+
+def test_erasable_lists_ended_referrals_holding_contact_data_earliest_first(store):
+    for rid, hours in [("late", 3), ("early", 1), ("mid", 2)]:
+        assert written(store, closed(rid, T0 + timedelta(hours=hours)), 0)
+    assert written(store, samples.referral("open", offered_to="1", at=T0), 0)
+    done = evolve(closed("done", T0), status=ReferralStatus.COMPLETED)
+    assert written(store, done, 0)
+    listed = store.hod_store_erasable(closed_before=T0 + timedelta(hours=2), limit=10)
+    assert list(listed) == ["done", "early", "mid"]  # at == closed_before counts
+    assert list(store.hod_store_erasable(closed_before=T0 + timedelta(hours=9), limit=2)) == [
+        "done",
+        "early",
+    ]
+
+
+def test_a_referral_committed_without_contact_data_is_not_listed_again(store):
+    ended = closed("r1", T0)
+    assert written(store, ended, 0)
+    erased = evolve(ended, consumer=None, version=2)
+    assert written(store, erased, 1, [event("referral.contact_erased")])
+    assert list(store.hod_store_erasable(closed_before=T0 + timedelta(days=1), limit=10)) == []
+    stored = store.hod_store_referral(referral_id="r1")
+    assert stored == erased and stored.consumer is None and stored.language == "es"
+
+
+def test_erased_contact_data_is_gone_from_every_file_the_store_keeps(store, hod_adapter_settings):
+    """P2 "bytes included": after the scrub, no erased consumer's email
+    appears in any file under the adapter's data_dir (its database, its
+    write-ahead log, anything else it keeps there). Thirty referrals share
+    pages and grow by an offer a commit, so records move and leave copies."""
+    emails = [f"consumer{n:03d}@example.com" for n in range(30)]
+    referrals = [
+        evolve(closed(f"r{n:03d}", T0), consumer=evolve(samples.CONSUMER, email=email))
+        for n, email in enumerate(emails)
+    ]
+    for referral in referrals:
+        assert written(store, referral, 0, max_pending=99)
+    for round_ in range(3):
+        for n, old in enumerate(referrals):
+            offer = Offer(f"{round_}{n}", T0, T0 + timedelta(minutes=15), OfferStatus.MISSED, T0)
+            referrals[n] = evolve(old, offers=(*old.offers, offer), version=old.version + 1)
+            assert written(store, referrals[n], old.version, max_pending=99)
+    for old in referrals:
+        assert written(store, evolve(old, consumer=None, version=old.version + 1), old.version)
+    store.hod_store_scrub()
+    assert all(store.hod_store_referral(referral_id=r.id).consumer is None for r in referrals)
+    folder = Path(hod_adapter_settings["data_dir"])
+    for path in (p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        left = [email for email in emails if email.encode() in data]
+        assert not left, f"{len(left)} erased emails still in {path.name}"
 
 
 # -- agents ---------------------------------------------------------------------

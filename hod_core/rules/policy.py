@@ -46,6 +46,8 @@ _OPTIONAL_COUNTS = {
     "notify_max_attempts": (1, 4),
     "notify_retry_seconds": (1, 30),
     "notify_retry_max_seconds": (1, 240),
+    # P2: days after a referral ends before its consumer's contact data is erased.
+    "contact_retention_days": (0, 90),
 }
 
 
@@ -65,6 +67,7 @@ class Policy:
     notify_max_attempts: int
     notify_retry: timedelta
     notify_retry_max: timedelta
+    contact_retention: timedelta  # P2
     default_hours: dict[str, tuple[Interval, ...]]
     healthcare_gov_states: dict[int, frozenset[str]]
     health_names: frozenset[str]
@@ -177,6 +180,7 @@ class _Loader:
             notify_max_attempts=params["notify_max_attempts"],
             notify_retry=timedelta(seconds=params["notify_retry_seconds"]),
             notify_retry_max=timedelta(seconds=params["notify_retry_max_seconds"]),
+            contact_retention=timedelta(days=params["contact_retention_days"]),
             default_hours=params["default_hours"],
             healthcare_gov_states={
                 y: frozenset(s) for y, s in params["healthcare_gov_states"].items()

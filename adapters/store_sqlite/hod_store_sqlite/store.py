@@ -39,8 +39,9 @@ from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus
 from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
 from .listings import LISTINGS_SCHEMA, SqliteListings
 from .opening import check_header, check_schema, opening_error
+from .retention import RETENTION_SCHEMA, SqliteRetention, closed_column
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Upgrades, by the version they start from. Version 0 is an empty file.
 MIGRATIONS: dict[int, str] = {
@@ -91,6 +92,7 @@ MIGRATIONS: dict[int, str] = {
     """,
     1: ACCOUNTS_SCHEMA,  # the reference server's accounts (accounts.py)
     2: LISTINGS_SCHEMA,  # the reference server's listings for operators (listings.py)
+    3: RETENTION_SCHEMA,  # personal-data retention, P2 (retention.py)
 }
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -156,7 +158,7 @@ def _agent_offer(row: tuple) -> AgentOffer:
     return AgentOffer(referral_id, offer, bool(delivered))
 
 
-class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py, listings.py
+class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their modules
     """The store hooks over one SQLite file, shared safely by threads and processes."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", timeout_s: float = 30.0):
@@ -203,6 +205,7 @@ class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py,
             db.execute("PRAGMA foreign_keys=ON")
             db.execute(f"PRAGMA cache_size=-{CACHE_MB * 1024}")
             db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            db.execute("PRAGMA secure_delete=ON")  # replaced bytes zeroed (P2, retention.py)
             self._local.db = db
         return db
 
@@ -272,6 +275,7 @@ class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py,
         body = _referral_json(referral)
         offers = {o.npn: _offer_row(referral.id, o) for o in referral.offers}
         due_at = None if referral.due_at is None else _instant(referral.due_at)
+        closed_at = closed_column(referral)
         with self._write() as db:
             stored = self._stored_offers(db, referral.id, expected_version)
             changed = [r for npn, r in offers.items() if stored.get(npn) != r]
@@ -288,12 +292,13 @@ class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py,
             # The version test and the write are one statement: the compare-and-set.
             if expected_version:
                 written = db.execute(
-                    "UPDATE referrals SET version = ?, status = ?, due_at = ?, body = ?"
-                    " WHERE id = ? AND version = ?",
+                    "UPDATE referrals SET version = ?, status = ?, due_at = ?, closed_at = ?,"
+                    " body = ? WHERE id = ? AND version = ?",
                     (
                         referral.version,
                         referral.status.value,
                         due_at,
+                        closed_at,
                         body,
                         referral.id,
                         expected_version,
@@ -301,14 +306,16 @@ class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py,
                 ).rowcount
             else:
                 written = db.execute(
-                    "INSERT OR IGNORE INTO referrals (id, version, status, created_at, due_at, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO referrals"
+                    " (id, version, status, created_at, due_at, closed_at, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         referral.id,
                         referral.version,
                         referral.status.value,
                         _instant(referral.created_at),
                         due_at,
+                        closed_at,
                         body,
                     ),
                 ).rowcount
@@ -367,7 +374,7 @@ class SqliteStore(SqliteAccounts, SqliteListings):  # the server's: accounts.py,
 
     @hookimpl
     def hod_store_due(self, now: datetime, limit: int) -> list[str]:
-        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # see AUTOCHECKPOINT_PAGES
+        self._checkpoint()  # see AUTOCHECKPOINT_PAGES, and retention.py
         rows = self._db.execute(
             "SELECT id FROM referrals WHERE due_at IS NOT NULL AND due_at <= ?"
             " ORDER BY due_at LIMIT ?",

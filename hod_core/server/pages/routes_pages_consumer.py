@@ -105,7 +105,7 @@ def status_page(token: str, request: Request, *, hod: HodDep):
         view=view,
         referral=referral,
         next_text=_next_text(translator(request), referral.status, hod),
-        zone=_zone_of(referral.consumer.zip),
+        zone=_zone_of(referral.consumer.zip) if referral.consumer else None,  # P2: erased
     )
 
 

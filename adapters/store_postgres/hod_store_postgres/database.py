@@ -50,11 +50,15 @@ class PostgresSettings:
     timeout_s: float = 10.0  # waiting for a free connection, or to connect
     claim_s: float = 10.0  # how long a sweep's claim on due referrals keeps others off
     agent_poll_s: float = 2.0  # backstop poll for other processes' agent saves
+    scrub_every_s: float = 3600.0  # erased contact data rewritten away at most this often (P2)
     application_name: str = "hod-core"  # shown in pg_stat_activity
 
     def __attrs_post_init__(self):
-        for name in ("pool_min", "pool_max", "timeout_s", "claim_s", "agent_poll_s"):
-            if getattr(self, name) < 0 or (name != "pool_min" and getattr(self, name) == 0):
+        for name in ("pool_max", "timeout_s", "claim_s", "agent_poll_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"store_postgres: {name} must be positive")
+        for name in ("pool_min", "scrub_every_s"):
+            if getattr(self, name) < 0:
                 raise ConfigurationError(f"store_postgres: {name} must be positive")
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", self.schema):
             raise ConfigurationError(

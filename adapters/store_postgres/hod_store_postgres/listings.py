@@ -14,6 +14,12 @@ from hod_core.referrals import Event, Referral
 EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
 
 
+def referral_of(body: dict, consumer: dict | None) -> Referral:
+    """A referral from its row's body and its `referral_contacts` row, if any."""
+    body["consumer"] = consumer
+    return structure(body, Referral)
+
+
 def event_of(row: tuple) -> Event:
     """An `events` row (EVENT_COLUMNS) as the record."""
     seq, at, kind, referral_id, npn, actor, rule, detail = row
@@ -27,20 +33,21 @@ class PostgresListings:
     ) -> list[Referral]:
         where = ["TRUE"]
         if status is not None:
-            where.append("status = %(status)s")
+            where.append("r.status = %(status)s")
         if before is not None:  # an unknown id: the subquery is NULL, the page empty
             where.append(
-                "(created_at, id) < ((SELECT created_at FROM referrals WHERE id = %(before)s),"
+                "(r.created_at, r.id) < ((SELECT created_at FROM referrals WHERE id = %(before)s),"
                 " %(before)s)"
             )
         rows = self.db.read(
             lambda conn: conn.execute(
-                f"SELECT body FROM referrals WHERE {' AND '.join(where)}"
-                " ORDER BY created_at DESC, id DESC LIMIT %(limit)s",
+                "SELECT r.body, c.consumer FROM referrals r"
+                " LEFT JOIN referral_contacts c ON c.referral_id = r.id"
+                f" WHERE {' AND '.join(where)} ORDER BY r.created_at DESC, r.id DESC LIMIT %(limit)s",
                 {"status": status, "before": before, "limit": limit},
             ).fetchall()
         )
-        return [structure(body, Referral) for (body,) in rows]
+        return [referral_of(body, consumer) for body, consumer in rows]
 
     @hookimpl
     def hod_store_events_of_kind(

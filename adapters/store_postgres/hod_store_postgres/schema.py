@@ -15,7 +15,9 @@ from psycopg import sql
 
 from hod_core.errors import StoreError
 
-SCHEMA_VERSION = 2
+from .retention import RETENTION_SCHEMA
+
+SCHEMA_VERSION = 3
 
 # Upgrades, by the version they start from. Version 0 is an empty database.
 MIGRATIONS: dict[int, str] = {
@@ -124,6 +126,7 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX referrals_by_status ON referrals (status, created_at, id);
     CREATE INDEX events_by_kind ON events (kind, seq);
     """,
+    2: RETENTION_SCHEMA,  # contact data apart, for personal-data retention (retention.py)
 }
 
 

@@ -40,12 +40,20 @@ import psycopg
 from hod_core import structure, unstructure
 from hod_core.hookspecs import Commit, hookimpl
 from hod_core.models import Agent
-from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
+from hod_core.referrals import (
+    AgentOffer,
+    Event,
+    Offer,
+    OfferStats,
+    OfferStatus,
+    Referral,
+)
 
 from .accounts import PostgresAccounts
 from .database import Database, PostgresSettings
 from .feed import CHANNEL, AgentFeed
-from .listings import EVENT_COLUMNS, PostgresListings, event_of
+from .listings import EVENT_COLUMNS, PostgresListings, event_of, referral_of
+from .retention import PostgresRetention, closed_column, write_contacts
 
 AGENT_PAGE = 5000  # agents read per query when loading them all
 PARSED_CACHE = 4096
@@ -78,7 +86,10 @@ class _Refused(Exception):
 
 
 def _referral_json(referral: Referral) -> str:
-    return orjson.dumps(_BODY.unstructure(referral)).decode()
+    """The referral's row: everything but the consumer's request (retention.py)."""
+    body = _BODY.unstructure(referral)
+    body["consumer"] = None
+    return orjson.dumps(body).decode()
 
 
 def _event_row(e: Event) -> tuple:
@@ -97,7 +108,7 @@ def _offer_row(referral_id: str, o: Offer) -> tuple:
     return (referral_id, o.npn, o.status.value, o.offered_at, o.expires_at, o.answered_at)
 
 
-class PostgresStore(PostgresAccounts, PostgresListings):  # the server's: accounts.py, listings.py
+class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # see their modules
     """The store hooks over one PostgreSQL database."""
 
     def __init__(self, settings: PostgresSettings):
@@ -147,6 +158,43 @@ class PostgresStore(PostgresAccounts, PostgresListings):  # the server's: accoun
         self.feed.heard(revision)
         return revision
 
+    def put_agents(self, agents: Sequence[Agent]) -> int:
+        """Save many agents in one transaction (an import, a benchmark's
+        set-up): revisions reserved in one block, rows sent by COPY, one
+        notification. The last of two agents with one NPN wins. Returns the
+        highest revision given; the agents reach matchers as by put_agent."""
+        latest = {agent.npn: agent for agent in agents}
+        if not latest:
+            return 0
+
+        def save(conn: psycopg.Connection) -> int:
+            (last,) = conn.execute(
+                "UPDATE hod_counters SET value = value + %s WHERE name = 'agent_revision'"
+                " RETURNING value",
+                (len(latest),),
+            ).fetchone()
+            conn.execute(
+                "CREATE TEMP TABLE incoming (LIKE agents) ON COMMIT DROP;"
+                " ALTER TABLE incoming ALTER body TYPE text"
+            )
+            first = last - len(latest) + 1
+            with conn.cursor().copy("COPY incoming (npn, revision, body) FROM STDIN") as copy:
+                for n, agent in enumerate(latest.values()):
+                    body = orjson.dumps(unstructure(agent)).decode()
+                    copy.write_row((agent.npn, first + n, body))
+            conn.execute(
+                "INSERT INTO agents (npn, revision, body)"
+                " SELECT npn, revision, body::jsonb FROM incoming ORDER BY revision"
+                " ON CONFLICT (npn) DO UPDATE SET revision = excluded.revision,"
+                " body = excluded.body"
+            )
+            conn.execute("SELECT pg_notify(%s, %s)", (self.feed.channel, str(last)))
+            return last
+
+        last = self.db.write(save)
+        self.feed.heard(last)
+        return last
+
     @hookimpl
     def hod_store_agents(self, after: int) -> Iterator[tuple[int, Agent]]:
         if not self.feed.worth_asking(after):
@@ -174,27 +222,35 @@ class PostgresStore(PostgresAccounts, PostgresListings):  # the server's: accoun
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
     ) -> Commit:
         body = _referral_json(referral)
-        known = self._offers_at(referral.id, expected_version)
+        closed_at = closed_column(referral)
+        known = self._known(referral.id, expected_version)
 
         def write(conn: psycopg.Connection) -> None:
             if expected_version:
                 written = conn.execute(
-                    "UPDATE referrals SET version = %s, status = %s, due_at = %s,"
+                    "UPDATE referrals SET version = %s, status = %s, due_at = %s, closed_at = %s,"
                     " body = %s::jsonb, claimed_by = NULL, claimed_until = NULL"
                     " WHERE id = %s AND version = %s",
-                    (referral.version, referral.status.value, referral.due_at, body,
+                    (referral.version, referral.status.value, referral.due_at, closed_at, body,
                      referral.id, expected_version),
                 ).rowcount  # fmt: skip
             else:
                 written = conn.execute(
-                    "INSERT INTO referrals (id, version, status, created_at, due_at, body)"
-                    " VALUES (%s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING",
+                    "INSERT INTO referrals (id, version, status, created_at, due_at, closed_at,"
+                    " body) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING",
                     (referral.id, referral.version, referral.status.value, referral.created_at,
-                     referral.due_at, body),
+                     referral.due_at, closed_at, body),
                 ).rowcount  # fmt: skip
             if not written:
                 raise _Refused(Commit.STALE)  # another commit got there first
-            stored = known if known is not None else self._stored_offers(conn, referral.id)
+            if known is None or known.consumer != referral.consumer:
+                write_contacts(conn, referral)
+            if not expected_version:
+                stored = {}
+            elif known is not None:
+                stored = {o.npn: o for o in known.offers}
+            else:
+                stored = self._stored_offers(conn, referral.id)
             changed = [o for o in referral.offers if stored.get(o.npn) != o]
             self._count_load(conn, changed, stored, max_pending)
             if changed:
@@ -214,15 +270,14 @@ class PostgresStore(PostgresAccounts, PostgresListings):  # the server's: accoun
         self._remember(referral)
         return Commit.WRITTEN
 
-    def _offers_at(self, referral_id: str, version: int) -> dict[str, Offer] | None:
-        """npn -> offer as stored at `version`, if this instance knows it. If the
-        stored version is another, the commit's UPDATE writes nothing anyway."""
+    def _known(self, referral_id: str, version: int) -> Referral | None:
+        """The referral as stored at `version`, if this instance knows it. If
+        the stored version is another after all, the commit's UPDATE writes
+        nothing, so a known answer is never wrong."""
         if not version:
-            return {}
-        known = self._latest.get(referral_id)
-        if known is None or known.version != version:
             return None
-        return {o.npn: o for o in known.offers}
+        known = self._latest.get(referral_id)
+        return known if known is not None and known.version == version else None
 
     @staticmethod
     def _stored_offers(conn: psycopg.Connection, referral_id: str) -> dict[str, Offer]:
@@ -270,17 +325,19 @@ class PostgresStore(PostgresAccounts, PostgresListings):  # the server's: accoun
         known = self._latest.get(referral_id)
         row = self.db.read(
             lambda conn: conn.execute(
-                "SELECT version, CASE WHEN version = %s THEN NULL ELSE body END"
-                " FROM referrals WHERE id = %s",
-                (known.version if known else None, referral_id),
+                "SELECT r.version, CASE WHEN r.version = %s THEN NULL ELSE r.body END,"
+                " CASE WHEN r.version = %s THEN NULL ELSE c.consumer END"
+                " FROM referrals r LEFT JOIN referral_contacts c ON c.referral_id = r.id"
+                " WHERE r.id = %s",
+                (known and known.version, known and known.version, referral_id),
             ).fetchone()
         )
         if row is None:
             return None
-        version, body = row
+        version, body, consumer = row
         if body is None and known is not None and known.version == version:
             return known
-        referral = structure(body, Referral)
+        referral = referral_of(body, consumer)
         self._remember(referral)
         return referral
 

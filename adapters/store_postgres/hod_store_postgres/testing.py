@@ -63,7 +63,8 @@ def postgres_server():
         if os.environ.get("CI"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    with ThrowawayCluster() as cluster:
+    # wal_recycle off: old WAL files are deleted, so a test can look for erased bytes (P2).
+    with ThrowawayCluster(settings={"wal_recycle": "off"}) as cluster:
         yield PostgresServer(cluster.url(), cluster)
 
 

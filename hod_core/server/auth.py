@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 
@@ -48,6 +49,19 @@ def credentials(request: Request) -> tuple[str, str] | None:
         return value.strip(), "bearer"
     cookie = request.cookies.get(COOKIE)
     return (cookie, "cookie") if cookie else None
+
+
+def same_origin(request: Request, public_url: str = "") -> bool:
+    """Whether a browser says the request comes from a page of this server: its
+    `Origin` is the Host it asked, or the public URL (behind a proxy that
+    rewrites Host). A request with no `Origin`, from a script or an app,
+    passes: it carries no ambient cookie of a victim."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    netloc = urlsplit(origin).netloc.lower()
+    ours = {request.headers.get("host", "").lower(), urlsplit(public_url).netloc.lower()}
+    return bool(netloc) and netloc in ours
 
 
 async def _form_csrf(request: Request) -> str | None:

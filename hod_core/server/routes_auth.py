@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from ..accounts import TERMS, Account
 from ..errors import InputError
 from . import accounts as acc
-from .auth import COOKIE, credentials, csrf_token, current_account, current_agent
+from .auth import COOKIE, credentials, csrf_token, current_account, current_agent, same_origin
 from .bodies import read_data
 from .deps import get_hod
 from .registration import Problem, RegistrationForm, RegistrationInvalid
@@ -99,6 +99,9 @@ def login(
             "required field missing", field="login" if "login" not in body else "password"
         )
     kind = "bearer" if body.get("token") else "cookie"
+    if kind == "cookie" and not same_origin(request, hod.settings.base_url):
+        # Login CSRF: another site's form must not log a browser into an account.
+        raise HTTPException(403, "a cookie log-in must come from this site's own pages")
     address = request.client.host if request.client else "unknown"
     try:
         token, account = hod.accounts.login(body["login"], body["password"], address, kind)

@@ -115,6 +115,18 @@ def test_a_form_post_may_carry_the_csrf_token_as_a_field(client, agent):
     assert answer.status_code == 200
 
 
+def test_another_sites_form_cannot_log_a_browser_in(client, agent):
+    foreign = log_in_from(client, "https://evil.example")
+    assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
+    assert log_in_from(client, "null").status_code == 403  # a sandboxed frame
+    assert log_in_from(client, "http://testserver").status_code == 200
+
+
+def log_in_from(client, origin):
+    body = {"login": LOGIN, "password": PASSWORD}
+    return client.post("/api/v1/login", data=body, headers={"Origin": origin})
+
+
 def test_the_csrf_token_is_bound_to_its_session(app, client, agent):
     log_in(client)
     other = TestClient(app)

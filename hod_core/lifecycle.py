@@ -73,7 +73,9 @@ class Head:
 NOBODY = Head()
 
 
-def opened(referral_id: str, consumer: Consumer, state: str, now: datetime, policy: Policy):
+def opened(
+    referral_id: str, consumer: Consumer, state: str, now: datetime, policy: Policy
+) -> Referral:
     """A new Get Contacted request (L1), Waiting until placed, version 0."""
     return Referral(
         id=referral_id,

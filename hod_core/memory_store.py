@@ -111,21 +111,21 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
 
     @hookimpl
     def hod_store_due(self, now: datetime, limit: int) -> list[str]:
-        with self._lock:
-            due = sorted((at, rid) for rid, at in self._due.items() if at <= now)
-        return [rid for _, rid in due[:limit]]
+        return self._earliest(self._due, now, limit)
 
     @hookimpl
     def hod_store_waiting(self) -> list[str]:
-        with self._lock:
-            waiting = sorted((at, rid) for rid, at in self._waiting.items())
-        return [rid for _, rid in waiting]
+        return self._earliest(self._waiting, None, None)
 
     @hookimpl
     def hod_store_erasable(self, closed_before: datetime, limit: int) -> list[str]:
+        return self._earliest(self._closed, closed_before, limit)
+
+    def _earliest(self, work: dict[str, datetime], until: datetime | None, limit: int | None):
+        """Ids of a work list at or before `until` (all when None), earliest first."""
         with self._lock:
-            closed = sorted((at, rid) for rid, at in self._closed.items() if at <= closed_before)
-        return [rid for _, rid in closed[:limit]]
+            listed = sorted((at, rid) for rid, at in work.items() if until is None or at <= until)
+        return [rid for _, rid in listed[:limit]]
 
     @hookimpl
     def hod_store_scrub(self) -> None:

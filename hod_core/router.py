@@ -25,7 +25,7 @@ from attrs import evolve
 from . import hookspecs, lifecycle, views, wire
 from .bulk import freeze_long_lived
 from .dispatch import Dispatcher, RetryPolicy
-from .errors import HodError, InputError, NotFound
+from .errors import HodError, InputError, LifecycleError, NotFound
 from .hookspecs import Commit
 from .lifecycle import Change, Decision, Head
 from .matcher import Matcher
@@ -239,7 +239,7 @@ class Router:
             if done is Commit.WRITTEN:
                 self._after_commit(stored, new)
                 return new, decision.change
-            if done is Commit.AT_CAPACITY:
+            if done is Commit.AT_CAPACITY and new.pending_offer:
                 full.add(new.pending_offer.npn)  # the only offer that can be new
             else:
                 stored = _UNREAD  # beaten to it: read what won
@@ -359,7 +359,10 @@ class Router:
 
     def why(self, referral_id: str, npn: str) -> dict[str, Any]:
         """Why agent `npn` would (not) get this referral now: every rule's verdict."""
-        return self.roster.why(npn, self.referral(referral_id), self.now())
+        referral = self.referral(referral_id)
+        if referral.consumer is None:
+            raise LifecycleError(f"referral {referral_id}: its request was erased", rule="P2")
+        return self.roster.why(npn, referral, self.now())
 
 
 def _found(stored: Referral | None, referral_id: str) -> Referral:

@@ -589,6 +589,9 @@ def test_p2_the_sweep_erases_contact_data_retention_days_after_the_end(router, c
     assert view.status == "Referral Completed" and view.consumer_language == "es"
     assert [v.referral_id for v in router.agent_referrals(NEAR)] == [accepted]
     assert router.consumer_view(accepted)["agent"]["npn"] == NEAR
+    with pytest.raises(LifecycleError) as refused:
+        router.why(accepted, MID)  # nothing left to match on
+    assert refused.value.rule == "P2"
 
 
 def test_p2_a_referral_still_open_keeps_its_contact_data(router, clock, accepted):

@@ -124,6 +124,15 @@ class Database:
         """`work` on a connection outside any transaction (each statement its own)."""
         return self._run(work, transaction=False)
 
+    def once(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """`work` as `read` does it, but never twice: a dropped connection's
+        `psycopg.OperationalError` reaches the caller, who finds out what happened."""
+        try:
+            with self.pool.connection() as conn:
+                return work(conn)
+        except psycopg_pool.PoolTimeout:
+            raise self._no_connection() from None
+
     def write(self, work: Callable[[psycopg.Connection], T]) -> T:
         """`work` in one transaction: all of it is committed, or none of it."""
         return self._run(work, transaction=True)
@@ -140,10 +149,7 @@ class Database:
                         committing = True  # the block's end sends COMMIT
                     return result
             except psycopg_pool.PoolTimeout:
-                raise StoreUnavailable(
-                    f"store_postgres: no connection to {self.where} within "
-                    f"{self.settings.timeout_s:g} s"
-                ) from None
+                raise self._no_connection() from None
             except psycopg.OperationalError as exc:
                 if committing:
                     raise StoreUnavailable(
@@ -156,6 +162,11 @@ class Database:
                     ) from exc
                 self.pool.check()  # drop every broken idle connection, then once more
         raise AssertionError("unreachable")
+
+    def _no_connection(self) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"store_postgres: no connection to {self.where} within {self.settings.timeout_s:g} s"
+        )
 
     def close(self) -> None:
         self.pool.close()

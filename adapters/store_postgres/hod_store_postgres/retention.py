@@ -73,25 +73,6 @@ def closed_column(referral: Referral) -> datetime | None:
     return None
 
 
-def write_contacts(conn: psycopg.Connection, referral: Referral) -> None:
-    """Make `referral_contacts` say what `referral.consumer` says, inside the
-    commit: inserted with a new referral, deleted when erased (counted for the
-    scrub). The store calls it only when the consumer changed: rarely."""
-    consumer = referral.consumer
-    if consumer is None:
-        gone = conn.execute(
-            "DELETE FROM referral_contacts WHERE referral_id = %s", (referral.id,)
-        ).rowcount
-        if gone:
-            conn.execute("UPDATE hod_counters SET value = value + 1 WHERE name = 'unscrubbed'")
-        return
-    conn.execute(
-        "INSERT INTO referral_contacts (referral_id, consumer) VALUES (%s, %s::jsonb)"
-        " ON CONFLICT (referral_id) DO UPDATE SET consumer = excluded.consumer",
-        (referral.id, consumer_json(consumer)),
-    )
-
-
 class PostgresRetention:
     @hookimpl
     def hod_store_erasable(self, closed_before: datetime, limit: int) -> list[str]:

@@ -15,9 +15,10 @@ from psycopg import sql
 
 from hod_core.errors import StoreError
 
+from .commit import COMMIT_SCHEMA
 from .retention import RETENTION_SCHEMA
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Upgrades, by the version they start from. Version 0 is an empty database.
 MIGRATIONS: dict[int, str] = {
@@ -127,6 +128,7 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX events_by_kind ON events (kind, seq);
     """,
     2: RETENTION_SCHEMA,  # contact data apart, for personal-data retention (retention.py)
+    3: COMMIT_SCHEMA,  # the commit as one call of a function (commit.py)
 }
 
 

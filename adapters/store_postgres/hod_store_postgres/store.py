@@ -33,7 +33,6 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
-import cattrs
 import orjson
 import psycopg
 
@@ -50,21 +49,16 @@ from hod_core.referrals import (
 )
 
 from .accounts import PostgresAccounts
+from .commit import commit, commit_params
 from .database import Database, PostgresSettings
 from .feed import CHANNEL, AgentFeed
 from .listings import EVENT_COLUMNS, PostgresListings, event_of, referral_of
-from .retention import PostgresRetention, closed_column, write_contacts
+from .retention import PostgresRetention
 
 AGENT_PAGE = 5000  # agents read per query when loading them all
 PARSED_CACHE = 4096
 
 _OFFER_COLUMNS = "referral_id, npn, status, offered_at, expires_at, answered_at"
-
-# A referral body is written on every commit. This converter leaves datetimes
-# to orjson, which writes them as the wire format's isoformat does.
-_BODY = cattrs.Converter()
-_BODY.register_unstructure_hook(datetime, lambda at: at)
-
 
 # Every store open in this process, until closed: its pool holds connections
 # and threads anyway, so a forgotten store is closed by `close_all`, not left
@@ -80,18 +74,6 @@ def close_all(url: str | None = None, schema: str | None = None) -> None:
             store.close()
 
 
-class _Refused(Exception):
-    def __init__(self, outcome: Commit):
-        self.outcome = outcome
-
-
-def _referral_json(referral: Referral) -> str:
-    """The referral's row: everything but the consumer's request (retention.py)."""
-    body = _BODY.unstructure(referral)
-    body["consumer"] = None
-    return orjson.dumps(body).decode()
-
-
 def _event_row(e: Event) -> tuple:
     return (
         e.at,
@@ -102,10 +84,6 @@ def _event_row(e: Event) -> tuple:
         e.rule,
         orjson.dumps(dict(e.detail)).decode(),
     )
-
-
-def _offer_row(referral_id: str, o: Offer) -> tuple:
-    return (referral_id, o.npn, o.status.value, o.offered_at, o.expires_at, o.answered_at)
 
 
 class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # see their modules
@@ -221,99 +199,14 @@ class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # s
     def hod_store_commit(
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
     ) -> Commit:
-        body = _referral_json(referral)
-        closed_at = closed_column(referral)
-        known = self._known(referral.id, expected_version)
-
-        def write(conn: psycopg.Connection) -> None:
-            if expected_version:
-                written = conn.execute(
-                    "UPDATE referrals SET version = %s, status = %s, due_at = %s, closed_at = %s,"
-                    " body = %s::jsonb, claimed_by = NULL, claimed_until = NULL"
-                    " WHERE id = %s AND version = %s",
-                    (referral.version, referral.status.value, referral.due_at, closed_at, body,
-                     referral.id, expected_version),
-                ).rowcount  # fmt: skip
-            else:
-                written = conn.execute(
-                    "INSERT INTO referrals (id, version, status, created_at, due_at, closed_at,"
-                    " body) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING",
-                    (referral.id, referral.version, referral.status.value, referral.created_at,
-                     referral.due_at, closed_at, body),
-                ).rowcount  # fmt: skip
-            if not written:
-                raise _Refused(Commit.STALE)  # another commit got there first
-            if known is None or known.consumer != referral.consumer:
-                write_contacts(conn, referral)
-            if not expected_version:
-                stored = {}
-            elif known is not None:
-                stored = {o.npn: o for o in known.offers}
-            else:
-                stored = self._stored_offers(conn, referral.id)
-            changed = [o for o in referral.offers if stored.get(o.npn) != o]
-            self._count_load(conn, changed, stored, max_pending)
-            if changed:
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        f"INSERT INTO offers ({_OFFER_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
-                        " ON CONFLICT (referral_id, npn) DO UPDATE SET status = excluded.status,"
-                        " expires_at = excluded.expires_at, answered_at = excluded.answered_at",
-                        [_offer_row(referral.id, o) for o in changed],
-                    )
-            self._append(conn, events)
-
-        try:
-            self.db.write(write)
-        except _Refused as refused:
-            return refused.outcome
-        self._remember(referral)
-        return Commit.WRITTEN
-
-    def _known(self, referral_id: str, version: int) -> Referral | None:
-        """The referral as stored at `version`, if this instance knows it. If
-        the stored version is another after all, the commit's UPDATE writes
-        nothing, so a known answer is never wrong."""
-        if not version:
-            return None
-        known = self._latest.get(referral_id)
-        return known if known is not None and known.version == version else None
-
-    @staticmethod
-    def _stored_offers(conn: psycopg.Connection, referral_id: str) -> dict[str, Offer]:
-        rows = conn.execute(
-            f"SELECT {_OFFER_COLUMNS} FROM offers WHERE referral_id = %s", (referral_id,)
-        )
-        return {row[1]: _agent_offer(row).offer for row in rows}
-
-    @staticmethod
-    def _count_load(conn: psycopg.Connection, changed, stored, max_pending: int) -> None:
-        """E12 and the tie-break: each changed agent's Pending count and last offer,
-        agents in NPN order; refuse the commit when a newly Pending offer goes to
-        an agent holding `max_pending` already."""
-        for offer in sorted(changed, key=lambda o: o.npn):
-            old = stored.get(offer.npn)
-            was = old is not None and old.status is OfferStatus.PENDING
-            delta = (offer.status is OfferStatus.PENDING) - was
-            if delta > 0 and max_pending <= 0:
-                raise _Refused(Commit.AT_CAPACITY)
-            if delta == 0 and old is not None:
-                continue
-            counted = conn.execute(
-                "INSERT INTO agent_load AS l (npn, pending, last_offered_at)"
-                " VALUES (%(npn)s, greatest(%(delta)s, 0), %(at)s)"
-                " ON CONFLICT (npn) DO UPDATE SET pending = l.pending + %(delta)s,"
-                " last_offered_at = greatest(l.last_offered_at, excluded.last_offered_at)"
-                " WHERE %(delta)s <= 0 OR l.pending < %(max)s RETURNING 1",
-                {
-                    "npn": offer.npn,
-                    "delta": delta,
-                    "at": offer.offered_at if old is None else None,
-                    "max": max_pending,
-                },
-            ).fetchone()
-            if counted is None:
-                raise _Refused(Commit.AT_CAPACITY)
+        known = self._latest.get(referral.id)
+        if known is not None and known.version != expected_version:
+            known = None
+        params = commit_params(referral, expected_version, events, max_pending, known)
+        answer = commit(self.db, params)
+        if answer is Commit.WRITTEN:
+            self._remember(referral)
+        return answer
 
     def _remember(self, referral: Referral) -> None:
         if len(self._latest) >= PARSED_CACHE:

@@ -29,17 +29,25 @@ class FileClock:
             raise ValueError("a fake clock needs a timezone-aware start")
         self.start = start
         self.path = Path(path)
+        self._stamp: tuple | None = None  # the file's mtime, size and inode when last read
+        self._offset = 0.0
 
     def hod_now(self) -> datetime:
         try:
-            text = self.path.read_text().strip()
+            found = self.path.stat()  # a stat costs a tenth of a read: most looks stop here
         except FileNotFoundError:
-            text = ""
+            return self.start
+        stamp = (found.st_mtime_ns, found.st_size, found.st_ino)
+        if stamp != self._stamp:
+            self._stamp, self._offset = stamp, self._read()
+        return self.start + timedelta(seconds=self._offset)
+
+    def _read(self) -> float:
         try:
-            offset = float(text) if text else 0.0
-        except ValueError:
-            offset = 0.0  # a half-written file: the start, until it is whole
-        return self.start + timedelta(seconds=offset)
+            text = self.path.read_text().strip()
+            return float(text) if text else 0.0
+        except (FileNotFoundError, ValueError):
+            return 0.0  # gone, or half-written: the start until it is whole
 
     def advance_to(self, seconds: float) -> None:
         """Set the offset (atomically: a reader never sees half a number)."""

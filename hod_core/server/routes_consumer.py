@@ -64,8 +64,22 @@ _BODY_DOC = {
 }
 
 
+def checked_consumer(data: dict[str, Any]) -> Consumer:
+    """The Get Contacted request as a Consumer, or FieldErrors naming every bad field."""
+    consumer, problems = _check(data)
+    if problems or consumer is None:
+        raise FieldErrors(problems)
+    return consumer
+
+
 def consumer_problems(data: dict[str, Any]) -> list[InputError]:
-    """Every bad field of a Get Contacted request, each named once (not just the first)."""
+    """Every bad field of a Get Contacted request, each named once (the pages ask)."""
+    return _check(data)[1]
+
+
+def _check(data: dict[str, Any]) -> tuple[Consumer | None, list[InputError]]:
+    """Each bad field is swapped for a good stand-in and the request tried again,
+    so every bad field is found, not just the first."""
     problems = []
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
@@ -73,34 +87,31 @@ def consumer_problems(data: dict[str, Any]) -> list[InputError]:
     trial = {name: data[name] for name in FIELDS if name in data}
     if trial.get("state") in ("", None):  # a form's empty select: derive it from the ZIP
         trial.pop("state", None)
+    consumer = None
     for _ in FIELDS:
         try:
-            ConsumerFacts.of(wire.structure(trial, Consumer))
+            consumer = wire.structure(trial, Consumer)
+            ConsumerFacts.of(consumer)  # an unlocated ZIP is refused here
             break
         except InputError as exc:
+            consumer = None
             problems.append(exc)
             name = exc.field.split(".")[0].split("[")[0]
             if name not in _GOOD:
                 break
             trial[name] = _GOOD[name]
-    return problems
+    return (None if problems else consumer), problems
 
 
-async def consumer_data(request: Request) -> dict[str, Any]:
-    data = await read_data(request)
-    problems = consumer_problems(data)
-    if problems:
-        raise FieldErrors(problems)
-    if data.get("state") in ("", None):
-        data.pop("state", None)
-    return data
+async def consumer_data(request: Request) -> Consumer:
+    return checked_consumer(await read_data(request))
 
 
 @router.post("", status_code=201, openapi_extra=_BODY_DOC, summary="Get Contacted (L1)")
 def create_referral(
-    data: Annotated[dict[str, Any], Depends(consumer_data)], hod: HodDep
+    consumer: Annotated[Consumer, Depends(consumer_data)], hod: HodDep
 ) -> JSONResponse:
-    referral = hod.router.request_contact(data)
+    referral = hod.router.request_contact(consumer)
     token = status_token(hod.settings.secret_key, referral.id)
     body = {
         "reference": referral.id,

@@ -1,0 +1,302 @@
+"""`hod serve` under load: Get Contacted at a steady rate while agents accept.
+
+    python3 -m pip install -e ".[server,test]" -e adapters/store_sqlite   # once
+    python benchmarks/server.py                    # 100k agents, 200 requests/s for 30 s
+    python benchmarks/server.py --agents 10000 --rate 100 --seconds 10 --json
+
+One `hod serve` process on a loopback port, over a SQLite data folder with
+`--agents` synthetic agents (fixed seed; built once and kept in `--data-dir`,
+with an account and a bearer session per agent). The server runs on a fake
+clock at 10:00 in Houston on a Monday of Open Enrollment, so agents keep
+their hours and no offer expires mid-run; notices go to the in-app outbox.
+
+- start-up: from starting the process to the first `/healthz` answer (every
+  agent read back from SQLite and indexed);
+- load: `POST /api/v1/referrals` at `--rate` per second for `--seconds`,
+  each on its own schedule (an open loop: a slow answer does not delay the
+  next request), from random consumers across the HealthCare.gov states;
+- agents: the driver reads the offers from the outbox as the agents' phones
+  would, and `--accept-share` of the offered agents accept through the API
+  with their bearer token; the others leave the offer Pending;
+- lost: after a graceful stop, every referral answered 201 must be in the
+  store in a legal state (offered, waiting, accepted or unmatched), and each
+  accept answered 200 must show that agent as the acceptor; anything else,
+  or any 5xx or failed request, counts as lost.
+
+Targets on one server process: 200 Get Contacted per second held with
+p99 <= 50 ms, start-up <= 10 s with 100k agents, lost = 0. The last line of
+`--json` is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+TARGET_RATE, TARGET_P99_MS, TARGET_STARTUP_S = 200, 50.0, 10.0
+START = datetime.fromisoformat("2026-11-23T10:00:00-06:00")
+SECRET = "benchmark-secret-key-benchmark-secret-key"
+TOKENS = "bench-tokens.json"
+LEGAL = {"offered", "waiting", "accepted", "unmatched"}
+
+
+def prepare(data_dir: Path, agents: int) -> dict[str, str]:
+    """The data folder with its agents, accounts and sessions; npn -> bearer token."""
+    tokens_file = data_dir / TOKENS
+    if tokens_file.exists():
+        return json.loads(tokens_file.read_text())
+    from hod_core.accounts import TERMS, Account, Session, new_token, token_hash
+    from hod_core.models import Agent
+    from hod_core.server.accounts import SESSION_TTL
+    from hod_core.server.passwords import Passwords
+    from hod_core.synthetic import Synthesizer
+    from hod_core.wire import structure
+    from hod_store_sqlite import SqliteStore
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    store = SqliteStore(data_dir / "hod.sqlite3", synchronous="OFF")  # a set-up, not the run
+    one_hash = Passwords().hash("Bench-Mark42")  # every account shares it: logins are not timed
+    tokens = {}
+    for data in Synthesizer(seed=2026).agents(agents):
+        agent = structure(data, Agent)
+        store.hod_store_put_agent(agent=agent, events=())
+        account = Account(
+            id=f"bench-{agent.npn}",
+            role="agent",
+            login=f"agent{agent.npn}",
+            password_hash=one_hash,
+            created_at=START,
+            npn=agent.npn,
+            email=agent.email,
+            terms_accepted=frozenset(TERMS),
+        )
+        store.hod_store_create_account(account=account, invitation_hash=None, now=START)
+        token = tokens[agent.npn] = new_token()
+        session = Session(
+            token_hash(token), account.id, "bearer", START, START + SESSION_TTL["bearer"]
+        )
+        store.hod_store_put_session(session=session)
+    tokens_file.write_text(json.dumps(tokens))
+    print(f"prepared {agents} agents in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    outbox = data_dir / "outbox.jsonl"
+    outbox.unlink(missing_ok=True)  # this run's notices only
+    env = {**os.environ, "HOD_SECRET_KEY": SECRET, "HOD_NOTIFIERS": "outbox"}
+    command = [sys.executable, "-m", "hod_core.cli", "serve", "--data-dir", str(data_dir)]
+    command += ["--port", str(port), "--fake-clock", START.isoformat()]
+    log = (data_dir / "serve.log").open("wb")  # a pipe nobody reads would fill and stall it
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+async def wait_until_up(http, process) -> float:
+    started = time.perf_counter()
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"hod serve exited; see {process.args[4]}/serve.log")
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return time.perf_counter() - started
+        except Exception:  # noqa: BLE001 - not listening yet
+            pass
+        await asyncio.sleep(0.05)
+
+
+class Load:
+    def __init__(self, http, tokens, args):
+        self.http, self.tokens, self.args = http, tokens, args
+        self.random = random.Random(7)
+        self.create_ms: list[float] = []
+        self.accept_ms: list[float] = []
+        self.created: set[str] = set()
+        self.accepted: dict[str, str] = {}  # referral id -> npn, answered 200
+        self.failures: list[str] = []
+        self.tasks: set[asyncio.Task] = set()
+        self.seen_offers: set[tuple[str, str]] = set()
+
+    async def create(self, body) -> None:
+        started = time.perf_counter()
+        try:
+            answer = await self.http.post("/api/v1/referrals", json=body)
+        except Exception as exc:  # noqa: BLE001 - a failed request is a lost one
+            self.failures.append(f"create: {type(exc).__name__}")
+            return
+        self.create_ms.append((time.perf_counter() - started) * 1000)
+        if answer.status_code == 201:
+            self.created.add(answer.json()["reference"])
+        else:
+            self.failures.append(f"create: {answer.status_code}")
+
+    async def accept(self, referral_id: str, npn: str) -> None:
+        headers = {"Authorization": f"Bearer {self.tokens[npn]}"}
+        started = time.perf_counter()
+        try:
+            answer = await self.http.post(
+                f"/api/v1/agent/referrals/{referral_id}/accept", headers=headers
+            )
+        except Exception as exc:  # noqa: BLE001
+            self.failures.append(f"accept: {type(exc).__name__}")
+            return
+        self.accept_ms.append((time.perf_counter() - started) * 1000)
+        if answer.status_code == 200:
+            self.accepted[referral_id] = npn
+        elif answer.status_code >= 500:
+            self.failures.append(f"accept: {answer.status_code}")
+
+    def spawn(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def watch_outbox(self, path: Path, stop: asyncio.Event) -> None:
+        """The agents' phones: each new offer, and whether its agent accepts it."""
+        position = 0
+        while not stop.is_set():
+            if path.exists():
+                with path.open("rb") as handle:
+                    handle.seek(position)
+                    chunk = handle.read()
+                whole = chunk[: chunk.rfind(b"\n") + 1]
+                position += len(whole)
+                for line in whole.splitlines():
+                    notice = json.loads(line)
+                    key = (notice.get("referral_id"), notice["npn"])
+                    if notice["kind"] != "offer" or key in self.seen_offers:
+                        continue
+                    self.seen_offers.add(key)
+                    if self.random.random() < self.args.accept_share:
+                        self.spawn(self.accept(*key))
+            await asyncio.sleep(0.02)
+
+    async def run(self, consumers) -> float:
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(self.watch_outbox(self.args.data_dir / "outbox.jsonl", stop))
+        started = time.perf_counter()
+        for i, body in enumerate(consumers):
+            delay = started + i / self.args.rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.spawn(self.create(body))
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks))
+        elapsed = time.perf_counter() - started
+        await asyncio.sleep(0.5)  # the last offers reach the outbox
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks))
+        stop.set()
+        await watcher
+        return elapsed
+
+
+def count_lost(data_dir: Path, load: Load) -> int:
+    from hod_store_sqlite import SqliteStore
+
+    store = SqliteStore(data_dir / "hod.sqlite3")
+    lost = len(load.failures)
+    for referral_id in load.created:
+        referral = store.hod_store_referral(referral_id=referral_id)
+        if referral is None or referral.status.value not in LEGAL:
+            lost += 1
+    for referral_id, npn in load.accepted.items():
+        referral = store.hod_store_referral(referral_id=referral_id)
+        if referral is None or referral.agent_npn != npn:
+            lost += 1
+    return lost
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def measure(args) -> dict:
+    import httpx
+
+    from hod_core.synthetic import Synthesizer
+
+    tokens = prepare(args.data_dir, args.agents)
+    synthesizer = Synthesizer(seed=11)
+    consumers = [synthesizer.consumer() for _ in range(int(args.rate * args.seconds))]
+    port = free_port()
+    process = start_server(args.data_dir, port)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
+        ) as http:
+            startup_s = await wait_until_up(http, process)
+            load = Load(http, tokens, args)
+            elapsed = await load.run(consumers)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    lost = count_lost(args.data_dir, load) + (code != 0)
+    return {
+        "agents": args.agents,
+        "startup_s": round(startup_s, 2),
+        "rate_target_per_s": args.rate,
+        "rate_per_s": round(len(load.create_ms) / elapsed, 1),
+        "requests": len(consumers),
+        "create_p50_ms": round(statistics.median(load.create_ms), 2),
+        "create_p99_ms": round(percentile(load.create_ms, 0.99), 2),
+        "accepts": len(load.accept_ms),
+        "accept_p50_ms": round(percentile(load.accept_ms, 0.5), 2),
+        "accept_p99_ms": round(percentile(load.accept_ms, 0.99), 2),
+        "lost": lost,
+        "failures": sorted(set(load.failures))[:10],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--agents", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=TARGET_RATE, help="Get Contacted per second")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--accept-share", type=float, default=0.8, help="offers accepted")
+    parser.add_argument("--data-dir", type=Path, help="default: a folder per agent count in /tmp")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    args = parser.parse_args()
+    args.data_dir = args.data_dir or Path(f"/tmp/hod-bench-server-{args.agents}")
+    result = asyncio.run(measure(args))
+    verdict = (
+        result["rate_per_s"] >= 0.98 * args.rate
+        and result["create_p99_ms"] <= TARGET_P99_MS
+        and result["startup_s"] <= TARGET_STARTUP_S
+        and result["lost"] == 0
+    )
+    print(
+        f"{result['agents']} agents: start-up {result['startup_s']} s; "
+        f"{result['rate_per_s']}/s held of {args.rate}/s for {args.seconds:g} s; "
+        f"Get Contacted p50 {result['create_p50_ms']} ms, p99 {result['create_p99_ms']} ms; "
+        f"{result['accepts']} accepts, p50 {result['accept_p50_ms']} ms, p99 {result['accept_p99_ms']} ms; "
+        f"lost {result['lost']}; targets ({TARGET_RATE}/s, p99 <= {TARGET_P99_MS:g} ms, "
+        f"start-up <= {TARGET_STARTUP_S:g} s, lost 0) {'met' if verdict else 'NOT met'}"
+    )
+    if args.json:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

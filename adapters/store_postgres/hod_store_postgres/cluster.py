@@ -97,10 +97,13 @@ class ThrowawayCluster:
                   "-t", str(START_TIMEOUT_S), "start")  # fmt: skip
         return self
 
+    def running(self) -> bool:
+        return self.folder is not None and (self.data / "postmaster.pid").exists()
+
     def stop(self, mode: str = "fast") -> None:
         """Stop the server: `fast` (clients disconnected, a clean shutdown) or
         `immediate` (as a crash: recovery runs at the next start)."""
-        if self.folder is not None and (self.data / "postmaster.pid").exists():
+        if self.running():
             self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
 
     def restart(self, mode: str = "fast") -> None:

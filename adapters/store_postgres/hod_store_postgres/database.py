@@ -32,6 +32,11 @@ from .schema import migrate
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ENV_PREFIX = "HOD_POSTGRES_"
+# The pool retries a failed connection with a doubling delay; after a long
+# outage that delay would outlast the outage itself. Giving up after this
+# long lets the next request start a fresh attempt at once, so service
+# resumes within seconds of the database's return.
+RECONNECT_GIVE_UP_S = 2.0
 
 
 class StoreUnavailable(HodError):
@@ -117,6 +122,7 @@ class Database:
             timeout=settings.timeout_s,
             configure=_configure,
             name="hod-store",
+            reconnect_timeout=RECONNECT_GIVE_UP_S,
             open=True,
         )
 

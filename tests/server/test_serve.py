@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -168,6 +169,9 @@ def test_a_bad_setting_stops_start_up_with_one_line(tmp_path):
 
 
 def test_the_demo_runs_as_the_readme_says(tmp_path):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    first = readme.split("# 1. the whole system")[1].splitlines()[1]
+    assert first.endswith('-e ".[server]" -e adapters/store_sqlite && .venv/bin/hod serve --demo')
     server = Server("serve", "--demo", "--data-dir", str(tmp_path / "demo"))
     try:
         server.wait_for(READY)

@@ -19,7 +19,23 @@ CREATE INDEX referrals_by_created ON referrals (created_at, id);
 CREATE INDEX referrals_by_status ON referrals (status, created_at, id);
 CREATE INDEX events_by_kind ON events (kind, seq);
 """
-_EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
+# Events as the store reads them back, here and in `hod_store_events`.
+EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
+
+
+def event_of_row(row: tuple) -> Event:
+    """An event from a row of EVENT_COLUMNS."""
+    seq, at, kind, referral_id, npn, actor, rule, detail = row
+    return Event(
+        at=datetime.fromisoformat(at),
+        kind=kind,
+        referral_id=referral_id,
+        npn=npn,
+        actor=actor,
+        rule=rule,
+        detail=orjson.loads(detail),
+        seq=seq,
+    )
 
 
 class SqliteListings:
@@ -56,20 +72,8 @@ class SqliteListings:
         bound = "" if before is None else " AND seq < ?"
         params = [*kinds, *([] if before is None else [before]), limit]
         rows = self._db.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE kind IN ({marks}){bound}"
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE kind IN ({marks}){bound}"
             " ORDER BY seq DESC LIMIT ?",
             params,
         )
-        return [
-            Event(
-                at=datetime.fromisoformat(at),
-                kind=kind,
-                referral_id=rid,
-                npn=npn,
-                actor=actor,
-                rule=rule,
-                detail=orjson.loads(detail),
-                seq=seq,
-            )
-            for seq, at, kind, rid, npn, actor, rule, detail in rows
-        ]
+        return [event_of_row(row) for row in rows]

@@ -37,7 +37,7 @@ from hod_core.models import Agent
 from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
 
 from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
-from .listings import LISTINGS_SCHEMA, SqliteListings
+from .listings import EVENT_COLUMNS, LISTINGS_SCHEMA, SqliteListings, event_of_row
 from .opening import check_header, check_schema, opening_error
 from .retention import RETENTION_SCHEMA, SqliteRetention, closed_column
 
@@ -450,7 +450,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
 
     @hookimpl
     def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:
-        columns = "seq, at, kind, referral_id, npn, actor, rule, detail"
+        columns = EVENT_COLUMNS
         if referral_id is None:
             rows = self._db.execute(
                 f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
@@ -461,19 +461,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
                 " ORDER BY seq LIMIT ?",
                 (referral_id, after, limit),
             )
-        return [
-            Event(
-                at=datetime.fromisoformat(at),
-                kind=kind,
-                referral_id=rid,
-                npn=npn,
-                actor=actor,
-                rule=rule,
-                detail=orjson.loads(detail),
-                seq=seq,
-            )
-            for seq, at, kind, rid, npn, actor, rule, detail in rows
-        ]
+        return [event_of_row(row) for row in rows]
 
 
 def _statements(script: str) -> list[str]:

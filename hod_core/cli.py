@@ -5,9 +5,11 @@
               [--offered NPN,...] [--pending NPN[=N],...] [--last-offered NPN=ISO8601,...]
     hod rules check FILE.toml
     hod rules default            (print the shipped rule file, to copy and edit)
+    hod --version
 
 JSON goes to stdout. A user error (bad file, field, flag) prints one line
-on stderr and exits 2; never a traceback.
+on stderr, `hod: ` and at most ~200 characters, and exits 2; never a
+traceback. Each subcommand is added by one function in `COMMANDS`.
 """
 
 from __future__ import annotations
@@ -18,26 +20,34 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from . import validate, wire
+from . import __version__, validate, wire
 from .bulk import gc_paused
-from .errors import InputError, PolicyError
+from .errors import InputError, PolicyError, excerpt, one_line
 from .matcher import Matcher
 from .models import Agent, Consumer
 from .query import OfferSnapshot
 from .rules.policy import check_policy, default_policy_text, load_policy
 
 USER_ERROR = 2
+MAX_LINE = 200  # an error line on stderr, "hod: " included
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not argparse's usage block
-        raise InputError(f"{message} (see {self.prog} --help)", source=self.prog)
+        command = self.prog.removeprefix("hod").strip()  # "match", "rules check", or none
+        raise InputError(f"{message} (see {self.prog} --help)", source=command)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hod", description="Help On Demand referral routing.")
+    parser.add_argument("--version", action="version", version=f"hod {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add_command in COMMANDS:
+        add_command(commands)
+    return parser
 
+
+def add_match(commands) -> None:
     match = commands.add_parser("match", help="the ordered queue of agents for one consumer")
     match.add_argument("--agents", required=True, help="agents, one JSON object per line")
     match.add_argument("--consumer", required=True, help="a Get Contacted request (JSON)")
@@ -47,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument(
         "--explain", action="store_true", help="add the first failing rule per excluded agent"
     )
-    match.add_argument("--why", metavar="NPN", help="add every rule's verdict for one agent")
+    match.add_argument(
+        "--why", metavar="NPN", type=_npn, help="add every rule's verdict for one agent"
+    )
     offers = match.add_argument_group(
         "offers so far (what the referral service knows; all optional)"
     )
@@ -74,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     match.set_defaults(run=run_match)
 
+
+def add_rules(commands) -> None:
     rules = commands.add_parser("rules", help="check or print a rule file")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
     check = rule_commands.add_parser(
@@ -84,20 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     default = rule_commands.add_parser("default", help="print the shipped default rule file")
     default.set_defaults(run=lambda args: print(default_policy_text(), end="") or 0)
 
+
+def add_server_commands(commands) -> None:
     from .server.cli import register  # hod serve and the operator's tools (no web imports)
 
     register(commands)
-    return parser
+
+
+COMMANDS = [add_match, add_rules, add_server_commands]
+
+
+def _npn(text: str) -> str:
+    try:
+        return validate.npn(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def _npns(text: str) -> list[str]:
-    npns = [n.strip() for n in text.split(",") if n.strip()]
-    for npn in npns:
-        try:
-            validate.npn(npn)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(exc.message) from None
-    return npns
+    return [_npn(n.strip()) for n in text.split(",") if n.strip()]
 
 
 def _pairs(text: str) -> list[tuple[str, str | None]]:
@@ -111,31 +130,32 @@ def _pairs(text: str) -> list[tuple[str, str | None]]:
 def _pending(text: str) -> dict[str, int]:
     pending = {}
     for npn, count in _pairs(text):
-        if count is not None and not count.isdigit():
+        if count is not None and not (count.isascii() and count.isdigit() and len(count) <= 6):
             raise argparse.ArgumentTypeError(
-                f"{npn}: the count must be a whole number, got {count!r}"
+                f"{excerpt(npn)}: the count must be a whole number, got {excerpt(count)}"
             )
-        pending[_npns(npn)[0]] = int(count) if count is not None else 1
+        pending[_npn(npn)] = int(count) if count is not None else 1
     return pending
 
 
 def _last_offered(text: str) -> dict[str, datetime]:
     last = {}
     for npn, when in _pairs(text):
+        npn = _npn(npn)
         if when is None:
             raise argparse.ArgumentTypeError(
-                f"{npn}: give NPN=ISO8601, e.g. {npn}=2026-11-23T09:00:00-06:00"
+                f"{npn}: give NPN=RFC3339, e.g. {npn}=2026-11-23T09:00:00-06:00"
             )
         try:
-            last[_npns(npn)[0]] = validate.instant(when)
+            last[npn] = validate.rfc3339(when)
         except InputError as exc:
             raise argparse.ArgumentTypeError(f"{npn}: {exc.message}") from None
     return last
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {excerpt(text)}")
     return int(text)
 
 
@@ -161,7 +181,7 @@ def load_agents(path: str, matcher: Matcher) -> None:
 
 def run_match(args) -> int:
     try:
-        at = validate.instant(args.at)
+        at = validate.rfc3339(args.at)
     except InputError as exc:
         raise exc.located(prefix="--at") from None
     policy = load_policy(args.policy)
@@ -194,7 +214,7 @@ def run_rules_check(args) -> int:
     problems = check_policy(args.file)
     if problems:
         for problem in problems:
-            print(problem.render(), file=sys.stderr)
+            _say(problem.render())
         return USER_ERROR
     policy = load_policy(args.file)
     ids = ", ".join(r.id for r in policy.rules)
@@ -208,16 +228,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except PolicyError as exc:
         first, more = exc.problems[0], len(exc.problems) - 1
-        hint = f" (and {more} more: run hod rules check {first.source})" if more else ""
-        print(f"hod: {first.render()}{hint}", file=sys.stderr)
+        name = first.source if len(first.source) <= 60 else "FILE"
+        hint = f" (and {more} more: run hod rules check {name})" if more else ""
+        _say(first.render()[: MAX_LINE - len(hint) - 8] + hint)
         return USER_ERROR
     except InputError as exc:
-        print(f"hod: {exc.render()}", file=sys.stderr)
+        _say(exc.render())
         return USER_ERROR
+    except SystemExit as exc:  # --help and --version print, then argparse exits
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else USER_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _say(text: str) -> None:
+    """One error line on stderr: "hod: " and the text, MAX_LINE characters at most."""
+    print(one_line(f"hod: {text}", MAX_LINE), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -8,16 +8,48 @@ reading Python. The CLI prints it as one line and exits 2.
 
 from __future__ import annotations
 
+import json
+import math
+from itertools import islice
+from typing import Any
+
+# An error is one line a person reads: a value in it is cut to an excerpt,
+# and the whole line to a terminal's width.
+MAX_EXCERPT_CHARS = 64  # a quoted value; text in it is cut at 40 characters
+MAX_ERROR_CHARS = 190
+_NO_VALUE: Any = object()
+
 
 class HodError(Exception):
     """Base class of every error hod_core raises on purpose."""
 
 
 class InputError(HodError, ValueError):
-    """Bad input: names where (file:line), which field, and what is wrong."""
+    """Bad input: names where (file:line), which field, and what is wrong.
 
-    def __init__(self, message: str, *, field: str = "", source: str = "", line: int | None = None):
-        self.message = message
+    A message that quotes the value writes `{value}` where it goes and
+    passes `value=`: it is shown as a short excerpt, or, for `private`
+    fields (a consumer's name, phone, email: SPEC P1), only as its kind.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str = "",
+        source: str = "",
+        line: int | None = None,
+        value: Any = _NO_VALUE,
+        private: bool = False,
+    ):
+        self.template = message
+        self.value = value
+        self.private = private
+        self.message = (
+            message
+            if value is _NO_VALUE
+            else message.replace("{value}", excerpt(value, private=private))
+        )
         self.field = field
         self.source = source
         self.line = line
@@ -28,16 +60,26 @@ class InputError(HodError, ValueError):
         if where and self.line is not None:
             where = f"{where}:{self.line}"
         parts = [p for p in (where, self.field) if p]
-        return ": ".join([*parts, self.message])
+        return one_line(": ".join([*parts, self.message]))
 
-    def located(self, *, source: str = "", line: int | None = None, prefix: str = "") -> InputError:
-        """The same error, placed in a file/line and nested under `prefix`."""
+    def located(
+        self,
+        *,
+        source: str = "",
+        line: int | None = None,
+        prefix: str = "",
+        private: bool = False,
+    ) -> InputError:
+        """The same error, placed in a file/line, nested under `prefix`,
+        and with its value hidden from here on if `private`."""
         field = ".".join(p for p in (prefix, self.field) if p).replace(".[", "[")
         return InputError(
-            self.message,
+            self.template,
             field=field,
             source=source or self.source,
             line=self.line if line is None else line,
+            value=self.value,
+            private=self.private or private,
         )
 
 
@@ -51,6 +93,58 @@ class PolicyError(InputError):
 
     def render(self) -> str:
         return "\n".join(p.render() for p in getattr(self, "problems", [])) or super().render()
+
+
+def one_line(text: str, most: int = MAX_ERROR_CHARS) -> str:
+    """`text` safe for a terminal or a log: one line, no control or bidi
+    characters (escaped instead), at most `most` characters."""
+    text = text[: most * 2]  # escaping only lengthens: no need to look further
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def excerpt(value: Any, *, private: bool = False) -> str:
+    """A value as an error may quote it: JSON, cut short; only its kind if private."""
+    if private:
+        return _kind(value)
+    text = _sketch(value, levels=2)
+    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
+
+
+def _sketch(value: Any, levels: int) -> str:
+    """Bounded work whatever the value: a few items of a few levels, strings cut."""
+    if value is None or type(value) is bool:
+        return json.dumps(value)
+    if type(value) is int:
+        bits = value.bit_length()
+        return (
+            str(value) if bits <= 128 else f"a number of about {int(bits * math.log10(2))} digits"
+        )
+    if type(value) is float:
+        return json.dumps(value)
+    if type(value) is str:
+        if len(value) <= 40:
+            return json.dumps(value, ensure_ascii=False)
+        cut = json.dumps(value[:30], ensure_ascii=False)[:-1]
+        return f'{cut}..." ({len(value):,} characters)'
+    if type(value) is list:
+        items = [_sketch(v, levels - 1) if levels else "..." for v in value[:3]]
+        return "[" + ", ".join(items + ["..."] * (len(value) > 3)) + "]"
+    if type(value) is dict:
+        items = [
+            f"{_sketch(k, 0)}: {_sketch(v, levels - 1) if levels else '...'}"
+            for k, v in islice(value.items(), 3)
+        ]
+        return "{" + ", ".join(items + ["..."] * (len(value) > 3)) + "}"
+    return _kind(value)
+
+
+def _kind(value: Any) -> str:
+    """What a value is, never what it says."""
+    kinds = {str: "a string", int: "a number", float: "a number", bool: "true or false"}
+    kinds |= {list: "a list", dict: "an object", type(None): "null"}
+    return kinds.get(type(value)) or f"a Python {type(value).__name__}"[:60]
 
 
 class LifecycleError(HodError):

@@ -8,12 +8,13 @@ lives in the modules that take these objects.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from itertools import islice
 
 from attrs import Attribute, Converter, field, frozen
 
-from . import validate
+from . import limits, validate
 from .codes import WEEKDAYS
 from .errors import InputError
 
@@ -49,34 +50,55 @@ def _at_index(check, index: int, value):
 
 def _tuple_of(check):
     def convert(values):
-        if isinstance(values, str) or not hasattr(values, "__iter__"):
-            raise InputError(f"expected a list, got {values!r}")
-        return tuple(_at_index(check, i, v) for i, v in enumerate(values))
+        if type(values) is list or type(values) is tuple:  # the usual: skip the ABC checks
+            items = values
+        elif isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+            raise InputError("expected a list, got {value}", value=values)
+        else:
+            items = tuple(islice(values, limits.MAX_ITEMS + 1))
+        if len(items) > limits.MAX_ITEMS:
+            raise InputError(f"more than {limits.MAX_ITEMS} entries")
+        return tuple(_at_index(check, i, v) for i, v in enumerate(items))
 
     return convert
 
 
 def _named(convert):
-    """A field converter whose InputError names the field it was converting."""
+    """A field converter whose InputError names the field it was converting
+    (and never quotes the value of a field marked private)."""
 
     def run(value, _self, attribute: Attribute):
         try:
             return convert(value)
         except InputError as exc:
-            raise exc.located(prefix=attribute.name) from None
+            private = attribute.metadata.get("private", False)
+            raise exc.located(prefix=attribute.name, private=private) from None
 
     return Converter(run, takes_self=True, takes_field=True)
 
 
+# A consumer's contact data (SPEC P1): errors name the field, never the value.
+PRIVATE = {"private": True}
+
+
 def member(enum_type, what: str):
-    """Convert to an enum member with a readable error listing the allowed values."""
+    """Convert to an enum member with a readable error listing the allowed values.
+
+    Strict: the value must have the members' own type, so `true` or `1.0`
+    is not taken for display option 1.
+    """
+    value_type = type(next(iter(enum_type)).value)
 
     def convert(value):
-        try:
-            return enum_type(value)
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in enum_type)
-            raise InputError(f"{what} must be one of {allowed}, got {value!r}") from None
+        if isinstance(value, enum_type):
+            return value
+        if type(value) is value_type:
+            try:
+                return enum_type(value)
+            except ValueError:
+                pass
+        allowed = ", ".join(repr(m.value) for m in enum_type)
+        raise InputError(f"{what} must be one of {allowed}, got {{value}}", value=value)
 
     return convert
 
@@ -212,7 +234,7 @@ class Agent:
     languages: tuple[str, ...] = field(converter=_named(_languages))
     contact_method: ContactMethod = field(converter=_named(member(ContactMethod, "contact method")))
     participation: Participation
-    street_address: str | None = None
+    street_address: str | None = field(default=None, converter=_named(validate.street_address))
     state_preferences: frozenset[str] | None = field(
         default=None, converter=_named(_optional_set(validate.state))
     )
@@ -229,10 +251,10 @@ class Agent:
 class Consumer:
     """A Get Contacted request (L1). `state` None = derived from the ZIP."""
 
-    first_name: str = field(converter=_named(validate.name))
-    last_name: str = field(converter=_named(validate.name))
-    phone: str = field(converter=_named(validate.phone))
-    email: str = field(converter=_named(validate.email))
+    first_name: str = field(converter=_named(validate.name), metadata=PRIVATE)
+    last_name: str = field(converter=_named(validate.name), metadata=PRIVATE)
+    phone: str = field(converter=_named(validate.phone), metadata=PRIVATE)
+    email: str = field(converter=_named(validate.email), metadata=PRIVATE)
     zip: str = field(converter=_named(validate.zip_code))
     language: str = field(converter=_named(validate.language))
     state: str | None = field(default=None, converter=_named(_optional(validate.state)))

@@ -4,21 +4,28 @@ Structuring runs on a fast converter first; only when that fails is the input
 structured again with cattrs' detailed validation, so that the one error a
 person sees names the exact field path (`availability.weekly.mon[0]`) without
 paying for path tracking on every good record.
+
+Types are strict, for files and for the Python API alike: JSON values only
+(a subclass of str, int, list or dict counts as one; a tuple, set, bytes or
+any other object does not), `true` is not a number and `1` is not `true`.
+Bad input of any shape becomes one `InputError`, never a TypeError.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import re
-from collections.abc import Iterator
+import typing
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from . import validate
+from . import limits, validate
 from .bulk import gc_paused
 from .errors import InputError
 from .models import (
@@ -38,17 +45,33 @@ T = TypeVar("T")
 
 def _strict(kind: type, name: str):
     def structure(value, _type):
-        # bool is an int in Python; JSON true is not a number here.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise InputError(f"expected {name}, got {json.dumps(value)}")
-        return value
+        # The common case first (an exact str, bool or int), then subclasses;
+        # bool is an int in Python, but JSON true is not a number here.
+        if type(value) is kind or (
+            isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+        ):
+            return value
+        raise InputError(f"expected {name}, got {{value}}", value=value)
 
     return structure
 
 
+def _whole_number(value, _type) -> int:
+    if abs(_strict(int, "a whole number")(value, _type)) > limits.MAX_INT:
+        raise InputError(f"a whole number beyond +-{limits.MAX_INT}")
+    return value
+
+
+def _number(value, _type) -> float:
+    number = float(_strict(int | float, "a number")(value, _type))
+    if not math.isfinite(number):
+        raise InputError("not a finite number")
+    return number
+
+
 def _interval(value, _type) -> Interval:
-    if not isinstance(value, list | tuple) or len(value) != 2:
-        raise InputError(f'expected ["HH:MM", "HH:MM"], got {json.dumps(value)}')
+    if not isinstance(value, list) or len(value) != 2:
+        raise InputError('expected ["HH:MM", "HH:MM"], got {value}', value=value)
     return Interval(validate.minutes_of_day(value[0]), validate.minutes_of_day(value[1]))
 
 
@@ -69,10 +92,10 @@ def make_converter(*, detailed: bool) -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=True)
     conv.register_structure_hook(str, _strict(str, "a string"))
     conv.register_structure_hook(bool, _strict(bool, "true or false"))
-    conv.register_structure_hook(int, _strict(int, "a whole number"))
-    conv.register_structure_hook(float, lambda v, _: float(_strict(int | float, "a number")(v, _)))
+    conv.register_structure_hook(int, _whole_number)
+    conv.register_structure_hook(float, _number)
     conv.register_structure_hook(date, lambda v, _: validate.iso_date(v))
-    conv.register_structure_hook(datetime, lambda v, _: validate.instant(v))
+    conv.register_structure_hook(datetime, lambda v, _: validate.rfc3339(v))
     conv.register_unstructure_hook(date, date.isoformat)
     conv.register_unstructure_hook(datetime, datetime.isoformat)
     conv.register_structure_hook(Interval, _interval)
@@ -84,9 +107,14 @@ def make_converter(*, detailed: bool) -> cattrs.Converter:
     # so an error can name the position (state_preferences[1]).
     conv.register_structure_hook_func(lambda t: t == frozenset[str], lambda v, _: _list(v))
     # A JSON string is iterable in Python: without this, "en" would become ("e", "n").
-    conv.register_structure_hook_func(
-        lambda t: get_origin(t) is tuple, lambda v, t: conv._structure_tuple(_list(v), t)
-    )
+    if detailed:  # cattrs' own, which names the index of a bad item
+        conv.register_structure_hook_func(
+            lambda t: get_origin(t) is tuple, lambda v, t: conv._structure_tuple(_list(v), t)
+        )
+    else:
+        conv.register_structure_hook_factory(
+            lambda t: get_origin(t) is tuple, lambda t: _fast_tuple(conv, t)
+        )
     for enum_type, what in ((DisplayOption, "display option"), (ContactMethod, "contact method")):
         conv.register_structure_hook(enum_type, lambda v, _, e=enum_type, w=what: member(e, w)(v))
     conv.register_unstructure_hook(
@@ -114,6 +142,20 @@ def make_converter(*, detailed: bool) -> cattrs.Converter:
     return conv
 
 
+def _fast_tuple(conv: cattrs.Converter, tuple_type: Any):
+    """A hook for tuple[X, ...] that looks X's hook up once, not per item.
+
+    Lists of strings (languages, lines of authority) go to the model as
+    they are: its converter checks every item anyway."""
+    item_type, *rest = get_args(tuple_type)
+    if rest != [Ellipsis]:
+        return lambda v, t: conv._structure_tuple(_list(v), t)
+    if item_type is str:
+        return lambda v, _: _list(v)
+    hook = conv.get_structure_hook(item_type)
+    return lambda v, _: tuple([hook(item, item_type) for item in _list(v)])
+
+
 def _share_repeated_values(conv: cattrs.Converter) -> None:
     """Return one shared object for values that many agents repeat.
 
@@ -121,17 +163,30 @@ def _share_repeated_values(conv: cattrs.Converter) -> None:
     and the same few licences and participation records; the models are
     frozen, so sharing them is safe and cuts memory several-fold. Only the
     fast converter shares: a value that fails validation is never cached.
+
+    A key holds every key name and the type of every value that is not a
+    string, so that only the same JSON finds a cached object: `1` is not
+    `true`, `2026.0` is not `2026`, a tuple is not a list, and a record's
+    verdict never depends on the records read before it. Large values (a
+    key of None) are not shared: the cache holds templates, not whole files.
     """
     keys = {
-        Availability: lambda v: json.dumps(v, sort_keys=True),
+        # repr tells 1, 1.0, True and (..) from [..] apart
+        Availability: lambda v: key if len(key := repr(v)) <= 4096 else None,
         License: lambda v: (
-            v["state"],
-            tuple(v["lines_of_authority"]),
-            v.get("active", True),
-            v.get("expires_on"),
-            len(v),
+            (
+                tuple(v),
+                v["state"],
+                type(loa := v["lines_of_authority"]),
+                tuple(loa),
+                type(active := v.get("active")),
+                active,
+                v.get("expires_on"),
+            )
+            if len(v["lines_of_authority"]) <= 16
+            else None
         ),
-        Participation: lambda v: tuple(sorted(v.items())),
+        Participation: lambda v: (tuple(v), tuple(v.values()), tuple(map(type, v.values()))),
     }
     for cls, key_of in keys.items():
         conv.register_structure_hook(cls, _shared(conv.get_structure_hook(cls), key_of))
@@ -143,8 +198,10 @@ def _shared(structure_fn, key_of, most: int = 50_000):
     def structure(value, cls):
         try:
             key = key_of(value)
-            hit = cache.get(key)
-        except (KeyError, TypeError, AttributeError, ValueError):  # malformed: let validation speak
+            hit = None if key is None else cache.get(key)
+        except (KeyError, TypeError, AttributeError, ValueError, RecursionError):
+            key = None  # malformed: let validation speak
+        if key is None:
             return structure_fn(value, cls)
         if hit is None:
             hit = structure_fn(value, cls)
@@ -158,13 +215,15 @@ def _shared(structure_fn, key_of, most: int = 50_000):
 
 def _list(value: Any) -> list:
     if not isinstance(value, list):
-        raise InputError(f"expected a list, got {json.dumps(value)}")
+        raise InputError("expected a list, got {value}", value=value)
+    if len(value) > limits.MAX_ITEMS:
+        raise InputError(f"more than {limits.MAX_ITEMS} entries")
     return value
 
 
 def _get(mapping: Any, key: str):
     if not isinstance(mapping, dict):
-        raise InputError(f"expected an object, got {json.dumps(mapping)}")
+        raise InputError("expected an object, got {value}", value=mapping)
     if key not in mapping:
         raise InputError(f"required field {key!r} missing")
     return mapping[key]
@@ -191,28 +250,78 @@ def _format(exc: BaseException, _type) -> str:
     return f"\0{exc}"
 
 
-def _explain(exc: Exception, data: Any, cls: type, source: str, line: int | None) -> InputError:
+def _explain(data: Any, cls: type, source: str, line: int | None) -> InputError:
     """Re-structure with detailed validation and name the first bad field path."""
-    if not isinstance(data, dict):
+    try:
+        limits.check_structure(data)  # too deep, too big, not JSON: say so first
+    except InputError as exc:  # its path stops at a private field: no keys from inside
+        field = _private_prefix(cls, exc.field) or exc.field
+        return InputError(exc.message, field=field, source=source, line=line)
+    except Exception:  # noqa: BLE001 - a mapping that fails to list its items
+        return InputError("not plain JSON data", source=source, line=line)
+    if not isinstance(data, Mapping):
         return InputError(f"expected a JSON object for {cls.__name__}", source=source, line=line)
+    leaves: list[BaseException] = []
+
+    def keep(leaf: BaseException, type_) -> str:
+        leaves.append(leaf)
+        return _format(leaf, type_)
+
     try:
         _detailed.structure(data, cls)
     except Exception as detailed:  # noqa: BLE001 - every structuring failure is reported
-        exc = detailed
-    first = cattrs.transform_error(exc, path="", format_exception=_format)[0]
+        first = cattrs.transform_error(detailed, path="", format_exception=keep)[0]
+    else:  # the fast converter refused what the detailed one takes: a bug, said plainly
+        return InputError(f"cannot be read as {cls.__name__}", source=source, line=line)
+    leaf = leaves[0]
     text, _, path = first.rpartition(" @ ")
     inner_field, _, message = text.partition("\0")
     path = _KEY.sub(r".\1", path).lstrip(".").replace("$", "")
     field = ".".join(p for p in (path.lstrip("."), inner_field) if p).replace(".[", "[")
     for pattern, wire_name in _WIRE_NAMES:
         field = pattern.sub(wire_name, field)
-    if isinstance(exc_leaf(exc), TypeError | AttributeError):
+    private = _private_prefix(cls, field) is not None
+    if isinstance(leaf, InputError):
+        return InputError(
+            leaf.template,
+            field=field,
+            source=source,
+            line=line,
+            value=leaf.value,
+            private=leaf.private or private,
+        )
+    if isinstance(leaf, TypeError | AttributeError):
         # A Python type error says little to a person: say what was found instead.
         found = _value_at(data, field)
-        message = (
-            f"wrong kind of value: {json.dumps(found)}" if found is not None else "must not be null"
+        if found is None:
+            return InputError("must not be null", field=field, source=source, line=line)
+        return InputError(
+            "wrong kind of value: {value}",
+            field=field,
+            source=source,
+            line=line,
+            value=found,
+            private=private,
         )
-    return InputError(message or str(exc), field=field, source=source, line=line)
+    return InputError(message or "not valid", field=field, source=source, line=line)
+
+
+def _private_prefix(cls: Any, field: str) -> str | None:
+    """The path to the private field (a consumer's contact data) on `field`'s path, if any."""
+    steps = []
+    for step in _STEP.finditer(field):
+        steps.append(step.group())
+        name = step.group(1)
+        if name is None:
+            continue
+        found = attrs.fields_dict(cls).get(name) if attrs.has(cls) else None
+        if found is None:
+            return None
+        if found.metadata.get("private"):
+            return "".join(steps).lstrip(".")
+        kind = typing.get_type_hints(cls).get(name)
+        cls = next((t for t in (kind, *get_args(kind)) if attrs.has(t)), None)
+    return None
 
 
 def exc_leaf(exc: BaseException) -> BaseException:
@@ -239,62 +348,37 @@ def structure(data: Any, cls: type[T], *, source: str = "", line: int | None = N
     """Build a model from JSON data; on failure one InputError naming the field."""
     try:
         return converter.structure(data, cls)
-    except Exception as exc:  # noqa: BLE001 - bad input of any shape becomes InputError
-        raise _explain(exc, data, cls, source, line) from None
+    except Exception:  # noqa: BLE001 - bad input of any shape becomes InputError
+        raise _explain(data, cls, source, line) from None
 
 
 def unstructure(obj: Any) -> Any:
     return converter.unstructure(obj)
 
 
-def parse_json(text: str, *, source: str = "", line: int | None = None) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        return _raise(f"not valid JSON: {exc.msg} (column {exc.colno})", source, line or exc.lineno)
-
-
-def _raise(message: str, source: str, line: int | None):
-    raise InputError(message, source=source, line=line)
-
-
 def read_json(path: str | Path, cls: type[T]) -> T:
-    """One JSON object from a file (e.g. a consumer request)."""
+    """One JSON object from a file (e.g. a consumer request), at most one record's size."""
     path = Path(path)
-    text = _read_text(path)
-    return structure(parse_json(text, source=path.name), cls, source=path.name)
+    data = limits.read_bytes(path, limits.MAX_RECORD_BYTES, source=path.name)
+    text = limits.decode(data, source=path.name)
+    parsed = limits.parse_json(text, source=path.name)
+    return structure(parsed, cls, source=path.name)  # checks limits where it names fields
 
 
 def read_jsonl(path: str | Path, cls: type[T]) -> Iterator[tuple[int, T]]:
     """(line number, object) for each non-blank line of a JSONL file, streamed."""
     path = Path(path)
-    try:
-        with path.open(encoding="utf-8") as lines:
-            for number, text in enumerate(lines, start=1):
-                if text.strip():
-                    data = parse_json(text, source=path.name, line=number)
-                    yield number, structure(data, cls, source=path.name, line=number)
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read: {getattr(exc, 'strerror', None) or exc}", source=str(path)
-        ) from None
+    for number, data in limits.read_lines(path, source=path.name):
+        text = limits.decode(data, source=path.name, line=number)
+        if text.strip():
+            parsed = limits.parse_json(text, source=path.name, line=number)
+            yield number, structure(parsed, cls, source=path.name, line=number)
 
 
 def read_jsonl_all(path: str | Path, cls: type[T]) -> list[tuple[int, T]]:
     """Every (line number, object) of a JSONL file, read as one bulk load."""
     with gc_paused():
         return list(read_jsonl(path, cls))
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", source=str(path)) from None
 
 
 __all__ = ["converter", "read_json", "read_jsonl", "read_jsonl_all", "structure", "unstructure"]

@@ -113,10 +113,10 @@ def test_match_limit_and_no_explain(capsys, tmp_path):
             [agent_data()],
             {"language": "xx"},
             AT,
-            "consumer.json: language: unknown language code 'xx'",
+            'consumer.json: language: unknown language code "xx"',
         ),
         ([agent_data()], {}, "2026-11-23 15:00", "--at: date-time needs a UTC offset"),
-        ([agent_data()], {}, "yesterday", "--at: not an ISO 8601 date-time"),
+        ([agent_data()], {}, "yesterday", "--at: not an RFC 3339 date-time"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, tmp_path, agents, consumer, at, expected):
@@ -180,7 +180,7 @@ def test_rules_check_ok_and_broken(capsys, tmp_path):
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 2
-    assert all(line.startswith(f"{bad}:") for line in lines)
+    assert all(line.startswith(f"hod: {bad}:") for line in lines)
     assert "policy.max_wait_minutes" in lines[0] and "rules.E3.condition" in lines[1]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from .. import validate
+from .. import limits, validate
 from ..codes import US_STATES, WEEKDAYS
 from ..errors import InputError, PolicyError
 from ..models import Interval
@@ -99,14 +99,15 @@ def load_policy(path: str | Path | None = None) -> Policy:
     """The shipped default policy, or the rule file at `path`."""
     if path is None:
         return parse_policy(default_policy_text(), source="default.toml (built in)")
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(
-            [InputError(f"cannot read rule file: {exc.strerror}", source=str(path))]
-        ) from None
-    return parse_policy(text, source=str(path))
+    source = str(path)
+    try:  # bounded and strict UTF-8 (limits), before TOML sees a byte
+        text = limits.decode(
+            limits.read_bytes(path, limits.MAX_RULE_FILE_BYTES, source=source), source=source
+        )
+    except InputError as exc:
+        problem = InputError(f"cannot read rule file: {exc.message}", source=source, line=exc.line)
+        raise PolicyError([problem]) from None
+    return parse_policy(text, source=source)
 
 
 def check_policy(path: str | Path) -> list[InputError]:
@@ -121,6 +122,12 @@ def check_policy(path: str | Path) -> list[InputError]:
 def parse_policy(text: str, *, source: str) -> Policy:
     try:
         data = tomllib.loads(text)
+        limits.check_structure(data, source=source, scalars=limits.TOML_SCALARS)
+    except InputError as exc:  # too deep or too large, though valid TOML
+        raise PolicyError([exc]) from None
+    except RecursionError:  # tomllib recurses per nesting level
+        problem = InputError(f"nested deeper than {limits.MAX_DEPTH} levels", source=source)
+        raise PolicyError([problem]) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line = None

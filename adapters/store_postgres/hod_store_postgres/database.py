@@ -36,7 +36,7 @@ ENV_PREFIX = "HOD_POSTGRES_"
 # outage that delay would outlast the outage itself. Giving up after this
 # long lets the next request start a fresh attempt at once, so service
 # resumes within seconds of the database's return.
-RECONNECT_GIVE_UP_S = 2.0
+RECONNECT_GIVE_UP_S = 0.5
 
 
 class StoreUnavailable(HodError):
@@ -53,7 +53,7 @@ class PostgresSettings:
     pool_min: int = 2  # connections kept open per process
     pool_max: int = 10  # at most this many per process
     timeout_s: float = 10.0  # waiting for a free connection, or to connect
-    claim_s: float = 10.0  # how long a sweep's claim on due referrals keeps others off
+    claim_s: float = 3.0  # how long a sweep's claim on due referrals keeps others off
     agent_poll_s: float = 2.0  # backstop poll for other processes' agent saves
     scrub_every_s: float = 3600.0  # erased contact data rewritten away at most this often (P2)
     application_name: str = "hod-core"  # shown in pg_stat_activity

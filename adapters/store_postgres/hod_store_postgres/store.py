@@ -1,15 +1,7 @@
 """Every hod-core store hook on one PostgreSQL database, shared by many processes.
 
-- **Accept decided by the database.** A commit is one transaction whose first
-  statement is `UPDATE referrals ... WHERE id = $1 AND version = $expected`:
-  of any number of processes committing over one version, PostgreSQL's row
-  lock lets one through and the others re-check the row, find the version
-  moved, and write nothing. So exactly one accept wins, and an accept after
-  the expiry was recorded loses to it.
-- **Capacity (E12) in the database.** The same transaction upserts the
-  agent's row of `agent_load` under `pending < max_pending`; the row lock
-  orders two processes offering one agent, and the second sees the first's
-  count. Agents' rows are taken in NPN order, so two commits never deadlock.
+- **Commits** (accept, capacity, the compare-and-set): one call of a
+  function in the database, see `commit.py`.
 - **The sweep claims its work.** `hod_store_due` marks up to `limit` due
   referrals as this instance's for `claim_s` seconds in one short statement
   (`FOR UPDATE SKIP LOCKED`): processes sweeping at once take different
@@ -25,6 +17,8 @@
   `events`. Events of one referral are in commit order (its row lock orders
   them); events of different referrals committed at the same moment by two
   processes may become visible in an order other than their `seq`.
+- Contact data lives apart (`retention.py`); accounts and listings for the
+  server in `accounts.py` and `listings.py`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 
 from hod_core.conformance import samples
 from hod_core.router import Router
@@ -88,3 +89,24 @@ def spawn(postgres_settings):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def pending_rows(postgres_server, postgres_settings):
+    """npn -> (agent_load.pending, Pending offers counted in `offers`): E12's
+    counter against the offers themselves."""
+
+    def read() -> dict[str, tuple[int, int]]:
+        schema = postgres_settings["schema"]
+        load, offers = sql.Identifier(schema, "agent_load"), sql.Identifier(schema, "offers")
+        with postgres_server.connect() as conn:
+            rows = conn.execute(
+                sql.SQL(
+                    "SELECT l.npn, l.pending,"
+                    " (SELECT count(*) FROM {} o WHERE o.npn = l.npn AND o.status = 'pending')"
+                    " FROM {} l"
+                ).format(offers, load)
+            ).fetchall()
+        return {npn: (pending, counted) for npn, pending, counted in rows}
+
+    return read

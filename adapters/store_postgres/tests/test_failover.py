@@ -17,8 +17,6 @@ from hod_core.router import Router
 from hod_core.testing import FakeClock, Outbox
 from hod_store_postgres import StoreUnavailable
 
-from .test_races import pending_rows
-
 PROMPTLY_S = 5.0
 
 
@@ -62,9 +60,7 @@ def test_while_the_database_is_down_calls_fail_cleanly_then_work_again(cluster, 
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_kill_9_mid_commit_loses_and_doubles_nothing(
-    router, spawn, open_store, postgres_server, postgres_settings, seed
-):
+def test_kill_9_mid_commit_loses_and_doubles_nothing(router, spawn, open_store, pending_rows, seed):
     acknowledged = []
     churn = spawn()
     churn.send("churn", router.now().isoformat())
@@ -85,5 +81,5 @@ def test_kill_9_mid_commit_loses_and_doubles_nothing(
         assert all(o.status is not OfferStatus.PENDING for o in referral.offers[:-1])
         kinds = Counter(e.kind for e in restarted.events(rid))
         assert kinds["referral.created"] == 1 and kinds["offer.made"] == len(referral.offers)
-    loads = pending_rows(postgres_server, postgres_settings["schema"])
+    loads = pending_rows()
     assert all(held == counted for held, counted in loads.values()), loads

@@ -115,24 +115,8 @@ def test_accept_racing_the_sweep_in_another_process_is_all_or_nothing(router, sp
 
 
 # -- E12: capacity in the database -----------------------------------------------------
-def pending_rows(postgres_server, schema: str) -> dict[str, tuple[int, int]]:
-    """npn -> (agent_load.pending, Pending offers counted in `offers`)."""
-    with postgres_server.connect() as conn:
-        load, offers = sql.Identifier(schema, "agent_load"), sql.Identifier(schema, "offers")
-        rows = conn.execute(
-            sql.SQL(
-                "SELECT l.npn, l.pending,"
-                " (SELECT count(*) FROM {} o WHERE o.npn = l.npn AND o.status = 'pending')"
-                " FROM {} l"
-            ).format(offers, load)
-        ).fetchall()
-    return {npn: (pending, counted) for npn, pending, counted in rows}
-
-
 @pytest.mark.parametrize("capacity", [1, 3])
-def test_concurrent_offers_to_one_agent_stop_at_its_capacity(
-    open_store, postgres_server, postgres_settings, capacity
-):
+def test_concurrent_offers_to_one_agent_stop_at_its_capacity(open_store, pending_rows, capacity):
     stores = [open_store(pool_min="1") for _ in range(8)]
     answers = together(
         [
@@ -146,7 +130,7 @@ def test_concurrent_offers_to_one_agent_stop_at_its_capacity(
         ]
     )
     assert Counter(answers) == {Commit.WRITTEN: capacity, Commit.AT_CAPACITY: 8 - capacity}
-    assert pending_rows(postgres_server, postgres_settings["schema"]) == {"7": (capacity, capacity)}
+    assert pending_rows() == {"7": (capacity, capacity)}
     written = [f"r{n}" for n, a in enumerate(answers) if a is Commit.WRITTEN]
     first = stores[0].hod_store_referral(referral_id=written[0])
     missed = samples.answered(first, OfferStatus.MISSED, samples.START + timedelta(minutes=15))
@@ -156,10 +140,7 @@ def test_concurrent_offers_to_one_agent_stop_at_its_capacity(
         )
         is Commit.WRITTEN
     )
-    assert pending_rows(postgres_server, postgres_settings["schema"])["7"] == (
-        capacity - 1,
-        capacity - 1,
-    )
+    assert pending_rows()["7"] == (capacity - 1, capacity - 1)
 
 
 # -- the sweep: claims ------------------------------------------------------------

@@ -199,3 +199,17 @@ def test_the_demo_runs_as_the_readme_says(tmp_path):
             assert ("offer", "1000001") in kinds and ("invitation", "1000001") in kinds
     finally:
         assert server.stop() == 0
+
+
+def test_without_the_server_extra_hod_serve_says_what_to_install(monkeypatch, capsys):
+    import importlib.util
+
+    from hod_core.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "fastapi" else real(name, *a)
+    )
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install" in err and "hod-core[server]" in err

@@ -1,8 +1,8 @@
 """`hod`: the command line (SPEC section 8).
 
-    hod match --agents FILE.jsonl --consumer FILE.json --at ISO8601
+    hod match --agents FILE.jsonl --consumer FILE.json --at RFC3339
               [--policy FILE.toml] [--limit N] [--explain] [--why NPN]
-              [--offered NPN,...] [--pending NPN[=N],...] [--last-offered NPN=ISO8601,...]
+              [--offered NPN,...] [--pending NPN[=N],...] [--last-offered NPN=RFC3339,...]
     hod rules check FILE.toml
     hod rules default            (print the shipped rule file, to copy and edit)
     hod --version
@@ -51,7 +51,9 @@ def add_match(commands) -> None:
     match = commands.add_parser("match", help="the ordered queue of agents for one consumer")
     match.add_argument("--agents", required=True, help="agents, one JSON object per line")
     match.add_argument("--consumer", required=True, help="a Get Contacted request (JSON)")
-    match.add_argument("--at", required=True, help="the instant, ISO 8601 with offset")
+    match.add_argument(
+        "--at", required=True, help="the instant, RFC 3339 with offset (2026-11-23T15:00:00-06:00)"
+    )
     match.add_argument("--policy", help="rule file (TOML); default: the shipped policy")
     match.add_argument("--limit", type=_positive, help="at most N agents in the queue")
     match.add_argument(
@@ -79,7 +81,7 @@ def add_match(commands) -> None:
     )
     offers.add_argument(
         "--last-offered",
-        metavar="NPN=ISO8601,...",
+        metavar="NPN=RFC3339,...",
         type=_last_offered,
         default={},
         help="when agents were last offered a referral (ties in the ranking)",

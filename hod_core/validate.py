@@ -34,7 +34,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _DATE = re.compile(r"([0-9]{4})-[0-9]{2}-[0-9]{2}")
 # RFC 3339 section 5.6 (T and Z in either case); fractions past microseconds are cut.
 _INSTANT = re.compile(
-    r"(([0-9]{4})-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,6})?[0-9]{0,3}"
+    r"(([0-9]{4})-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(\.[0-9]{1,6})?(?:(?<=\.[0-9]{6})[0-9]{1,3})?"  # up to 9 digits, cut to 6
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 _WITHOUT_OFFSET = re.compile(

@@ -228,6 +228,8 @@ def test_dates_are_yyyy_mm_dd_only(written):
         ("20261123T150000Z", "not an RFC 3339 date-time"),
         ("2026-W48-1T15:00:00Z", "not an RFC 3339 date-time"),
         ("2026-11-23T15:00Z", "not an RFC 3339 date-time"),
+        ("2026-11-23T15:00:00123Z", "not an RFC 3339 date-time"),
+        ("2026-11-23T15:00:00.1234567890Z", "not an RFC 3339 date-time"),
         ("2026-11-23T15:00:00+01:00:30", "not an RFC 3339 date-time"),
         ("2026-11-23T15:00:00", "date-time needs a UTC offset"),
         ("2026-11-23T25:00:00Z", "not a valid date-time"),

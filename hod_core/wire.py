@@ -173,23 +173,21 @@ def _share_repeated_values(conv: cattrs.Converter) -> None:
     keys = {
         # repr tells 1, 1.0, True and (..) from [..] apart
         Availability: lambda v: key if len(key := repr(v)) <= 4096 else None,
-        License: lambda v: (
-            (
-                tuple(v),
-                v["state"],
-                type(loa := v["lines_of_authority"]),
-                tuple(loa),
-                type(active := v.get("active")),
-                active,
-                v.get("expires_on"),
-            )
-            if len(v["lines_of_authority"]) <= 16
-            else None
-        ),
+        License: _license_key,
         Participation: lambda v: (tuple(v), tuple(v.values()), tuple(map(type, v.values()))),
     }
     for cls, key_of in keys.items():
         conv.register_structure_hook(cls, _shared(conv.get_structure_hook(cls), key_of))
+
+
+def _license_key(v: dict) -> tuple | None:
+    """Only the canonical shape is shared: a list of a few lines of authority,
+    a true/false `active`, no unknown key."""
+    loa, active = v["lines_of_authority"], v.get("active", True)
+    expected = 2 + ("active" in v) + ("expires_on" in v)
+    if type(loa) is not list or len(loa) > 16 or type(active) is not bool or len(v) != expected:
+        return None
+    return v["state"], tuple(loa), active, v.get("expires_on")
 
 
 def _shared(structure_fn, key_of, most: int = 50_000):

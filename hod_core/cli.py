@@ -24,7 +24,7 @@ from . import __version__, validate, wire
 from .bulk import gc_paused
 from .errors import InputError, PolicyError, excerpt, one_line
 from .matcher import Matcher
-from .models import Agent, Consumer
+from .models import Consumer
 from .query import OfferSnapshot
 from .rules.policy import check_policy, default_policy_text, load_policy
 
@@ -163,18 +163,9 @@ def _positive(text: str) -> int:
 
 def load_agents(path: str, matcher: Matcher) -> None:
     """Add every agent of a JSONL file; an error names the file, line and field."""
-    first_line: dict[str, int] = {}
     source = path.rsplit("/", 1)[-1]
     with gc_paused():
-        for line, agent in wire.read_jsonl_all(path, Agent):
-            if agent.npn in first_line:
-                raise InputError(
-                    f"duplicate NPN {agent.npn} (first on line {first_line[agent.npn]})",
-                    field="npn",
-                    source=source,
-                    line=line,
-                )
-            first_line[agent.npn] = line
+        for line, agent in wire.read_agents(path):
             try:
                 matcher.add(agent)
             except InputError as exc:

@@ -29,6 +29,7 @@ from . import limits, validate
 from .bulk import gc_paused
 from .errors import InputError
 from .models import (
+    Agent,
     Availability,
     Break,
     ContactMethod,
@@ -373,10 +374,34 @@ def read_jsonl(path: str | Path, cls: type[T]) -> Iterator[tuple[int, T]]:
             yield number, structure(parsed, cls, source=path.name, line=number)
 
 
+def read_agents(path: str | Path) -> Iterator[tuple[int, Agent]]:
+    """(line number, agent) of an agents JSONL file, streamed; one NPN, one line:
+    the same NPN again is an error naming both lines."""
+    first_line: dict[str, int] = {}
+    for line, agent in read_jsonl(path, Agent):
+        if agent.npn in first_line:
+            raise InputError(
+                f"duplicate NPN {agent.npn} (first on line {first_line[agent.npn]})",
+                field="npn",
+                source=Path(path).name,
+                line=line,
+            )
+        first_line[agent.npn] = line
+        yield line, agent
+
+
 def read_jsonl_all(path: str | Path, cls: type[T]) -> list[tuple[int, T]]:
     """Every (line number, object) of a JSONL file, read as one bulk load."""
     with gc_paused():
         return list(read_jsonl(path, cls))
 
 
-__all__ = ["converter", "read_json", "read_jsonl", "read_jsonl_all", "structure", "unstructure"]
+__all__ = [
+    "converter",
+    "read_agents",
+    "read_json",
+    "read_jsonl",
+    "read_jsonl_all",
+    "structure",
+    "unstructure",
+]

@@ -107,7 +107,7 @@ def one_line(text: str, most: int = MAX_ERROR_CHARS) -> str:
 def excerpt(value: Any, *, private: bool = False) -> str:
     """A value as an error may quote it: JSON, cut short; only its kind if private."""
     if private:
-        return _kind(value)
+        return kind_of(value)
     text = _sketch(value, levels=2)
     return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
 
@@ -137,10 +137,10 @@ def _sketch(value: Any, levels: int) -> str:
             for k, v in islice(value.items(), 3)
         ]
         return "{" + ", ".join(items + ["..."] * (len(value) > 3)) + "}"
-    return _kind(value)
+    return kind_of(value)
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
     """What a value is, never what it says."""
     kinds = {str: "a string", int: "a number", float: "a number", bool: "true or false"}
     kinds |= {list: "a list", dict: "an object", type(None): "null"}

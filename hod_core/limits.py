@@ -22,7 +22,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, kind_of
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -211,7 +211,8 @@ def check_structure(
     naming the first offending field path.
 
     Plain data: objects (any Mapping) with string keys, lists, and `scalars`
-    (JSON's by default; bool is not taken for a number). Checked: depth,
+    (JSON's by default), subclasses included, as the wire format takes them;
+    a tuple, set, bytes or other object is refused. Checked: depth,
     entries per list or object, values in all, text size, integer range,
     finite numbers. Iterative, so no input is deep enough to exhaust the stack.
     """
@@ -225,15 +226,15 @@ def check_structure(
             raise InputError(problem, field=_path(path), source=source, line=line)
         if isinstance(item, Mapping):
             for key, child in item.items():
-                if type(key) is not str:
+                if not isinstance(key, str):
                     raise InputError(
-                        f"object keys must be strings, found {_kind(key)}",
+                        f"object keys must be strings, found {kind_of(key)}",
                         field=_path(path),
                         source=source,
                         line=line,
                     )
                 stack.append((child, level + 1, (*path, key)))
-        elif type(item) is list:
+        elif isinstance(item, list):
             stack.extend((child, level + 1, (*path, i)) for i, child in enumerate(item))
     return value
 
@@ -243,21 +244,17 @@ def _problem(item: Any, level: int, seen: int, scalars: tuple[type, ...], depth:
         return f"nested deeper than {depth} levels"
     if seen > MAX_VALUES:
         return f"more than {MAX_VALUES:,} values in one record"
-    if isinstance(item, Mapping) or type(item) is list:
+    if isinstance(item, Mapping | list):
         return f"more than {MAX_ITEMS} entries" if len(item) > MAX_ITEMS else ""
-    if type(item) not in scalars:
-        return f"not a plain data value: found {_kind(item)}"
-    if type(item) is str and len(item) > MAX_RECORD_BYTES:
+    if not isinstance(item, scalars):
+        return f"not a JSON value (found {kind_of(item)})"
+    if isinstance(item, str) and len(item) > MAX_RECORD_BYTES:
         return f"text longer than {MAX_RECORD_BYTES:,} characters"
-    if type(item) is int and abs(item) > MAX_INT:
+    if isinstance(item, int) and abs(item) > MAX_INT:
         return f"a whole number beyond +-{MAX_INT}"
-    if type(item) is float and not math.isfinite(item):
+    if isinstance(item, float) and not math.isfinite(item):
         return "not a finite number"
     return ""
-
-
-def _kind(value: Any) -> str:
-    return f"a Python {type(value).__name__}"[:60]
 
 
 def _path(parts: tuple) -> str:

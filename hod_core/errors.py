@@ -42,14 +42,15 @@ class InputError(HodError, ValueError):
         value: Any = _NO_VALUE,
         private: bool = False,
     ):
-        self.template = message
-        self.value = value
-        self.private = private
         self.message = (
             message
             if value is _NO_VALUE
             else message.replace("{value}", excerpt(value, private=private))
         )
+        # A private value is not kept either: error reporters log attributes.
+        self.template = self.message if private else message
+        self.value = _NO_VALUE if private else value
+        self.private = private
         self.field = field
         self.source = source
         self.line = line

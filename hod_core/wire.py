@@ -1,7 +1,7 @@
 """The JSON wire format (SPEC section 7): one cattrs converter, both ways.
 
 Structuring runs on a fast converter first; only when that fails is the input
-structured again with cattrs' detailed validation, so that the one error a
+structured again with cattrs' detailed validation (explain.py), so that the one error a
 person sees names the exact field path (`availability.weekly.mon[0]`) without
 paying for path tracking on every good record.
 
@@ -14,20 +14,18 @@ Bad input of any shape becomes one `InputError`, never a TypeError.
 from __future__ import annotations
 
 import math
-import re
-import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
-import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from . import limits, validate
 from .bulk import gc_paused
 from .errors import InputError
+from .explain import explain
 from .models import (
     Agent,
     Availability,
@@ -231,124 +229,13 @@ def _get(mapping: Any, key: str):
 converter = make_converter(detailed=False)
 _detailed = make_converter(detailed=True)
 
-_KEY = re.compile(r"\['([^']*)'\]")
-# Attribute names that differ from the wire's (from/to are Python keywords).
-_WIRE_NAMES = (
-    (re.compile(r"(out_of_office\[\d+\])\.start"), r"\1.from"),
-    (re.compile(r"(out_of_office\[\d+\])\.end"), r"\1.to"),
-)
-
-
-def _format(exc: BaseException, _type) -> str:
-    if isinstance(exc, InputError):
-        return f"{exc.field}\0{exc.message}"
-    if isinstance(exc, KeyError):
-        return "\0required field missing"
-    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"\0unknown field(s): {', '.join(sorted(exc.extra_fields))}"
-    return f"\0{exc}"
-
-
-def _explain(data: Any, cls: type, source: str, line: int | None) -> InputError:
-    """Re-structure with detailed validation and name the first bad field path."""
-    try:
-        limits.check_structure(data)  # too deep, too big, not JSON: say so first
-    except InputError as exc:  # its path stops at a private field: no keys from inside
-        field = _private_prefix(cls, exc.field) or exc.field
-        return InputError(exc.message, field=field, source=source, line=line)
-    except Exception:  # noqa: BLE001 - a mapping that fails to list its items
-        return InputError("not plain JSON data", source=source, line=line)
-    if not isinstance(data, Mapping):
-        return InputError(f"expected a JSON object for {cls.__name__}", source=source, line=line)
-    leaves: list[BaseException] = []
-
-    def keep(leaf: BaseException, type_) -> str:
-        leaves.append(leaf)
-        return _format(leaf, type_)
-
-    try:
-        _detailed.structure(data, cls)
-    except Exception as detailed:  # noqa: BLE001 - every structuring failure is reported
-        first = cattrs.transform_error(detailed, path="", format_exception=keep)[0]
-    else:  # the fast converter refused what the detailed one takes: a bug, said plainly
-        return InputError(f"cannot be read as {cls.__name__}", source=source, line=line)
-    leaf = leaves[0]
-    text, _, path = first.rpartition(" @ ")
-    inner_field, _, message = text.partition("\0")
-    path = _KEY.sub(r".\1", path).lstrip(".").replace("$", "")
-    field = ".".join(p for p in (path.lstrip("."), inner_field) if p).replace(".[", "[")
-    for pattern, wire_name in _WIRE_NAMES:
-        field = pattern.sub(wire_name, field)
-    private = _private_prefix(cls, field) is not None
-    if isinstance(leaf, InputError):
-        return InputError(
-            leaf.template,
-            field=field,
-            source=source,
-            line=line,
-            value=leaf.value,
-            private=leaf.private or private,
-        )
-    if isinstance(leaf, TypeError | AttributeError):
-        # A Python type error says little to a person: say what was found instead.
-        found = _value_at(data, field)
-        if found is None:
-            return InputError("must not be null", field=field, source=source, line=line)
-        return InputError(
-            "wrong kind of value: {value}",
-            field=field,
-            source=source,
-            line=line,
-            value=found,
-            private=private,
-        )
-    return InputError(message or "not valid", field=field, source=source, line=line)
-
-
-def _private_prefix(cls: Any, field: str) -> str | None:
-    """The path to the private field (a consumer's contact data) on `field`'s path, if any."""
-    steps = []
-    for step in _STEP.finditer(field):
-        steps.append(step.group())
-        name = step.group(1)
-        if name is None:
-            continue
-        found = attrs.fields_dict(cls).get(name) if attrs.has(cls) else None
-        if found is None:
-            return None
-        if found.metadata.get("private"):
-            return "".join(steps).lstrip(".")
-        kind = typing.get_type_hints(cls).get(name)
-        cls = next((t for t in (kind, *get_args(kind)) if attrs.has(t)), None)
-    return None
-
-
-def exc_leaf(exc: BaseException) -> BaseException:
-    """The first innermost exception of a cattrs exception group."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-_STEP = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
-
-
-def _value_at(data: Any, field: str) -> Any:
-    """The raw JSON value at a field path such as licenses[0].state (None if absent)."""
-    for name, index in _STEP.findall(field):
-        try:
-            data = data[int(index)] if index else data[name]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
 
 def structure(data: Any, cls: type[T], *, source: str = "", line: int | None = None) -> T:
     """Build a model from JSON data; on failure one InputError naming the field."""
     try:
         return converter.structure(data, cls)
     except Exception:  # noqa: BLE001 - bad input of any shape becomes InputError
-        raise _explain(data, cls, source, line) from None
+        raise explain(_detailed, data, cls, source=source, line=line) from None
 
 
 def unstructure(obj: Any) -> Any:

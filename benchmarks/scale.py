@@ -46,6 +46,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from lifecycle import NoopNotifier  # benchmarks/lifecycle.py, beside this file
+
 AT = "2026-11-23T12:00:00-05:00"
 SCHEMA = "hod_bench"
 PROCESS_COUNTS = (1, 2, 4)
@@ -54,17 +56,6 @@ SYNTH_SEED = 2026
 # check: PostGIS's KNN orders by distance on a sphere, the matcher by WGS84
 # geodesic distance, and the two orders can swap agents this close.
 NEAR_TIE = 0.005
-
-
-class NoopNotifier:
-    def hod_notify_email(self, notice):
-        pass
-
-    def hod_notify_text(self, notice):
-        pass
-
-    def hod_notify_app(self, notice):
-        pass
 
 
 # -- one router process ----------------------------------------------------------------

@@ -53,24 +53,25 @@ CREATE FUNCTION hod_commit(
 ) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     o record;
-    old offers%ROWTYPE;
-    delta integer;
+    changes jsonb;
     held integer;
 BEGIN
-    -- 1. E12: the changed agents' rows, locked in NPN order before the referral's.
-    FOR o IN SELECT * FROM jsonb_to_recordset(p_offers) AS x(npn text, status text,
+    -- The offers that differ from the stored ones, with each agent's change in
+    -- Pending count, in NPN order.
+    SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.npn), '[]') INTO changes FROM (
+        SELECT x.*, (x.status = 'pending')::integer
+                    - (coalesce(s.status, '') = 'pending')::integer AS delta,
+               s.npn IS NULL AS new
+        FROM jsonb_to_recordset(p_offers) AS x(npn text, status text,
             offered_at timestamptz, expires_at timestamptz, answered_at timestamptz)
-            ORDER BY npn LOOP
-        SELECT * INTO old FROM offers WHERE referral_id = p_id AND npn = o.npn;
-        IF FOUND AND old.status = o.status AND old.expires_at = o.expires_at
-                AND old.answered_at IS NOT DISTINCT FROM o.answered_at THEN
-            CONTINUE;
-        END IF;
-        delta := (o.status = 'pending')::integer
-            - (FOUND AND old.status = 'pending')::integer;
+        LEFT JOIN offers s ON s.referral_id = p_id AND s.npn = x.npn
+        WHERE s.npn IS NULL OR s.status <> x.status OR s.expires_at <> x.expires_at
+            OR s.answered_at IS DISTINCT FROM x.answered_at) c;
+    -- 1. E12: the changed agents' rows, locked in NPN order before the referral's.
+    FOR o IN SELECT * FROM jsonb_to_recordset(changes) AS c(npn text, delta integer) LOOP
         INSERT INTO agent_load (npn, pending) VALUES (o.npn, 0) ON CONFLICT (npn) DO NOTHING;
         SELECT pending INTO held FROM agent_load WHERE npn = o.npn FOR UPDATE;
-        IF delta > 0 AND held >= p_max_pending THEN
+        IF o.delta > 0 AND held >= p_max_pending THEN
             IF (SELECT version FROM referrals WHERE id = p_id)
                     IS DISTINCT FROM nullif(p_expected, 0) THEN
                 RETURN 'stale';  -- both tests failed: the router reads again
@@ -93,18 +94,11 @@ BEGIN
         RETURN 'stale';
     END IF;
     -- 3. The writes.
-    FOR o IN SELECT * FROM jsonb_to_recordset(p_offers) AS x(npn text, status text,
-            offered_at timestamptz, expires_at timestamptz, answered_at timestamptz)
-            ORDER BY npn LOOP
-        SELECT * INTO old FROM offers WHERE referral_id = p_id AND npn = o.npn;
-        IF FOUND AND old.status = o.status AND old.expires_at = o.expires_at
-                AND old.answered_at IS NOT DISTINCT FROM o.answered_at THEN
-            CONTINUE;
-        END IF;
-        delta := (o.status = 'pending')::integer
-            - (FOUND AND old.status = 'pending')::integer;
-        UPDATE agent_load SET pending = pending + delta,
-                last_offered_at = CASE WHEN old.npn IS NULL
+    FOR o IN SELECT * FROM jsonb_to_recordset(changes) AS c(npn text, status text,
+            offered_at timestamptz, expires_at timestamptz, answered_at timestamptz,
+            delta integer, new boolean) LOOP
+        UPDATE agent_load SET pending = pending + o.delta,
+                last_offered_at = CASE WHEN o.new
                     THEN greatest(last_offered_at, o.offered_at) ELSE last_offered_at END
             WHERE npn = o.npn;
         INSERT INTO offers (referral_id, npn, status, offered_at, expires_at, answered_at)

@@ -2,9 +2,9 @@
 
 Every hook runs through `Database.read` (one statement or a few, autocommit)
 or `Database.write` (one transaction). When the database restarts or fails
-over, the pool's connections break; the first hook to meet a broken one has
-the pool check its idle connections and tries once more on a fresh one, so a
-restart costs at most the calls made while the database was really down.
+over, the pool's connections break; a hook that meets a broken one has the
+pool check its idle connections and tries again on a fresh one, for up to
+`timeout_s`, so a restart costs only the calls the database was down for.
 A write is retried only when the failure came before COMMIT was sent, so
 nothing is ever written twice; a connection lost during COMMIT leaves the
 outcome unknown and says so (`StoreUnavailable`), rather than guessing.
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TypeVar
 
 import attrs
@@ -37,6 +39,7 @@ ENV_PREFIX = "HOD_POSTGRES_"
 # long lets the next request start a fresh attempt at once, so service
 # resumes within seconds of the database's return.
 RECONNECT_GIVE_UP_S = 0.5
+ACQUIRE_S = 0.5  # a wait for a free connection, asked again until `timeout_s`
 
 
 class StoreUnavailable(HodError):
@@ -133,41 +136,57 @@ class Database:
     def once(self, work: Callable[[psycopg.Connection], T]) -> T:
         """`work` as `read` does it, but never twice: a dropped connection's
         `psycopg.OperationalError` reaches the caller, who finds out what happened."""
-        try:
-            with self.pool.connection() as conn:
-                return work(conn)
-        except psycopg_pool.PoolTimeout:
-            raise self._no_connection() from None
+        with self._connection(time.monotonic() + self.settings.timeout_s) as conn:
+            return work(conn)
 
     def write(self, work: Callable[[psycopg.Connection], T]) -> T:
         """`work` in one transaction: all of it is committed, or none of it."""
         return self._run(work, transaction=True)
 
     def _run(self, work: Callable[[psycopg.Connection], T], *, transaction: bool) -> T:
-        for attempt in (1, 2):
+        """Until `timeout_s` has passed: a call that meets a dropped connection
+        before it could commit anything is tried again on a fresh one."""
+        deadline = time.monotonic() + self.settings.timeout_s
+        while True:
             committing = False
             try:
-                with self.pool.connection() as conn:
+                with self._connection(deadline) as conn:
                     if not transaction:
                         return work(conn)
                     with conn.transaction():
                         result = work(conn)
                         committing = True  # the block's end sends COMMIT
                     return result
-            except psycopg_pool.PoolTimeout:
-                raise self._no_connection() from None
             except psycopg.OperationalError as exc:
                 if committing:
                     raise StoreUnavailable(
                         f"store_postgres: the connection to {self.where} was lost while "
                         "committing; the change may or may not be stored"
                     ) from exc
-                if attempt == 2:
+                if time.monotonic() >= deadline:
                     raise StoreUnavailable(
                         f"store_postgres: {self.where} is unavailable: {_first_line(exc)}"
                     ) from exc
-                self.pool.check()  # drop every broken idle connection, then once more
-        raise AssertionError("unreachable")
+                self.pool.check()  # drop every broken idle connection, then again
+
+    @contextmanager
+    def _connection(self, deadline: float) -> Iterator[psycopg.Connection]:
+        """A connection from the pool, asked for in short waits until `deadline`:
+        each ask lets the pool start a new attempt to connect, so a database
+        back from a restart is found within ACQUIRE_S, not after a long backoff."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._no_connection()
+            try:
+                conn = self.pool.getconn(timeout=min(ACQUIRE_S, left))
+                break
+            except psycopg_pool.PoolTimeout:
+                continue
+        try:
+            yield conn
+        finally:
+            self.pool.putconn(conn)
 
     def _no_connection(self) -> StoreUnavailable:
         return StoreUnavailable(

@@ -277,12 +277,16 @@ def check(run: Run, settings: dict) -> None:
     try:
         now = START + timedelta(seconds=run.offset())
         late = timedelta(seconds=MOVED_ON_WITHIN_S * SPEED)
+        lags: list[float] = []  # wall seconds from expiry to the recorded miss
         for rid in run.acknowledged:  # no referral lost
             referral = store.hod_store_referral(referral_id=rid)
             assert referral is not None, f"acknowledged referral {rid} is not stored"
             legal(referral, now, late)
             events = store.hod_store_events(referral_id=rid, after=0, limit=1000)
             agrees(referral, events, late)
+            lags += [(e.at - referral.offer_to(e.npn).expires_at).total_seconds() / SPEED
+                     for e in events if e.kind == "offer.missed"]  # fmt: skip
+        print(f"offers missed {len(lags)}, recorded at most {max(lags, default=0):.1f} s late")
     finally:
         store.close()
 

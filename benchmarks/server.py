@@ -35,6 +35,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -49,6 +50,18 @@ START = datetime.fromisoformat("2026-11-23T10:00:00-06:00")
 SECRET = "benchmark-secret-key-benchmark-secret-key"
 TOKENS = "bench-tokens.json"
 LEGAL = {"offered", "waiting", "accepted", "unmatched"}
+
+
+def fresh_copy(data_dir: Path, agents: int) -> tuple[Path, dict[str, str]]:
+    """A run's own data folder: a copy of the prepared agents, accounts and sessions,
+    with no referral from an earlier run (its Pending offers would hold agents, E12)."""
+    template = data_dir / "prepared"
+    tokens = prepare(template, agents)
+    run = data_dir / "run"
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir()
+    shutil.copy2(template / "hod.sqlite3", run / "hod.sqlite3")
+    return run, tokens
 
 
 def prepare(data_dir: Path, agents: int) -> dict[str, str]:
@@ -88,6 +101,7 @@ def prepare(data_dir: Path, agents: int) -> dict[str, str]:
             token_hash(token), account.id, "bearer", START, START + SESSION_TTL["bearer"]
         )
         store.hod_store_put_session(session=session)
+    store.close()  # the WAL folded into the file: one file to copy
     tokens_file.write_text(json.dumps(tokens))
     print(f"prepared {agents} agents in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return tokens
@@ -100,8 +114,6 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    outbox = data_dir / "outbox.jsonl"
-    outbox.unlink(missing_ok=True)  # this run's notices only
     env = {**os.environ, "HOD_SECRET_KEY": SECRET, "HOD_NOTIFIERS": "outbox"}
     command = [sys.executable, "-m", "hod_core.cli", "serve", "--data-dir", str(data_dir)]
     command += ["--port", str(port), "--fake-clock", START.isoformat()]
@@ -123,8 +135,8 @@ async def wait_until_up(http, process) -> float:
 
 
 class Load:
-    def __init__(self, http, tokens, args):
-        self.http, self.tokens, self.args = http, tokens, args
+    def __init__(self, http, tokens, args, outbox: Path):
+        self.http, self.tokens, self.args, self.outbox = http, tokens, args, outbox
         self.random = random.Random(7)
         self.create_ms: list[float] = []
         self.accept_ms: list[float] = []
@@ -190,7 +202,7 @@ class Load:
 
     async def run(self, consumers) -> float:
         stop = asyncio.Event()
-        watcher = asyncio.create_task(self.watch_outbox(self.args.data_dir / "outbox.jsonl", stop))
+        watcher = asyncio.create_task(self.watch_outbox(self.outbox, stop))
         started = time.perf_counter()
         for i, body in enumerate(consumers):
             delay = started + i / self.args.rate - time.perf_counter()
@@ -236,23 +248,23 @@ async def measure(args) -> dict:
 
     from hod_core.synthetic import Synthesizer
 
-    tokens = prepare(args.data_dir, args.agents)
+    run_dir, tokens = fresh_copy(args.data_dir, args.agents)
     synthesizer = Synthesizer(seed=11)
     consumers = [synthesizer.consumer() for _ in range(int(args.rate * args.seconds))]
     port = free_port()
-    process = start_server(args.data_dir, port)
+    process = start_server(run_dir, port)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     try:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
         ) as http:
             startup_s = await wait_until_up(http, process)
-            load = Load(http, tokens, args)
+            load = Load(http, tokens, args, run_dir / "outbox.jsonl")
             elapsed = await load.run(consumers)
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=60)
-    lost = count_lost(args.data_dir, load) + (code != 0)
+    lost = count_lost(run_dir, load) + (code != 0)
     return {
         "agents": args.agents,
         "startup_s": round(startup_s, 2),

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from time import monotonic
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from .. import __version__
@@ -84,6 +85,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        # Route handlers run on this many threads. Router calls are CPU-bound Python:
+        # more threads add no speed, only more turns waiting for the GIL.
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         sweeper = Sweep(hod, settings.sweep_seconds) if sweep else None
         if sweeper:
             sweeper.start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,12 @@ class StoredOutbox:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.touch(exist_ok=True)
+            # One descriptor for the process, appending: each line is one write, so
+            # lines from several processes do not interleave.
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
             raise ConfigurationError(f"outbox: cannot write {self.path}: {exc.strerror}") from None
+        weakref.finalize(self, os.close, self._fd)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> StoredOutbox:
@@ -55,12 +59,7 @@ class StoredOutbox:
     def _keep(self, notice: Notice) -> None:
         line = json.dumps(unstructure(notice), separators=(",", ":")) + "\n"
         with self._lock:
-            # One write per line on an O_APPEND file: lines from several processes don't interleave.
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode())
-            finally:
-                os.close(fd)
+            os.write(self._fd, line.encode())
 
     @hookimpl
     def hod_notify_email(self, notice: Notice) -> None:

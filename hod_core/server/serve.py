@@ -19,6 +19,7 @@ from .settings import ServerSettings
 log = logging.getLogger("hod.serve")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 GRACEFUL_SHUTDOWN_S = 10
+SWITCH_INTERVAL_S = 0.001
 
 
 def configure_logging() -> None:
@@ -65,6 +66,9 @@ def run(app, settings: ServerSettings) -> None:
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for its
     # default action; after a graceful stop that is a plain exit, status 0.
     signal.signal(signal.SIGTERM, _exit_quietly)
+    # A request passes between the event loop and a handler thread several times;
+    # each pass may wait for the GIL as long as this interval (Python's default: 5 ms).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     uvicorn.Server(config).run()
 
 

@@ -55,6 +55,7 @@ class ServerSettings:
     max_body_bytes: int = 64 * 1024  # a Get Contacted request is a few hundred bytes
     sweep_seconds: float = 1.0  # how often the background sweep calls tick()
     delivery_threads: int = 4  # worker threads per notification channel
+    request_threads: int = 8  # threads running route handlers (router calls)
     freeze_gc: bool = True  # Router(freeze_after_load=...): faster with many agents
     fake_clock: datetime | None = None  # tests only: see hod_core.server.clock.FileClock
     demo: bool = False
@@ -83,6 +84,7 @@ _KINDS: dict[str, str] = {
     "max_body_bytes": "int",
     "sweep_seconds": "float",
     "delivery_threads": "int",
+    "request_threads": "int",
     "freeze_gc": "bool",
     "fake_clock": "instant",
 }
@@ -196,6 +198,10 @@ def _check(settings: ServerSettings, *, require_secret: bool) -> None:
         )
     if not 0.05 <= settings.sweep_seconds <= 60:
         raise ConfigurationError(f"sweep_seconds must be 0.05 to 60, not {settings.sweep_seconds}")
+    if not 1 <= settings.request_threads <= 256:
+        raise ConfigurationError(
+            f"request_threads must be 1 to 256, not {settings.request_threads}"
+        )
     if not 0 <= settings.delivery_threads <= 64:
         raise ConfigurationError(
             f"delivery_threads must be 0 to 64, not {settings.delivery_threads}"

@@ -80,9 +80,22 @@ def state_options(hod: Hod, agent: Agent) -> list[str]:
 def _probe(agent: Agent, state: str, now: datetime) -> Referral:
     """A referral from `state` to ask the rules about; never stored."""
     consumer = Consumer(
-        "Probe", "Probe", "+12025550100", "probe@example.com", agent.zip, "en", state
+        first_name="Probe",
+        last_name="Probe",
+        phone="+12025550100",
+        email="probe@example.com",
+        zip=agent.zip,
+        language="en",
+        state=state,
     )
-    return Referral("probe", consumer, state, now, now, ReferralStatus.WAITING)
+    return Referral(
+        id="probe",
+        consumer=consumer,
+        state=state,
+        created_at=now,
+        wait_until=now,
+        status=ReferralStatus.WAITING,
+    )
 
 
 def edited_profile(hod: Hod, agent: Agent, changes: dict[str, Any]) -> dict[str, Any]:

@@ -4,16 +4,23 @@ append-only log, settings that say what is wrong."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
+import orjson
 import psycopg
 import pytest
+from attrs import evolve
 from psycopg import sql
 
+from hod_core import unstructure
 from hod_core.conformance import samples
 from hod_core.errors import ConfigurationError
-from hod_core.referrals import Event
+from hod_core.referrals import Event, OfferStatus, ReferralStatus
 from hod_store_postgres import SCHEMA_VERSION, PostgresStore
 from hod_store_postgres.cluster import free_port
+from hod_store_postgres.schema import migrate
+
+T0 = samples.START
 
 
 def schema_version(postgres_server, schema: str) -> int:
@@ -101,3 +108,38 @@ def test_the_url_with_its_password_stays_out_of_repr(postgres_settings, open_sto
     store = open_store()
     assert "password" not in repr(store) and postgres_settings["url"] not in repr(store)
     assert postgres_settings["url"] not in repr(store.settings)
+
+
+def test_a_version_1_database_with_referrals_is_upgraded_with_its_data(
+    postgres_server, postgres_settings, open_store
+):
+    """Version 1 kept the consumer inside the referral's body; the upgrade moves
+    it apart (retention), sets `closed_at` for ended referrals from their last
+    status event, and adds `language` to every body."""
+    schema = postgres_settings["schema"]
+    ended = samples.answered(samples.referral("r1", offered_to="7"), OfferStatus.ACCEPTED, T0)
+    ended = evolve(ended, status=ReferralStatus.COMPLETED, agent_npn="7")
+    body = unstructure(ended)
+    del body["language"], body["closed_at"]  # what version 1 wrote
+    with postgres_server.connect() as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
+        migrate(conn, schema, "test", target=1)
+        conn.execute(
+            "INSERT INTO referrals (id, version, status, created_at, body)"
+            " VALUES ('r1', 2, 'completed', %s, %s::jsonb)",
+            (T0, orjson.dumps(body).decode()),
+        )
+        conn.execute(
+            "INSERT INTO events (at, kind, referral_id, actor, detail)"
+            " VALUES (%s, 'referral.status', 'r1', 'agent', '{}')",
+            (T0 + timedelta(hours=1),),
+        )
+    store = open_store()
+    assert schema_version(postgres_server, schema) == SCHEMA_VERSION
+    upgraded = store.hod_store_referral(referral_id="r1")
+    assert upgraded.consumer == samples.CONSUMER and upgraded.language == "es"
+    assert upgraded.status is ReferralStatus.COMPLETED and upgraded.offers == ended.offers
+    closed = T0 + timedelta(hours=1)
+    assert store.hod_store_erasable(closed_before=closed - timedelta(seconds=1), limit=5) == []
+    assert store.hod_store_erasable(closed_before=closed, limit=5) == ["r1"]

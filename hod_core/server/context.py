@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from .. import hookspecs
+from ..bulk import gc_paused
 from ..errors import ConfigurationError, PolicyError
 from ..models import Agent
 from ..plugins import load_adapter
@@ -73,14 +74,18 @@ class Hod:
                 "no notifier sends email (L2: email is always a channel): set notifiers, "
                 "e.g. HOD_NOTIFIERS=notify_email, or outbox to keep notices in the data folder"
             )
-        return Router(
-            everything,
-            policy=policy,
-            channels=channels,
-            link_base=settings.base_url + REFERRAL_PATH,
-            freeze_after_load=settings.freeze_gc,
-            delivery_threads=settings.delivery_threads,
-        )
+        # Reading every agent back from the store allocates millions of objects that
+        # live as long as the server: left on, the cyclic collector rescanned them all,
+        # again and again (a third of start-up at 100k agents).
+        with gc_paused():
+            return Router(
+                everything,
+                policy=policy,
+                channels=channels,
+                link_base=settings.base_url + REFERRAL_PATH,
+                freeze_after_load=settings.freeze_gc,
+                delivery_threads=settings.delivery_threads,
+            )
 
 
 def _accounts(router: Router, base_url: str):

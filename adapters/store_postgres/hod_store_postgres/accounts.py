@@ -179,11 +179,15 @@ class PostgresAccounts:
     def hod_store_use_invitation(
         self, token_hash: str, kind: str, now: datetime
     ) -> Invitation | None:
-        row = self._one(
-            f"UPDATE invitations SET used_at = %(now)s WHERE token_hash = %(hash)s"
-            f" AND kind = %(kind)s AND used_at IS NULL AND expires_at > %(now)s"
-            f" RETURNING {_LINK_COLUMNS}",
-            {"now": now, "hash": token_hash, "kind": kind},
+        # A transaction, not a lone statement: a connection lost after it
+        # committed must not be retried into "this link was used".
+        row = self.db.write(
+            lambda conn: conn.execute(
+                f"UPDATE invitations SET used_at = %(now)s WHERE token_hash = %(hash)s"
+                f" AND kind = %(kind)s AND used_at IS NULL AND expires_at > %(now)s"
+                f" RETURNING {_LINK_COLUMNS}",
+                {"now": now, "hash": token_hash, "kind": kind},
+            ).fetchone()
         )
         return None if row is None else Invitation(*row)
 

@@ -116,7 +116,8 @@ class Run:
     def __init__(self, servers: list[Server], tokens: dict[str, str], settings: dict):
         self.servers, self.tokens, self.settings = servers, tokens, settings
         self.t0 = time.monotonic()
-        self.stop = threading.Event()
+        self.stop = threading.Event()  # everything, the clock too
+        self.load_over = threading.Event()  # consumers and agents
         self.acknowledged: list[str] = []
         self.failed = Counter()
         self.over_capacity: list[tuple] = []
@@ -137,7 +138,7 @@ class Run:
         rng = random.Random(7)
         with httpx.Client(timeout=10) as http:
             for n in itertools.count():
-                if self.stop.wait(0.08):
+                if self.load_over.wait(0.08):
                     return
                 data = {
                     "first_name": "Ana", "last_name": f"Ruiz{n}", "phone": "+17135550100",
@@ -158,7 +159,7 @@ class Run:
         rng = random.Random(npn)
         auth = {"Authorization": f"Bearer {self.tokens[npn]}"}
         with httpx.Client(timeout=10, headers=auth) as http:
-            while not self.stop.wait(0.3):
+            while not self.load_over.wait(0.3):
                 try:
                     base = rng.choice(self.live()).url
                     mine = http.get(f"{base}/api/v1/agent/referrals?limit=20")
@@ -225,6 +226,7 @@ def test_three_servers_one_killed_and_postgres_restarted_keep_every_invariant(
         + "".join(f'{k} = "{v}"\n' for k, v in settings.items())
     )
     servers = [Server(config, tmp_path / f"server{n}", 0.0) for n in range(3)]
+    run = None
     try:
         for server in servers:
             server.wait_ready()
@@ -241,7 +243,7 @@ def test_three_servers_one_killed_and_postgres_restarted_keep_every_invariant(
         run.stop.wait(max(0.0, PG_RESTART_AT - (time.monotonic() - run.t0)))
         cluster.restart("immediate")  # as a crash: recovery, every connection cut
         run.stop.wait(max(0.0, LOAD_S - (time.monotonic() - run.t0)))
-        # Load over; the clock runs on until every open window has closed and moved on.
+        run.load_over.set()  # the clock runs on until every open window closed and moved on
         settle_until = time.monotonic() + 20
         while time.monotonic() < settle_until and open_offers_past(run, settings):
             run.stop.wait(0.5)
@@ -250,6 +252,9 @@ def test_three_servers_one_killed_and_postgres_restarted_keep_every_invariant(
             t.join(timeout=15)
         check(run, settings)
     finally:
+        if run is not None:  # the threads end with the test, passed or not
+            run.load_over.set()
+            run.stop.set()
         for server in servers:
             if server.process.poll() is None:
                 server.process.send_signal(signal.SIGTERM)

@@ -204,3 +204,9 @@ class StoreError(ConfigurationError):
     """The store cannot serve: its file is not a hod-core store, is damaged,
     has a newer schema, or cannot be written. Raised at start-up, naming the
     path and the problem in one line a CLI or a server can print."""
+
+
+class StoreUnavailable(HodError):
+    """The store cannot be reached now (a database down or restarting), or a
+    write's outcome is unknown. Nothing is half-done: the caller may try again.
+    Store adapters raise it (or a subclass); a server answers 503."""

@@ -26,8 +26,9 @@ import psycopg_pool
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import set_json_loads
 
+from hod_core import errors
 from hod_core.config import adapter_config, secret
-from hod_core.errors import ConfigurationError, HodError, StoreError
+from hod_core.errors import ConfigurationError, StoreError
 
 from .schema import migrate
 
@@ -42,7 +43,7 @@ RECONNECT_GIVE_UP_S = 0.5
 ACQUIRE_S = 0.5  # a wait for a free connection, asked again until `timeout_s`
 
 
-class StoreUnavailable(HodError):
+class StoreUnavailable(errors.StoreUnavailable):
     """The database could not be reached, or a commit's outcome is unknown.
     A server answers 503: the request may be tried again."""
 

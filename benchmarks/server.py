@@ -1,6 +1,6 @@
 """`hod serve` under load: Get Contacted at a steady rate while agents accept.
 
-    python3 -m pip install -e ".[server,test]" -e adapters/store_sqlite   # once
+    python3 -m pip install -e ".[server]" -e adapters/store_sqlite   # once
     python benchmarks/server.py                    # 100k agents, 200 requests/s for 30 s
     python benchmarks/server.py --agents 10000 --rate 100 --seconds 10 --json
 
@@ -50,6 +50,7 @@ START = datetime.fromisoformat("2026-11-23T10:00:00-06:00")
 SECRET = "benchmark-secret-key-benchmark-secret-key"
 TOKENS = "bench-tokens.json"
 LEGAL = {"offered", "waiting", "accepted", "unmatched"}
+IDLE_S = 3  # reuse a kept-alive connection only this long: uvicorn closes them after 5 s
 
 
 def fresh_copy(data_dir: Path, agents: int) -> tuple[Path, dict[str, str]]:
@@ -121,6 +122,74 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
+class Answer:
+    def __init__(self, status_code: int, body: bytes):
+        self.status_code, self.body = status_code, body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Loopback:
+    """A small HTTP/1.1 client over keep-alive connections to one loopback port.
+
+    The load generator shares the machine with the server: a general client
+    (httpx) spent as much CPU per request as the server did, and so measured
+    itself. This one writes a request and reads a status line, headers and a
+    Content-Length body, which is all `hod serve` answers with.
+    """
+
+    def __init__(self, port: int, timeout: float = 30):
+        self.port, self.timeout = port, timeout
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+
+    async def request(self, method: str, path: str, body=None, headers=None) -> Answer:
+        payload = b"" if body is None else json.dumps(body).encode()
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(payload)}\r\n"
+        if body is not None:
+            head += "Content-Type: application/json\r\n"
+        for name, value in (headers or {}).items():
+            head += f"{name}: {value}\r\n"
+        reader, writer = await self._connection()
+        try:
+            writer.write(head.encode() + b"\r\n" + payload)
+            answer = await asyncio.wait_for(self._read(reader), self.timeout)
+        except BaseException:
+            writer.close()
+            raise
+        self.idle.append((reader, writer, time.monotonic()))
+        return answer
+
+    async def _connection(self):
+        """An idle connection the server will not have closed yet, or a new one."""
+        while self.idle:
+            reader, writer, since = self.idle.pop()
+            if time.monotonic() - since < IDLE_S:
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection("127.0.0.1", self.port)
+
+    @staticmethod
+    async def _read(reader: asyncio.StreamReader) -> Answer:
+        status = int((await reader.readuntil(b"\r\n")).split(b" ", 2)[1])
+        length = 0
+        while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return Answer(status, await reader.readexactly(length))
+
+    async def get(self, path: str) -> Answer:
+        return await self.request("GET", path)
+
+    async def post(self, path: str, body=None, headers=None) -> Answer:
+        return await self.request("POST", path, body, headers)
+
+    def close(self) -> None:
+        for _, writer, _ in self.idle:
+            writer.close()
+
+
 async def wait_until_up(http, process) -> float:
     started = time.perf_counter()
     while True:
@@ -149,7 +218,7 @@ class Load:
     async def create(self, body) -> None:
         started = time.perf_counter()
         try:
-            answer = await self.http.post("/api/v1/referrals", json=body)
+            answer = await self.http.post("/api/v1/referrals", body)
         except Exception as exc:  # noqa: BLE001 - a failed request is a lost one
             self.failures.append(f"create: {type(exc).__name__}")
             return
@@ -244,8 +313,6 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def measure(args) -> dict:
-    import httpx
-
     from hod_core.synthetic import Synthesizer
 
     run_dir, tokens = fresh_copy(args.data_dir, args.agents)
@@ -253,15 +320,13 @@ async def measure(args) -> dict:
     consumers = [synthesizer.consumer() for _ in range(int(args.rate * args.seconds))]
     port = free_port()
     process = start_server(run_dir, port)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    http = Loopback(port)
     try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
-        ) as http:
-            startup_s = await wait_until_up(http, process)
-            load = Load(http, tokens, args, run_dir / "outbox.jsonl")
-            elapsed = await load.run(consumers)
+        startup_s = await wait_until_up(http, process)
+        load = Load(http, tokens, args, run_dir / "outbox.jsonl")
+        elapsed = await load.run(consumers)
     finally:
+        http.close()
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=60)
     lost = count_lost(run_dir, load) + (code != 0)

@@ -15,8 +15,9 @@ from .bodies import read_object
 from .context import Hod
 
 
-def get_hod(request: Request) -> Hod:
-    """The server's `Hod` (router, hooks, settings)."""
+async def get_hod(request: Request) -> Hod:
+    """The server's `Hod` (router, hooks, settings). Async on purpose: FastAPI runs a
+    plain `def` dependency on a worker thread, a hop that costs more than this."""
     return request.app.state.hod
 
 

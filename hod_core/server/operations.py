@@ -87,7 +87,7 @@ def referral_summary(referral: Referral) -> dict[str, Any]:
         "status": referral.status.value,
         "label": referral.status.label,
         "state": referral.state,
-        "language": referral.consumer.language,
+        "language": referral.language,
         "created_at": referral.created_at.isoformat(),
         "wait_until": referral.wait_until.isoformat(),
         "agent_npn": referral.agent_npn,

@@ -83,3 +83,30 @@ def test_a_restart_mid_offer_still_expires_it_on_time(settings, clock, app, make
 def test_waiting_referrals_are_counted(client):
     client.post("/api/v1/referrals", json=ANA)
     assert "hod_referrals_waiting 1.0" in client.get("/metrics").text
+
+
+def test_p2_after_the_retention_period_every_view_still_answers_without_contact_data(
+    client, hod, clock, make_agent, agent_login, operator_login
+):
+    make_agent("1000001", "77002")
+    created = client.post("/api/v1/referrals", json=ANA).json()
+    reference = created["reference"]
+    maria = agent_login("1000001")
+    maria.post(f"/api/v1/agent/referrals/{reference}/accept")
+    maria.post(f"/api/v1/agent/referrals/{reference}/status", json={"status": "completed"})
+    clock.advance(days=hod.router.policy.contact_retention.days, minutes=1)
+    hod.router.tick()
+    maria, ops = agent_login("1000001"), operator_login()  # the old session has ended
+    assert hod.router.referral(reference).consumer is None  # erased (P2)
+    answers = [
+        maria.get("/api/v1/agent/referrals"),
+        maria.get(f"/api/v1/agent/referrals/{reference}"),
+        ops.get("/api/v1/operator/referrals"),
+        ops.get(f"/api/v1/operator/referrals/{reference}"),
+        client.get(f"/api/v1/referrals/status/{created['status_token']}"),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200, (answer.url, answer.text)
+        assert no_contact_data(answer.text)
+    listed = ops.get("/api/v1/operator/referrals").json()["referrals"]
+    assert [(r["id"], r["language"]) for r in listed] == [(reference, ANA["language"])]

@@ -56,6 +56,11 @@ class InputError(HodError, ValueError):
         self.line = line
         super().__init__(self.render())
 
+    @property
+    def quotes_a_value(self) -> bool:
+        """Whether the message holds an excerpt of the value (never a private one)."""
+        return self.value is not _NO_VALUE
+
     def render(self) -> str:
         where = self.source
         if where and self.line is not None:

@@ -4,6 +4,7 @@
   `{"detail": [{"field": "phone", "message": "..."}]}`;
 - `NotFound` -> 404; `OfferExpired` and any other `LifecycleError` -> 409,
   with the rule that refused (`{"detail": ..., "rule": "L3"}`);
+- `StoreUnavailable` (a database down or restarting) -> 503 with Retry-After;
 - FastAPI's own validation of paths and queries -> the same 422 shape.
 
 A message about a consumer's name, phone or email never carries the value
@@ -18,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ..errors import InputError, LifecycleError, NotFound
+from ..errors import InputError, LifecycleError, NotFound, StoreUnavailable
 
 CONTACT_FIELDS = {"first_name", "last_name", "phone", "email"}
 _CONTACT_MESSAGES = {
@@ -27,7 +28,6 @@ _CONTACT_MESSAGES = {
     "phone": "not a phone number (e.g. +1 713 555 0100)",
     "email": "not an email address (e.g. name@example.com)",
 }
-MISSING = "required field missing"
 MAX_MESSAGE = 200
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]]{0,80}")
 
@@ -45,7 +45,7 @@ def problem(error: InputError) -> dict[str, str | None]:
     field = error.field if _FIELD_NAME.fullmatch(error.field or "") else None
     leaf = (field or "").rsplit(".", 1)[-1]
     message = error.message
-    if leaf in CONTACT_FIELDS and message != MISSING:
+    if leaf in CONTACT_FIELDS and error.quotes_a_value:  # the core hides private values itself
         message = _CONTACT_MESSAGES[leaf]
     elif message.startswith("unknown field(s):"):
         names = [n.strip() for n in message.partition(":")[2].split(",")]
@@ -79,6 +79,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LifecycleError)
     async def _refused(_: Request, exc: LifecycleError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "rule": exc.rule or None}, status_code=409)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        # The store is down or restarting: nothing was half-done, try again soon.
+        detail = "the service cannot reach its store just now: try again shortly"
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,6 +3,9 @@ bad field without echoing contact data, and the status by an unguessable token."
 
 from __future__ import annotations
 
+import json
+
+from hod_core.errors import StoreUnavailable
 from hod_core.server.tokens import status_token
 
 from .data import ANA, no_contact_data
@@ -79,6 +82,28 @@ def test_missing_fields_are_each_named(client):
     named = {p["field"]: p["message"] for p in answer.json()["detail"]}
     assert set(named) == {"first_name", "last_name", "phone", "email", "language"}
     assert set(named.values()) == {"required field missing"}
+
+
+def test_a_contact_field_given_twice_is_named_as_a_duplicate(client, hod):
+    body = '{"first_name": "Ana", "first_name": "Zq", ' + json.dumps(ANA)[1:]
+    answer = client.post(
+        "/api/v1/referrals", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422
+    (problem,) = answer.json()["detail"]
+    assert problem == {"field": "first_name", "message": "key given twice in one object"}
+    assert "Zq" not in answer.text and ANA["email"] not in answer.text
+    assert hod.hook.hod_store_referrals(status=None, before=None, limit=5) == []
+
+
+def test_a_store_out_of_reach_is_a_503_to_try_again(client, hod, monkeypatch):
+    def unreachable(**_):
+        raise StoreUnavailable("the database is restarting")
+
+    monkeypatch.setattr(hod.router.hook, "hod_store_commit", unreachable)
+    answer = client.post("/api/v1/referrals", json=ANA)
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert ANA["email"] not in answer.text
 
 
 def test_an_unlocated_zip_is_named(client):

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable
 
 from ..errors import HodError
-from . import operations
+from . import cli_agents, operations
 from .context import Hod
 from .settings import load_settings
 
@@ -91,10 +91,7 @@ def register(commands) -> None:
     deliveries.add_argument("--limit", type=int, default=50)
     _operator(deliveries, lambda hod, a: operations.delivery_failures(hod, None, a.limit))
 
-    if importlib.util.find_spec("hod_core.server.cli_agents") is not None:
-        from . import cli_agents
-
-        cli_agents.add_commands(commands, agents=agent_commands)
+    cli_agents.add_commands(commands, agents=agent_commands, operator=_operator)
 
 
 def _operator(parser: argparse.ArgumentParser, job: Callable) -> None:

@@ -93,7 +93,7 @@ def test_a_repeated_npn_is_a_bad_line(capsys, tmp_path, folder):
         tmp_path / "a.jsonl", [samples.agent("1"), samples.agent("2"), samples.agent("1")]
     )
     code, _, err = run_hod(capsys, "agents", "import", file, *folder)
-    assert code == 2 and err.startswith("hod: a.jsonl:3: npn: NPN 1 is also on line 1")
+    assert code == 2 and err.startswith("hod: a.jsonl:3: npn: duplicate NPN 1 (first on line 1)")
 
 
 def test_a_missing_file_is_one_line(capsys, tmp_path, folder):

@@ -2,7 +2,7 @@
 the agent list with filters (suspend, reinstate), referrals with their audit
 trail as a timeline (L11), the why explorer (every rule's verdict, as
 `hod match --why` gives it), waiting and unmatched referrals (L10), and the
-demo outbox. The work is in `operations` and `cli_agents`, shared with the
+demo outbox. The work is in `operations` and `agent_import`, shared with the
 API and the command line; an operator never sees a consumer's contact data.
 """
 
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from ...codes import US_STATES
 from ...errors import HodError, InputError, NotFound
 from .. import operations
-from ..cli_agents import import_agents, invite_agents
+from ..agent_import import import_agents, invite_agents
 from ..deps import HodDep
 from .common import LANGUAGE_CHOICES, language_options
 from .render import page, redirect, translator

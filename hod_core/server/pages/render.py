@@ -24,6 +24,9 @@ PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The most of a refused value a page gives back in its form: the longest any field
+# may hold (an email address, 254), never a whole hostile body.
+ECHO_CHARS = 256
 _ENV = Environment(
     loader=PackageLoader("hod_core.server.pages", "templates"),
     autoescape=select_autoescape(default=True),
@@ -81,8 +84,11 @@ def _here(request: Request) -> str:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """A path on this site to go back to; never another site (an open redirect)."""
+    """A path on this site to go back to; never another site (an open redirect), nor a
+    path longer than any of ours (the log-in form would carry it back)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if len(target) > 2 * ECHO_CHARS:
         return default
     return target
 

@@ -21,7 +21,7 @@ from ..routes_consumer import FIELDS, consumer_problems
 from ..tokens import referral_of, status_token
 from .common import language_options, static_file
 from .i18n import COOKIE, LANGUAGES
-from .render import page, redirect, safe_next, translator
+from .render import ECHO_CHARS, page, redirect, safe_next, translator
 from .session import csrf_of, form_of, optional_account
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +85,8 @@ async def contact_submit(request: Request, *, hod: HodDep):
                 f"contact.error_{name}" if t.has(f"contact.error_{name}") else "contact.error_form"
             )
             errors.setdefault(name if name in FIELDS else "first_name", t(key))
-        return _form_page(request, values, errors, status=422)
+        kept = {name: value[:ECHO_CHARS] for name, value in values.items()}
+        return _form_page(request, kept, errors, status=422)
     if not data.get("state"):
         data.pop("state", None)
     referral = hod.router.request_contact(data)

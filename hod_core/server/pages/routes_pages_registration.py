@@ -24,7 +24,7 @@ from ..deps import HodDep
 from ..passwords import RULES
 from ..registration import RegistrationForm, RegistrationInvalid
 from .common import language_options
-from .render import page, redirect, safe_next, translator
+from .render import ECHO_CHARS, page, redirect, safe_next, translator
 from .session import PageAgent, csrf_of, form_of
 
 router = APIRouter(include_in_schema=False)
@@ -82,7 +82,13 @@ async def login_submit(request: Request, *, hod: HodDep):
         )
         return response
     return page(
-        request, "login.html", status=status, next=target, notice="", error=error, login_value=login
+        request,
+        "login.html",
+        status=status,
+        next=target,
+        notice="",
+        error=error,
+        login_value=login[:ECHO_CHARS],
     )
 
 
@@ -177,7 +183,7 @@ async def register_submit(request: Request, *, hod: HodDep):
         for problem in problems or ():
             errors.setdefault(problem.field, _message(problem, language))
         errors["_failed"] = [p.id for p in problems or () if p.id]
-        keep = {k: v for k, v in text.items() if not k.startswith("password")}
+        keep = {k: v[:ECHO_CHARS] for k, v in text.items() if not k.startswith("password")}
         return _signup(request, token, hod, {**keep, **ticks}, errors, status=422)
     return redirect(f"/register/done?text={'1' if done.test_text_sent else '0'}")
 

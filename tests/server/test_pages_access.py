@@ -39,9 +39,7 @@ ZELINDA = {
 CONTACT = ("Zelinda", "Quarrington", "7135550177", "713-555-0177", "zelinda.q@example.com")
 
 
-def page_routes(app) -> list[tuple[str, str]]:
-    """(method, path template) of every page route: GET and POST, not the API."""
-
+def _routes(app):
     def walk(routes):
         for route in routes:
             if hasattr(route, "effective_candidates"):  # FastAPI's included router
@@ -49,9 +47,15 @@ def page_routes(app) -> list[tuple[str, str]]:
             else:
                 yield route
 
+    return list(walk(app.routes))
+
+
+def page_routes(app) -> list[tuple[str, str]]:
+    """(method, path template) of every page route: GET and POST, not the API."""
+
     found = sorted(
         (method, route.path)
-        for route in walk(app.routes)
+        for route in _routes(app)
         if not route.path.startswith(SKIP)
         for method in (getattr(route, "methods", None) or ())
         if method in ("GET", "POST")
@@ -353,3 +357,23 @@ def test_hostile_form_posts_never_get_a_5xx_nor_store_anything(app, world, hod, 
     assert _counts(hod, world["reference"]) == counts  # no agent, referral, account, invitation
     stored = _stored_text(hod)
     assert all(marker not in stored for marker in MARKERS), "a hostile value was stored"
+
+
+def test_hostile_query_strings_never_get_a_5xx_nor_an_echo(app, world, hod):
+    """Every GET page, with each of its query parameters hostile, as the user it is for."""
+    before = _counts(hod, world["reference"])
+    gets = [
+        (template, [p.name for p in route.dependant.query_params])
+        for route in _routes(app)
+        for method, template in [("GET", route.path)]
+        if method in (getattr(route, "methods", None) or ()) and not route.path.startswith(SKIP)
+    ]
+    assert any(names for _, names in gets)
+    for template, names in gets:
+        browser = world["ops"] if template.startswith("/operator") else world["maria"]
+        for value in (f"/{BIG}", "\x00\u202e\x1b[31m", "%ff\udcff".encode("utf-8", "replace")):
+            answer = browser.get(fill(template, world), params=dict.fromkeys(names, value))
+            assert answer.status_code < 500, (template, value[:20], answer.text[:300])
+            echoed = answer.text + answer.headers.get("location", "")
+            assert MARKERS[2] not in echoed, (template, "the hostile value given back whole")
+    assert _counts(hod, world["reference"]) == before

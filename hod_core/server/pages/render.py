@@ -50,12 +50,13 @@ def page(request: Request, template: str, *, status: int = 200, **context: Any) 
     language = language_of(request)
     t = Translator(language)
     other = next(code for code in LANGUAGES if code != language)
+    back = safe_next(_here(request), safe_next(request.url.path))  # never a whole hostile query
     html = _ENV.get_template(template).render(
         t=t,
         lang=language,
         other_lang=other,
         here=request.url.path,
-        switch_url=f"/lang/{other}?next={quote(_here(request), safe='')}",
+        switch_url=f"/lang/{other}?next={quote(back, safe='')}",
         account=context.pop("account", None),
         csrf=context.pop("csrf", ""),
         when=lambda at, zone=None: when(t, at, zone),

@@ -70,7 +70,7 @@ def referrals_page(
         csrf=csrf_of(request),
         sections=_rows(hod, account.npn),
         message=message,
-        error=error,
+        error=error if error.isalnum() and len(error) <= 20 else "refused" if error else "",
         reasons=[r.value for r in NotAGoodReason],
         target=int(policy.contact_target.total_seconds() // 60),
         deadline=int(policy.contact_deadline.total_seconds() // 60),

@@ -19,7 +19,7 @@ from ...errors import InputError
 from ..context import Hod
 from ..deps import HodDep
 from .common import language_options
-from .render import page, translator
+from .render import ECHO_CHARS, page, translator
 from .session import csrf_of, optional_account
 
 router = APIRouter()
@@ -89,10 +89,10 @@ def directory_page(
 ):
     t = translator(request)
     policy = hod.router.policy.directory
-    values = {
-        "zip": zip,
-        "radius": radius or str(policy.default_radius_miles),
-        "language": language,
+    values = {  # given back in the form: never a whole hostile query
+        "zip": zip[:ECHO_CHARS],
+        "radius": (radius or str(policy.default_radius_miles))[:ECHO_CHARS],
+        "language": language[:ECHO_CHARS],
     }
     found, errors = None, {}
     if zip:

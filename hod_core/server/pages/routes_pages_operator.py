@@ -19,7 +19,7 @@ from .. import operations
 from ..agent_import import import_agents, invite_agents
 from ..deps import HodDep
 from .common import LANGUAGE_CHOICES, language_options
-from .render import page, redirect, translator
+from .render import ECHO_CHARS, page, redirect, translator
 from .session import PageOperator, csrf_of, form_of
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +60,15 @@ def agents_page(
         account,
         rows=rows,
         registered=registered,
-        filters={"q": q, "state": state, "status": status, "language": language},
+        filters={  # given back in the form: never a whole hostile query
+            name: value[:ECHO_CHARS]
+            for name, value in (
+                ("q", q),
+                ("state", state),
+                ("status", status),
+                ("language", language),
+            )
+        },
         states=sorted(US_STATES),
         languages=language_options(t, LANGUAGE_CHOICES),
     )
@@ -162,6 +170,7 @@ def why_page(
     request: Request, referral: str = "", npn: str = "", *, account: PageOperator, hod: HodDep
 ):
     answer, error = None, ""
+    referral, npn = referral[:ECHO_CHARS], npn[:ECHO_CHARS]  # echoed in the form and the error
     if referral and npn:
         try:
             answer = operations.why(hod, referral.strip(), npn.strip())

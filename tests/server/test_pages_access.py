@@ -260,6 +260,19 @@ def test_a_cookie_post_without_the_csrf_token_is_refused_and_changes_nothing(app
     assert snapshot(hod, world["reference"]) == before
     # Still logged in: the refused log-out did not end the session.
     assert world["maria"].get("/agent/referrals").status_code == 200
+    # The control: with the form's own token the same posts get past the check
+    # (multipart too, where the token is a field among the file's).
+    posts = sorted(
+        (t for m, t in page_routes(app) if m == "POST" and not is_public(t)),
+        key=lambda t: t == "/logout",
+    )
+    for template in posts:
+        browser = world["ops"] if template.startswith("/operator") else world["maria"]
+        answer = visit(browser, "POST", fill(template, world))
+        assert answer.status_code not in (401, 403), template
+        assert "why=" not in answer.headers.get("location", ""), template  # not sent to log in
+    upload = visit(world["ops"], "POST", "/operator/import", files={"agents": ("a.jsonl", b"")})
+    assert upload.status_code not in (401, 403), upload.text[:300]
 
 
 # -- hostile forms -------------------------------------------------------------------------------

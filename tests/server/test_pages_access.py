@@ -390,3 +390,17 @@ def test_hostile_query_strings_never_get_a_5xx_nor_an_echo(app, world, hod):
             echoed = answer.text + answer.headers.get("location", "")
             assert MARKERS[2] not in echoed, (template, "the hostile value given back whole")
     assert _counts(hod, world["reference"]) == before
+
+
+def test_hostile_path_parameters_never_get_a_5xx(app, world):
+    """Every page with a path parameter, each filled with what no link of ours holds."""
+    odd = ("%00", "%E2%80%AE", "..%2F..%2Fetc", "%ff%fe", "x" * 5000, "-1", "99999999999999999999")
+    for method, template in page_routes(app):
+        if "{" not in template:
+            continue
+        browser = world["ops"] if template.startswith("/operator") else world["maria"]
+        for value in odd:
+            path = re.sub(r"{\w+}", value, template)
+            answer = visit(browser, method, path)
+            assert answer.status_code < 500, (method, path[:80], answer.text[:300])
+            assert not leaks(answer.text)

@@ -145,6 +145,10 @@ class Accounts:
         except NotFound:
             raise LinkInvalid("unknown") from None
 
+    def reset_link(self, token: str) -> Invitation:
+        """The usable reset link `token`, or LinkInvalid saying why (the page asks first)."""
+        return self._usable_link(token, "reset")
+
     def _usable_link(self, token: str, kind: str) -> Invitation:
         link = self.hook.hod_store_invitation(token_hash=token_hash(token)) if token else None
         if link is None or link.kind != kind:

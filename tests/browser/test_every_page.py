@@ -14,7 +14,8 @@ from hod_core.wire import unstructure
 from .conftest import log_in
 from .test_scenarios import ask_for_help
 
-PUBLIC = ["/", "/get-contacted", "/find-local-help?zip=77002&radius=25", "/login"]
+PUBLIC = ["/", "/get-contacted", "/find-local-help?zip=77002&radius=25", "/login",
+          "/password/forgot"]  # fmt: skip
 AGENT = ["/agent/referrals", "/agent/availability", "/agent/profile"]
 OPERATOR = ["/operator/agents", "/operator/import", "/operator/invitations", "/operator/referrals",
             "/operator/waiting", "/operator/outbox"]  # fmt: skip

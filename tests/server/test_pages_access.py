@@ -26,7 +26,16 @@ from hod_core.server.auth import CSRF_FIELD, CSRF_HEADER
 from .conftest import PASSWORD
 
 SKIP = ("/api", "/static", "/docs", "/openapi.json", "/metrics", "/healthz")
-PUBLIC = ("/", "/lang/", "/get-contacted", "/status/", "/find-local-help", "/login", "/register")
+PUBLIC = (
+    "/",
+    "/lang/",
+    "/get-contacted",
+    "/status/",
+    "/find-local-help",
+    "/login",
+    "/register",
+    "/password/",
+)
 # A consumer whose name, phone and email appear nowhere else in any page.
 ZELINDA = {
     "first_name": "Zelinda",

@@ -15,6 +15,7 @@ from . import (
     routes_pages_consumer,
     routes_pages_directory,
     routes_pages_operator,
+    routes_pages_password,
     routes_pages_registration,
     routes_pages_settings,
 )
@@ -24,6 +25,7 @@ for _module in (
     routes_pages_consumer,
     routes_pages_directory,
     routes_pages_registration,
+    routes_pages_password,
     routes_pages_agent,
     routes_pages_settings,
     routes_pages_operator,

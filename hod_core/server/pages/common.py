@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
+from ..passwords import RULES
+
 # Languages offered in the consumer's and the directory's menus: English,
 # Spanish and the languages HealthCare.gov offers help in.
 LANGUAGE_CHOICES = (
@@ -16,6 +18,11 @@ STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; char
 def language_options(t, codes=LANGUAGE_CHOICES) -> list[tuple[str, str]]:
     """(code, name in the page's language), with the code itself for a language we cannot name."""
     return [(code, t(f"language.{code}") if t.has(f"language.{code}") else code) for code in codes]
+
+
+def password_rules(language: str) -> list[tuple[str, str]]:
+    """(id, text) of each R3 rule in the page's language: the checklist of password_rules.html."""
+    return [(rule.id, rule.es if language == "es" else rule.en) for rule in RULES]
 
 
 def static_file(name: str) -> tuple[bytes, str] | None:

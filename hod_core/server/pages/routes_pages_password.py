@@ -19,8 +19,8 @@ from fastapi import APIRouter, Request
 
 from .. import accounts as acc
 from ..deps import HodDep
-from ..passwords import RULES
 from ..registration import RegistrationInvalid
+from .common import password_rules
 from .render import ECHO_CHARS, page, translator
 from .session import form_of
 
@@ -62,8 +62,6 @@ def _reset_page(
     failed=(),
     done: bool = False,
 ):
-    t = translator(request)
-    rules = [(rule.id, rule.es if t.language == "es" else rule.en) for rule in RULES]
     return page(
         request,
         "password_reset.html",
@@ -72,7 +70,7 @@ def _reset_page(
         bad_link=bad_link,
         errors=errors or {},
         failed=failed,
-        rules=rules,
+        rules=password_rules(translator(request).language),
         done=done,
     )
 

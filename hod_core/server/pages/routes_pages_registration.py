@@ -21,9 +21,8 @@ from .. import accounts as acc
 from ..auth import COOKIE, credentials
 from ..context import Hod
 from ..deps import HodDep
-from ..passwords import RULES
 from ..registration import RegistrationForm, RegistrationInvalid
-from .common import language_options
+from .common import language_options, password_rules
 from .render import ECHO_CHARS, page, redirect, safe_next, translator
 from .session import PageAgent, csrf_of, form_of
 
@@ -121,7 +120,6 @@ def _signup(request: Request, token: str, hod: Hod, values: dict, errors: dict, 
         return page(
             request, "register.html", status=410, agent=None, token="", values={}, errors={}
         )
-    rules = [(rule.id, rule.es if t.language == "es" else rule.en) for rule in RULES]
     return page(
         request,
         "register.html",
@@ -136,7 +134,7 @@ def _signup(request: Request, token: str, hod: Hod, values: dict, errors: dict, 
         },
         errors=errors,
         failed=errors.get("_failed", ()),
-        rules=rules,
+        rules=password_rules(t.language),
         methods=contact_methods(t),
         terms=TERMS,
     )

@@ -61,7 +61,9 @@ def page_log_in(browser, password):
 
 
 def test_the_log_in_page_links_to_forgot_password_in_both_languages(browser):
-    assert 'href="/password/forgot">Forgot Password?</a>' in browser.get("/login").text
+    login = browser.get("/login").text
+    assert 'href="/password/forgot">Forgot Password?</a>' in login
+    assert 'href="/password/forgot">Forgot Username?</a>' in login  # the email names it (seed 001)
     browser.cookies.set(LANGUAGE_COOKIE, "es")
     spanish = browser.get("/login").text
     assert 'href="/password/forgot">¿Olvidó su contraseña?</a>' in spanish

@@ -3,15 +3,11 @@ a router with agents around Houston, and worker processes on the same schema."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from psycopg import sql
 
 from hod_core.conformance import samples
+from hod_core.conformance.worker import Worker
 from hod_core.router import Router
 from hod_core.testing import FakeClock, Outbox
 from hod_store_postgres import PostgresStore
@@ -33,7 +29,6 @@ def open_store(postgres_settings):
 
 
 HOUSTON_ZIPS = ["77002", "77030", "77005", "77004", "77006", "77007", "77008", "77009"]
-WORKER = Path(__file__).with_name("worker.py")
 
 
 @pytest.fixture
@@ -50,40 +45,12 @@ def router(open_store, clock) -> Router:
     return router
 
 
-class Worker:
-    """tests/worker.py in its own process, on the test's schema."""
-
-    def __init__(self, settings: dict):
-        self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), json.dumps(settings)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        assert self.readline() == "ready"
-
-    def send(self, *words) -> None:
-        self.process.stdin.write(" ".join(map(str, words)) + "\n")
-        self.process.stdin.flush()
-
-    def readline(self) -> str:
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"worker exited with {self.process.wait()}")
-        return line.strip()
-
-    def stop(self) -> None:
-        self.process.kill()  # SIGKILL: wherever it is, mid-transaction included
-        self.process.wait()
-
-
 @pytest.fixture
 def spawn(postgres_settings):
     workers = []
 
     def start() -> Worker:
-        workers.append(Worker(postgres_settings))
+        workers.append(Worker("store_postgres", postgres_settings))
         return workers[-1]
 
     yield start

@@ -107,7 +107,13 @@ def add_server_commands(commands) -> None:
     register(commands)
 
 
-COMMANDS = [add_match, add_rules, add_server_commands]
+def add_simulate_commands(commands) -> None:
+    from .simulate.cli import register  # hod simulate, hod export demand
+
+    register(commands)
+
+
+COMMANDS = [add_match, add_rules, add_server_commands, add_simulate_commands]
 
 
 def _npn(text: str) -> str:

@@ -180,7 +180,6 @@ def _run_result(policy: Policy, run) -> dict[str, Any]:
             "max_wait_minutes": policy.max_wait.total_seconds() / 60,
             "suspension_consecutive_missed": policy.suspension_consecutive_missed,
         },
-        "wall_seconds": round(run.wall_seconds, 2),
         "figures": figures_of(run.requests, run.referrals, run.suspensions, run.agents),
     }
 

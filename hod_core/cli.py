@@ -113,7 +113,13 @@ def add_simulate_commands(commands) -> None:
     register(commands)
 
 
-COMMANDS = [add_match, add_rules, add_server_commands, add_simulate_commands]
+def add_coverage_command(commands) -> None:
+    from .simulate.coverage_cli import register  # hod coverage
+
+    register(commands)
+
+
+COMMANDS = [add_match, add_rules, add_server_commands, add_simulate_commands, add_coverage_command]
 
 
 def _npn(text: str) -> str:

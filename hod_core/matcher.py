@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
 
-from .availability import ScheduleBook
+from .availability import ScheduleBook, SharedSchedule
 from .bulk import gc_paused
 from .errors import InputError
 from .geo.distance import SPHERE_ERROR, geodesic_km
@@ -30,9 +30,13 @@ from .query import ConsumerFacts, OfferLedger, Query
 from .records import AgentRecord
 from .rules.compile import WILDCARD, all_of
 from .rules.policy import Policy, load_policy
+from .rules.vocabulary import FACTS
 
 _ANY = "*"
 FIRST_RING_KM = 10.0  # for one agent; a longer queue starts wider, sparse places widen
+RING_CACHE_SIZE = 8192  # ring searches kept (by bucket and consumer ZIP): a few MB
+RING_CACHE_POINTS = 48  # rings holding more ZIPs than this are not kept
+_AVAILABLE = FACTS["agent.available"].getter  # the compiled form of a bare `agent.available`
 
 
 class _Bucket:
@@ -40,9 +44,13 @@ class _Bucket:
 
     Agents sit on ZIP centroids, so the index holds one point per ZIP and a
     match computes one distance per ZIP, however many agents share it.
+    `gates[i]` is the (zone, schedule) every agent of group i shares when
+    their availability is that schedule's alone (no override, no time off),
+    else None: a match skips a closed group without looking at its agents.
+    `rings` keeps recent ring searches by consumer ZIP (see `Matcher._ring`).
     """
 
-    __slots__ = ("groups", "size", "index")
+    __slots__ = ("groups", "size", "index", "gates", "rings")
 
     def __init__(self, members: dict[str, tuple[AgentRecord, date | None]]):
         by_zip: dict[str, list[tuple[AgentRecord, date | None]]] = {}
@@ -52,6 +60,16 @@ class _Bucket:
         self.size = len(members)
         heads = [group[0][0] for group in self.groups]
         self.index = PointIndex([r.lat for r in heads], [r.lon for r in heads])
+        self.gates = [_gate(group) for group in self.groups]
+        self.rings: dict[tuple, tuple[list[int], list[float], list]] = {}
+
+
+def _gate(group: list[tuple[AgentRecord, date | None]]) -> SharedSchedule | None:
+    shared = group[0][0].schedule_key
+    for record, _ in group:
+        if not record.plan.plain or record.schedule_key is not shared:
+            return None
+    return shared
 
 
 class Matcher:
@@ -70,6 +88,11 @@ class Matcher:
         self._static = [(r.id, r.static) for r in rules if r.static]
         self._consumer_check = all_of([r.consumer for r in rules])
         self._dynamic = all_of([r.dynamic for r in rules])
+        # A rule whose whole per-moment part is `agent.available` (E10) makes
+        # availability necessary: a closed shared schedule rules its agents out
+        # before the dynamic closure runs (which then decides for the rest).
+        self._gated = any(r.dynamic is _AVAILABLE for r in rules)
+        self._ring_entries = 0  # cached ring searches, across buckets
         self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
         self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
@@ -233,6 +256,7 @@ class Matcher:
             return []
         want = limit or bucket.size
         dynamic, groups, batched = self._dynamic, bucket.groups, query.prefetch is not None
+        gates, opens = (bucket.gates if self._gated else None), query.opens
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
         found: list[tuple[float, AgentRecord]] = []
         bound = math.inf  # sphere km past which no candidate can make the queue
@@ -241,12 +265,21 @@ class Matcher:
         inner, seen = -1.0, 0
         outer = FIRST_RING_KM * math.sqrt(want) if limit else FULL_EARTH_KM * 2
         while True:
-            positions, dots = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
+            positions, dots, kms = self._ring(bucket, facts, inner, outer)
             seen += len(positions)
-            for position, dot in zip(positions, dots, strict=True):
+            for slot, position in enumerate(positions):
+                dot = dots[slot]
                 if dot < lowest_dot:
                     return self._ranked(found, query, want)
-                km = None
+                if gates is not None:  # a closed shared schedule: nobody here is available
+                    shared = gates[position]
+                    if shared is not None:
+                        is_open = opens.get(shared)
+                        if is_open is None:
+                            is_open = query.schedule_open(shared)
+                        if not is_open:
+                            continue
+                km = kms[slot]
                 group = groups[position]
                 if batched:  # the first agent here to need its offers fetches everyone's
                     query.group = group if len(group) > 1 else None
@@ -260,7 +293,7 @@ class Matcher:
                     if dynamic is not None and not dynamic(record, query):
                         continue
                     if km is None:
-                        km = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
+                        km = kms[slot] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
                     found.append((km, record))
                     bisect.insort(best, km)
                     if len(best) >= want:
@@ -271,6 +304,33 @@ class Matcher:
                 return self._ranked(found, query, want)
             # Few found so far: the agents are sparse here, widen faster.
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)
+
+    def _ring(
+        self, bucket: _Bucket, facts: ConsumerFacts, inner: float, outer: float
+    ) -> tuple[list[int], list[float], list]:
+        """The bucket's ring search, with a slot per ZIP group for its geodesic km.
+
+        Consumers of one ZIP walk the same rings: small rings are kept per
+        (bucket, consumer ZIP), so a ZIP's next consumer reads no grid cells,
+        computes no dot products and reuses the geodesic distances. At most
+        RING_CACHE_SIZE are kept; when full, all are dropped and refilled. A
+        bucket's rings go with it when an agent joins or leaves it.
+        """
+        key = (facts.zip, inner, outer)
+        ring = bucket.rings.get(key)
+        if ring is not None:
+            return ring
+        positions, dots = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
+        ring = (positions, dots, [None] * len(positions))
+        if len(positions) <= RING_CACHE_POINTS:
+            if self._ring_entries >= RING_CACHE_SIZE:
+                for other in self._buckets.values():
+                    if other is not None:
+                        other.rings.clear()
+                self._ring_entries = 0
+            bucket.rings[key] = ring
+            self._ring_entries += 1
+        return ring
 
     def _ranked(
         self, found: list[tuple[float, AgentRecord]], query: Query, want: int | None

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from attrs import frozen
 
-from .availability import LocalClock
+from .availability import LocalClock, SharedSchedule
 from .codes import US_STATES
 from .errors import InputError
 from .geo import zips
@@ -91,7 +91,7 @@ class Query:
         "_pending_offers",
         "surely_valid_until",
         "_clocks",
-        "_open",
+        "opens",
     )
 
     def __init__(
@@ -117,7 +117,7 @@ class Query:
         # through this date is valid here whatever the agent's zone.
         self.surely_valid_until = at.astimezone(UTC).date() + timedelta(days=1)
         self._clocks: dict[str, LocalClock] = {}
-        self._open: dict[tuple[str, object], bool] = {}
+        self.opens: dict[SharedSchedule, bool] = {}  # (zone, schedule) -> open now
 
     def pending_offers_of(self, npn: str) -> int:
         if self.group is not None:
@@ -135,13 +135,16 @@ class Query:
         """E10 by A1-A4; agents with only a schedule share one answer per zone."""
         plan = record.plan
         if plan.plain:
-            is_open = self._open.get(record.schedule_key)
+            is_open = self.opens.get(record.schedule_key)
             if is_open is None:
-                is_open = self._open[record.schedule_key] = plan.schedule.is_open(
-                    self.clock(record.zone)
-                )
+                is_open = self.schedule_open(record.schedule_key)
             return is_open
         return plan.available(self.clock(record.zone))
+
+    def schedule_open(self, shared: SharedSchedule) -> bool:
+        """Is this (zone, schedule) open at the instant? Asked once per match."""
+        is_open = self.opens[shared] = shared.schedule.is_open(self.clock(shared.zone))
+        return is_open
 
     def local_date(self, record) -> date:
         return self.clock(record.zone).date

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
@@ -51,9 +52,7 @@ def coverage_heatmap(coverage: dict, language: str) -> bytes | None:
     top = np.nanmax(grid) if np.isfinite(grid).any() else 0
     figure = Figure(figsize=(14, 0.22 * len(states) + 1.6))
     axes = figure.add_subplot()
-    cmap = _colormap("viridis")
-    cmap.set_under(GAP_COLOUR)
-    cmap.set_bad(MISSING_COLOUR)
+    cmap = colormaps["viridis"].with_extremes(under=GAP_COLOUR, bad=MISSING_COLOUR)
     shown = np.ma.masked_invalid(np.where(grid == 0, 0.5, grid))
     image = axes.imshow(
         shown,
@@ -76,12 +75,6 @@ def coverage_heatmap(coverage: dict, language: str) -> bytes | None:
     bar = figure.colorbar(image, ax=axes, extend="min", pad=0.01)
     bar.set_label("agents available (log scale)")
     return _png(figure)
-
-
-def _colormap(name: str):
-    from matplotlib import colormaps
-
-    return colormaps[name].copy()
 
 
 def _runs(result: dict) -> list[dict]:
@@ -108,9 +101,13 @@ def time_to_accept(result: dict) -> bytes | None:
             xs, [v or 0 for v in row], width, label=_name(run, number + 1), color=COLOURS[number]
         )
         by_hour = _get(run, "figures", "by_hour") or {}
-        hours = sorted(by_hour, key=lambda h: int(h) if str(h).isdigit() else 99)
+        hours = sorted((h for h in by_hour if str(h).isdigit()), key=int)
         for quantile, style in (("p50", "-"), ("p90", "--")):
-            points = [(int(h), _get(by_hour[h], "time_to_accept_minutes", quantile)) for h in hours]
+            points = [
+                (int(h), _get(by_hour[h], "time_to_accept_minutes", quantile))
+                for h in hours
+                if _get(by_hour[h], "time_to_accept_minutes", "count") != 0  # none accepted
+            ]
             points = [(h, v) for h, v in points if v is not None]
             if points:
                 right.plot(

@@ -136,7 +136,13 @@ def run_simulate(args) -> int:
     for number, policy in enumerate(policies, start=1):
         label = f"policy {number}/{len(policies)}"
         simulation = Simulation(
-            policy, agents, requests, behaviours, args.seed, progress=Progress(label, show)
+            policy,
+            agents,
+            requests,
+            behaviours,
+            args.seed,
+            progress=Progress(label, show),
+            freeze_after_load=True,  # a process that only simulates (see Router)
         )
         run = simulation.run()
         del simulation  # one router's 100k agents at a time

@@ -91,6 +91,7 @@ class Simulation:
         behaviours: Behaviours,
         seed: int,
         progress: Callable[[int, int], None] | None = None,
+        freeze_after_load: bool = False,
     ):
         self.policy = policy
         self.requests = requests
@@ -109,6 +110,7 @@ class Simulation:
             channels=("email",),
             delivery_threads=0,
             new_id=self._new_id,
+            freeze_after_load=freeze_after_load,  # see Router: for a process that only simulates
         )
         self._queue: list[tuple] = []
         self._order = itertools.count()

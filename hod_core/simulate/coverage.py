@@ -165,7 +165,7 @@ class CoverageCounter:
         for state in self.states:
             zone, zip_code = self.places[state]
             for language in self.languages:
-                facts = ConsumerFacts.of(_stand_in(state, language, zip_code))
+                facts = ConsumerFacts.of(stand_in_consumer(state, language, zip_code))
                 query = _Supposed(facts, first)
                 query.supposed, query.day = True, self.monday
                 if self.rules.consumer_ok(query):
@@ -325,7 +325,7 @@ class CoverageCounter:
         }
 
 
-def _stand_in(state: str, language: str, zip_code: str) -> Consumer:
+def stand_in_consumer(state: str, language: str, zip_code: str) -> Consumer:
     """A consumer of that state and language: contact fields are placeholders
     no rule may read (the vocabulary has no consumer name, phone or email)."""
     return Consumer(

@@ -1,7 +1,7 @@
-"""`hod coverage` against a brute-force count: every agent, every hour of the
-week, every state and language, through the matcher's own naive scan (the
-real rules, the real A1-A4 function at the real instant). Agents are chosen
-to reach every path: out of office, today's overrides on and off, a licence
+"""`hod coverage` against a brute-force count (`naive_coverage`): every agent,
+every hour of the week, every state and language, through the matcher's own
+naive scan (the real rules, the real A1-A4 function at the real instant).
+Agents are chosen to reach every path: out of office, today's overrides on and off, a licence
 lapsing mid-week, a zone given apart from the ZIP, display options 3 and 4,
 State Preferences, breaks, half-hour starts, suspension; plus synthetic ones.
 """
@@ -9,18 +9,16 @@ State Preferences, breaks, half-hour starts, suspension; plus synthetic ones.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 
 from hod_core import wire
 from hod_core.cli import main
-from hod_core.matcher import Matcher
-from hod_core.models import Agent, Consumer
+from hod_core.models import Agent
 from hod_core.rules.policy import default_policy_text, load_policy, parse_policy
 from hod_core.simulate.coverage import count_coverage
-from hod_core.simulate.coverage_week import consumer_places
+from hod_core.simulate.coverage_naive import naive_coverage
 from hod_core.synthetic import Synthesizer
 
 from ..conftest import agent_data
@@ -130,31 +128,6 @@ def agents_of(rows: list[dict]) -> list[Agent]:
     return [wire.structure(row, Agent) for row in rows]
 
 
-def brute_force(agents, policy, monday: date, languages) -> dict:
-    """state -> language -> 168 counts (None: an hour that does not exist)."""
-    matcher = Matcher(policy, agents)
-    states = sorted(policy.healthcare_gov_states[policy.plan_year])
-    places = consumer_places(states)
-    result: dict = {}
-    for state in states:
-        zone, zip_code = places[state]
-        tz = ZoneInfo(zone)
-        for language in languages:
-            consumer = Consumer("Test", "Consumer", "+12025550123", "t@example.com", zip_code,
-                                language, state)  # fmt: skip
-            counts = []
-            for hour in range(168):
-                day = monday + timedelta(days=hour // 24)
-                wall = datetime(day.year, day.month, day.day, hour % 24)
-                at = wall.replace(tzinfo=tz)
-                if at.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
-                    counts.append(None)  # a spring-forward gap
-                    continue
-                counts.append(len(matcher.naive_match(consumer, at).queue))
-            result.setdefault(state, {})[language] = counts
-    return result
-
-
 def assert_same(figures: dict, expected: dict) -> None:
     for state, by_language in expected.items():
         for language, counts in by_language.items():
@@ -171,7 +144,7 @@ def test_coverage_equals_a_brute_force_count_over_every_hour(agents, policy):
     monday = date(2026, 11, 23)
     figures = count_coverage(agents, policy, date(2026, 11, 26), ["en", "es", "vi"])
     assert figures["inputs"]["week_of"] == "2026-11-23"  # the Monday of that Thursday's week
-    assert_same(figures, brute_force(agents, policy, monday, ["en", "es", "vi"]))
+    assert_same(figures, naive_coverage(agents, policy, monday, ["en", "es", "vi"]))
     tx_en = figures["coverage"]["TX"]["en"]
     assert tx_en["max"] > 0 and tx_en["eligible"] > tx_en["min"]
 
@@ -185,7 +158,7 @@ def test_a_dst_week_keeps_168_wall_clock_hours(agents, policy, week_of, sunday_2
     day = date.fromisoformat(week_of)
     monday = day - timedelta(days=day.weekday())
     figures = count_coverage(agents, policy, day, ["en", "es"])
-    assert_same(figures, brute_force(agents, policy, monday, ["en", "es"]))
+    assert_same(figures, naive_coverage(agents, policy, monday, ["en", "es"]))
     sunday_0200 = 6 * 24 + 2
     texas = figures["coverage"]["TX"]["en"]["counts"]
     arizona = figures["coverage"]["AZ"]["en"]["counts"]  # Phoenix keeps no DST
@@ -205,7 +178,7 @@ def test_a_rule_file_where_availability_is_not_required_is_followed(agents):
     policy = parse_policy(text, source="any-hour.toml")
     monday = date(2026, 11, 23)
     figures = count_coverage(agents, policy, monday, ["en"])
-    assert_same(figures, brute_force(agents, policy, monday, ["en"]))
+    assert_same(figures, naive_coverage(agents, policy, monday, ["en"]))
     default = count_coverage(agents, load_policy(), monday, ["en"])
     assert sum(figures["coverage"]["TX"]["en"]["counts"]) > sum(
         default["coverage"]["TX"]["en"]["counts"]

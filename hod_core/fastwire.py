@@ -126,19 +126,21 @@ class _Shared(dict):
         return value
 
 
-def _read_availability(text: bytes) -> tuple[Availability, int]:
+def _read_availability(text: bytes) -> tuple[Availability, int, int]:
+    """Weekly hours, with the counts of '":' and of ':' in their text (see _no_key_twice)."""
     try:
         data = limits.parse_json(text.decode())  # the parser wire uses: a key twice is refused
     except Exception:  # noqa: BLE001
         raise NotSure from None
-    return _by_wire(Availability, data), text.count(b'":')
+    return _by_wire(Availability, data), text.count(b'":'), text.count(b":")
 
 
-def _read_lines_of_authority(names: tuple) -> tuple:
+def _read_lines_of_authority(names: tuple) -> tuple[tuple[str, ...], int]:
     try:
-        return tuple([validate.line_of_authority(name) for name in names])
+        checked = tuple([validate.line_of_authority(name) for name in names])
     except Exception:  # noqa: BLE001
         raise NotSure from None
+    return checked, sum(name.count(":") for name in names)
 
 
 def _read_date(text: str):
@@ -152,20 +154,24 @@ _AVAILABILITY = _Shared(_read_availability, 20_000)
 _PARTICIPATION = _Shared(lambda p: _by_wire(Participation, msgspec.to_builtins(p)), 1_000)
 _LINES_OF_AUTHORITY = _Shared(_read_lines_of_authority, 4_096)
 _DATES = _Shared(_read_date, 8_192)
-_DEFAULT_AVAILABILITY = Availability()
+_NO_AVAILABILITY = (Availability(), 0, 0)
 _new = object.__new__
 _set = object.__setattr__  # the models are frozen; these values are checked already
 
 
-def _licenses(decoded: list[_License]) -> tuple[tuple[License, ...], int]:
-    """The License objects, and how many keys their JSON objects hold."""
+def _licenses(decoded: list[_License]) -> tuple[tuple[License, ...], int, int]:
+    """The License objects, how many keys their JSON objects hold and how
+    many ':' their text values hold."""
     made = []
     keys = 2 * len(decoded)
+    colons = 0
     loas, dates = _LINES_OF_AUTHORITY, _DATES
     for one in decoded:
         licence = _new(License)
         _set(licence, "state", one.state)
-        _set(licence, "lines_of_authority", loas[one.lines_of_authority])
+        names, in_names = loas[one.lines_of_authority]
+        _set(licence, "lines_of_authority", names)
+        colons += in_names
         active, expires = one.active, one.expires_on
         if active is _UNSET:
             active = True
@@ -176,20 +182,27 @@ def _licenses(decoded: list[_License]) -> tuple[tuple[License, ...], int]:
         else:
             keys += 1
             if expires is not None:
-                expires = dates[expires]
+                expires = dates[expires]  # a date has no ':'
         _set(licence, "active", active)
         _set(licence, "expires_on", expires)
         made.append(licence)
-    return tuple(made), keys
+    return tuple(made), keys, colons
 
 
-def _optional(value, check):
-    if value is _UNSET or value is None:
-        return None
-    try:
-        return check(value)
-    except Exception:  # noqa: BLE001
-        raise NotSure from None
+def _no_key_twice(data: bytes, keys: int, colons: int, availability: tuple) -> bool:
+    """Whether the line holds no more keys than were decoded (`keys`, outside
+    the weekly hours): msgspec keeps the last of a key given twice; wire refuses.
+
+    Without a backslash, a string's bytes are its text: every ':' of the
+    line is then a key's, or in a text value (`colons` of them, counted
+    in the decoded values), or in the weekly hours' own text. With escapes,
+    every key ends in '":' unless a quote is followed by a blank, and a '":'
+    inside a string only adds to that count."""
+    _, quoted, plain = availability
+    if b"\\" not in data:
+        return data.count(b":") == keys + colons + plain
+    blank = b'" ' in data or b'"\t' in data or b'"\r' in data
+    return not blank and data.count(b'":') == keys + quoted
 
 
 def agent_from_line(data: bytes) -> Agent:
@@ -206,18 +219,23 @@ def agent_from_line(data: bytes) -> Agent:
         joined = f"{joined}\0{street}"
     if _SCALARS.fullmatch(joined) is None:
         raise NotSure
-    licenses, keys = _licenses(line.licenses)
-    if line.availability is _UNSET:
-        availability = _DEFAULT_AVAILABILITY
-    else:
-        availability, nested = _AVAILABILITY[bytes(line.availability)]
-        keys += nested
-    # A key given twice: msgspec keeps the last, wire refuses. Unless a quote
-    # is followed by a space, every key ends in '":', and a '":' inside a
-    # string only adds to the count: the same count as the keys read means
-    # no key came twice.
+    licenses, keys, colons = _licenses(line.licenses)
+    raw = line.availability
+    availability = _NO_AVAILABILITY if raw is _UNSET else _AVAILABILITY[bytes(raw)]
     keys += _FIELDS - msgspec.structs.astuple(line).count(_UNSET) + _PARTICIPATION_KEYS
-    if data.count(b'":') != keys or b'" ' in data or b'"\t' in data or b'"\r' in data:
+    colons += joined.count(":")
+    at, zone = line.reinstated_at, line.timezone
+    if type(at) is str:
+        colons += at.count(":")
+        at = _checked(_instant, at)
+    else:
+        at = None
+    if type(zone) is str:
+        colons += zone.count(":")
+        zone = _checked(validate.zone_name, zone)
+    else:
+        zone = None
+    if not _no_key_twice(data, keys, colons, availability):
         raise NotSure
     agent = _new(Agent)
     _set(agent, "npn", line.npn)
@@ -240,10 +258,17 @@ def agent_from_line(data: bytes) -> Agent:
         preferences = frozenset(preferences)
     _set(agent, "state_preferences", preferences)
     _set(agent, "suspended", False if line.suspended is _UNSET else line.suspended)
-    _set(agent, "reinstated_at", _optional(line.reinstated_at, _instant))
-    _set(agent, "timezone", _optional(line.timezone, validate.zone_name))
-    _set(agent, "availability", availability)
+    _set(agent, "reinstated_at", at)
+    _set(agent, "timezone", zone)
+    _set(agent, "availability", availability[0])
     return agent
+
+
+def _checked(check, value):
+    try:
+        return check(value)
+    except Exception:  # noqa: BLE001
+        raise NotSure from None
 
 
 def _instant(text: str):

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from . import lifecycle
+from .bulk import gc_paused
 from .errors import NotFound
 from .lifecycle import Head
 from .matcher import Matcher
@@ -36,13 +37,16 @@ class Roster:
         # router shared by a server's threads takes turns (the GIL would anyway).
         self._lock = threading.RLock()
 
-    def sync(self) -> None:
-        """Load agents saved since the last sync, by this process or another."""
-        changed = list(self._hook.hod_store_agents(after=self._seen))
+    def sync(self) -> int:
+        """Load agents saved since the last sync, by this process or another;
+        how many were loaded."""
+        with gc_paused():  # a first sync reads every agent: millions of new objects
+            changed = list(self._hook.hod_store_agents(after=self._seen))
         if changed:
             with self._lock:
                 self.matcher.add_many(agent for _, agent in changed)
                 self._seen = max(self._seen, changed[-1][0])
+        return len(changed)
 
     def agent(self, npn: str) -> Agent:
         """The agent as last saved, by anyone; `NotFound` if there is none."""

@@ -37,6 +37,7 @@ from hod_core.models import Agent
 from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
 
 from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
+from .agents import AgentDecoder
 from .listings import EVENT_COLUMNS, LISTINGS_SCHEMA, SqliteListings, event_of_row
 from .opening import check_header, check_schema, opening_error
 from .retention import RETENTION_SCHEMA, SqliteRetention, closed_column
@@ -161,7 +162,14 @@ def _agent_offer(row: tuple) -> AgentOffer:
 class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their modules
     """The store hooks over one SQLite file, shared safely by threads and processes."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", timeout_s: float = 30.0):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "NORMAL",
+        timeout_s: float = 30.0,
+        validate_on_load: bool = False,
+    ):
         if synchronous.upper() not in SYNCHRONOUS:
             raise ConfigurationError(
                 f"store_sqlite: synchronous must be one of {', '.join(SYNCHRONOUS)}, "
@@ -170,6 +178,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
         self.path = Path(path)
         self.synchronous = synchronous.upper()
         self.timeout_s = timeout_s
+        self.validate_on_load = validate_on_load  # see agents.py
         self._local = threading.local()
         # This process's threads take turns to write here, in order, instead of in
         # SQLite's busy handler, which sleeps 1 to 100 ms between tries: with a
@@ -186,7 +195,8 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> SqliteStore:
         """The entry point's factory. Settings: `path` (or `data_dir`, holding
-        hod.sqlite3), `synchronous` (NORMAL or FULL), `timeout_s`."""
+        hod.sqlite3), `synchronous` (NORMAL or FULL), `timeout_s`,
+        `validate_on_load` (true: check stored agents again, see agents.py)."""
         path = settings.get("path")
         if path is None and "data_dir" in settings:
             path = Path(settings["data_dir"]) / "hod.sqlite3"
@@ -196,6 +206,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
             path,
             synchronous=settings.get("synchronous", "NORMAL"),
             timeout_s=float(settings.get("timeout_s", 30.0)),
+            validate_on_load=_flag(settings.get("validate_on_load", "false"), "validate_on_load"),
         )
 
     # -- connections and transactions ------------------------------------------
@@ -265,12 +276,14 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
         return revision
 
     @hookimpl
-    def hod_store_agents(self, after: int) -> Iterator[tuple[int, Agent]]:
+    def hod_store_agents(self, after: int) -> list[tuple[int, Agent]]:
         rows = self._db.execute(
             "SELECT revision, body FROM agents WHERE revision > ? ORDER BY revision", (after,)
-        )
-        for revision, body in rows:
-            yield revision, structure(orjson.loads(body), Agent)
+        ).fetchall()
+        if not rows:
+            return []  # the usual answer: nothing new
+        decode = AgentDecoder(trusted=not self.validate_on_load)  # see agents.py
+        return [(revision, decode(body)) for revision, body in rows]
 
     # -- referrals ----------------------------------------------------------
     @hookimpl
@@ -467,6 +480,14 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
                 (referral_id, after, limit),
             )
         return [event_of_row(row) for row in rows]
+
+
+def _flag(value: str | bool, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigurationError(f"store_sqlite: {name} must be true or false, not {value!r}")
 
 
 def _statements(script: str) -> list[str]:

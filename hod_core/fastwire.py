@@ -251,12 +251,8 @@ def agent_from_line(data: bytes) -> Agent:
     _set(agent, "contact_method", line.contact_method)
     _set(agent, "participation", _PARTICIPATION[line.participation])
     _set(agent, "street_address", None if street is _UNSET else street)
-    preferences = line.state_preferences
-    if preferences is _UNSET or preferences is None:
-        preferences = None
-    else:
-        preferences = frozenset(preferences)
-    _set(agent, "state_preferences", preferences)
+    preferences = line.state_preferences  # a list, None or UNSET
+    _set(agent, "state_preferences", frozenset(preferences) if type(preferences) is list else None)
     _set(agent, "suspended", False if line.suspended is _UNSET else line.suspended)
     _set(agent, "reinstated_at", at)
     _set(agent, "timezone", zone)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from array import array
 from collections.abc import Iterable
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
@@ -34,8 +35,9 @@ from .rules.vocabulary import FACTS
 
 _ANY = "*"
 FIRST_RING_KM = 10.0  # for one agent; a longer queue starts wider, sparse places widen
-RING_CACHE_SIZE = 8192  # ring searches kept (by bucket and consumer ZIP): a few MB
-RING_CACHE_POINTS = 48  # rings holding more ZIPs than this are not kept
+RING_CACHE_POINTS = 400_000  # ZIP groups in the ring searches kept: 24 bytes each, ~10 MB
+RING_CACHE_LARGEST = 128  # rings holding more ZIP groups than this are not kept
+_UNKNOWN_KM = array("d", [-1.0])
 _AVAILABLE = FACTS["agent.available"].getter  # the compiled form of a bare `agent.available`
 
 
@@ -65,9 +67,9 @@ class _Bucket:
 
 
 def _gate(group: list[tuple[AgentRecord, date | None]]) -> SharedSchedule | None:
-    shared = group[0][0].schedule_key
+    shared = group[0][0].gate
     for record, _ in group:
-        if not record.plan.plain or record.schedule_key is not shared:
+        if record.gate is not shared:
             return None
     return shared
 
@@ -92,7 +94,9 @@ class Matcher:
         # availability necessary: a closed shared schedule rules its agents out
         # before the dynamic closure runs (which then decides for the rest).
         self._gated = any(r.dynamic is _AVAILABLE for r in rules)
-        self._ring_entries = 0  # cached ring searches, across buckets
+        # ... and for an agent whose shared schedule is open, the rest decides.
+        self._dynamic_rest = all_of([r.dynamic for r in rules if r.dynamic is not _AVAILABLE])
+        self._ring_points = 0  # ZIP groups in the kept ring searches, across buckets
         self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
         self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
@@ -185,10 +189,15 @@ class Matcher:
 
     def _invalidate(self, member_key: tuple) -> None:
         if _ANY not in member_key:
-            self._buckets.pop(member_key, None)
+            self._drop_bucket(member_key)
             return
         for key in [k for k in self._buckets if _covers(member_key, k)]:
-            del self._buckets[key]
+            self._drop_bucket(key)
+
+    def _drop_bucket(self, key: tuple) -> None:
+        bucket = self._buckets.pop(key, None)
+        if bucket is not None and bucket.rings:
+            self._ring_points -= sum(len(ring[0]) for ring in bucket.rings.values())
 
     def _bucket(self, key: tuple) -> _Bucket | None:
         if key in self._buckets:
@@ -256,6 +265,7 @@ class Matcher:
             return []
         want = limit or bucket.size
         dynamic, groups, batched = self._dynamic, bucket.groups, query.prefetch is not None
+        rest = self._dynamic_rest
         gates, opens = (bucket.gates if self._gated else None), query.opens
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
         found: list[tuple[float, AgentRecord]] = []
@@ -284,15 +294,23 @@ class Matcher:
                 if batched:  # the first agent here to need its offers fetches everyone's
                     query.group = group if len(group) > 1 else None
                 for record, until in group:
+                    check = dynamic
+                    if gates is not None and (shared := record.gate) is not None:
+                        is_open = opens.get(shared)
+                        if is_open is None:
+                            is_open = query.schedule_open(shared)
+                        if not is_open:
+                            continue
+                        check = rest  # available: the schedule just said so
                     if (
                         until is not None
                         and until < surely_valid
                         and query.local_date(record) > until
                     ):
                         continue
-                    if dynamic is not None and not dynamic(record, query):
+                    if check is not None and not check(record, query):
                         continue
-                    if km is None:
+                    if km < 0.0:
                         km = kms[slot] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
                     found.append((km, record))
                     bisect.insort(best, km)
@@ -305,31 +323,33 @@ class Matcher:
             # Few found so far: the agents are sparse here, widen faster.
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)
 
-    def _ring(
-        self, bucket: _Bucket, facts: ConsumerFacts, inner: float, outer: float
-    ) -> tuple[list[int], list[float], list]:
-        """The bucket's ring search, with a slot per ZIP group for its geodesic km.
+    def _ring(self, bucket: _Bucket, facts: ConsumerFacts, inner: float, outer: float) -> tuple:
+        """The bucket's ring search, with a slot per ZIP group for its geodesic
+        km (-1: not computed yet).
 
         Consumers of one ZIP walk the same rings: small rings are kept per
-        (bucket, consumer ZIP), so a ZIP's next consumer reads no grid cells,
-        computes no dot products and reuses the geodesic distances. At most
-        RING_CACHE_SIZE are kept; when full, all are dropped and refilled. A
-        bucket's rings go with it when an agent joins or leaves it.
+        (bucket, consumer ZIP) in flat arrays, so a ZIP's next consumer reads
+        no grid cells, computes no dot products and reuses the geodesic
+        distances. At most RING_CACHE_POINTS groups are kept; when full, all
+        are dropped and refilled. A bucket's rings go with it when an agent
+        joins or leaves it.
         """
         key = (facts.zip, inner, outer)
         ring = bucket.rings.get(key)
         if ring is not None:
             return ring
         positions, dots = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
-        ring = (positions, dots, [None] * len(positions))
-        if len(positions) <= RING_CACHE_POINTS:
-            if self._ring_entries >= RING_CACHE_SIZE:
-                for other in self._buckets.values():
-                    if other is not None:
-                        other.rings.clear()
-                self._ring_entries = 0
-            bucket.rings[key] = ring
-            self._ring_entries += 1
+        count = len(positions)
+        if count > RING_CACHE_LARGEST:
+            return positions, dots, [-1.0] * count
+        ring = (array("l", positions), array("d", dots), array("d", _UNKNOWN_KM * count))
+        if self._ring_points + count > RING_CACHE_POINTS:
+            for other in self._buckets.values():
+                if other is not None:
+                    other.rings.clear()
+            self._ring_points = 0
+        bucket.rings[key] = ring
+        self._ring_points += count
         return ring
 
     def _ranked(
@@ -455,6 +475,13 @@ def _covers(member_key: tuple, key: tuple) -> bool:
 def _ranking(order: tuple[str, ...]):
     """A sort key from the rule file's [ranking] order: (km, record, query) -> tuple."""
     parts = [_RANK_KEYS[name] for name in order]
+    if len(parts) == 3:  # the default order: one tuple display, no generator
+        first, second, third = parts
+        return lambda km, record, query: (
+            first(km, record, query),
+            second(km, record, query),
+            third(km, record, query),
+        )
     return lambda km, record, query: tuple(part(km, record, query) for part in parts)
 
 

@@ -33,6 +33,7 @@ class AgentRecord:
         "policy",
         "plan",
         "schedule_key",
+        "gate",
         "lat",
         "lon",
         "static_failure",
@@ -61,6 +62,9 @@ class AgentRecord:
         self.plan: AvailabilityPlan = book.plan(agent.availability)
         # Agents in one zone with one (interned) schedule share an answer per match.
         self.schedule_key = book.shared_key(zone, self.plan.schedule)
+        # Whether the agent is available is the shared schedule's answer alone
+        # (no time off, no override): a match may ask the schedule instead.
+        self.gate = self.schedule_key if self.plan.plain else None
         self.lat, self.lon = place.lat, place.lon
         self.static_failure: str | None = None
 

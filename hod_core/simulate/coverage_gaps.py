@@ -57,7 +57,7 @@ def _day(hour: int) -> str:
 
 
 def _days(starts: list[int]) -> str:
-    """Mon, Tue, Wed, Fri -> "Mon-Wed, Fri"."""
+    """Mon, Tue, Wed, Fri -> "Mon-Wed, Fri"; Sun, Mon, Tue -> "Sun-Tue"."""
     days = sorted({(s // 24) % 7 for s in starts})
     spans = [[days[0]]]
     for day in days[1:]:
@@ -65,13 +65,21 @@ def _days(starts: list[int]) -> str:
             spans[-1].append(day)
         else:
             spans.append([day])
+    if len(spans) > 1 and spans[0][0] == 0 and spans[-1][-1] == 6:  # Sun runs into Mon
+        spans = [spans[-1] + spans[0], *spans[1:-1]]
     return ", ".join(
         DAY_NAMES[s[0]] if len(s) == 1 else f"{DAY_NAMES[s[0]]}-{DAY_NAMES[s[-1]]}" for s in spans
     )
 
 
+def _span(start: int, end: int) -> str:
+    return f"{_day(start)} {_clock(start)}-{_day(end)} {_clock(end)}"
+
+
 def describe(runs: list[tuple[int, int]]) -> str:
-    """The runs in words: same-hour runs shorter than a day grouped by day."""
+    """The runs in words: same-hour runs shorter than a day grouped by day
+    ("Mon-Thu 17:00-08:00": an end before the start is the next day); a run
+    alone of its kind that passes midnight names both days."""
     groups: dict[tuple[int, int], list[int]] = {}
     items: list[tuple[int, object]] = []
     for start, end in runs:
@@ -83,14 +91,18 @@ def describe(runs: list[tuple[int, int]]) -> str:
                 items.append((start, key))
             groups[key].append(start)
         else:
-            items.append((start, f"{_day(start)} {_clock(start)}-{_day(end)} {_clock(end)}"))
+            items.append((start, _span(start, end)))
     words = []
     for _, item in items:
         if isinstance(item, str):
             words.append(item)
         else:
             hour, length = item
-            words.append(f"{_days(groups[item])} {_clock(hour)}-{_clock(hour + length)}")
+            starts = groups[item]
+            if len(starts) == 1 and hour + length > 24:  # one night: name both days
+                words.append(_span(starts[0], starts[0] + length))
+            else:
+                words.append(f"{_days(starts)} {_clock(hour)}-{_clock(hour + length)}")
     return ", ".join(words)
 
 

@@ -41,7 +41,13 @@ def test_runs_at_the_week_edges_join_only_when_both_are_empty():
     assert describe(zero_runs(counts)) == "Mon 00:00-06:00"
     counts = week(set(range(6, 160)))  # and Sunday from 16:00: one run over midnight
     assert zero_runs(counts) == [(160, 174)]
-    assert describe(zero_runs(counts)) == "Sun 16:00-06:00"
+    assert describe(zero_runs(counts)) == "Sun 16:00-Mon 06:00"  # one night: both days named
+
+
+def test_nights_from_sunday_to_thursday_read_as_one_span_of_days():
+    nights = {d * 24 + h for d in (6, 0, 1, 2, 3) for h in (21, 22, 23)}
+    nights |= {(d * 24 + 24 + h) % 168 for d in (6, 0, 1, 2, 3) for h in range(6)}
+    assert describe(zero_runs(week(set(range(168)) - nights))) == "Sun-Thu 21:00-06:00"
 
 
 def test_a_long_run_is_written_with_both_ends():

@@ -211,9 +211,9 @@ def _cell(value: Any, unit: str) -> str:
     if value is None:
         return "-"
     if unit == "share":
-        return f"{value * 100:.1f}%"
+        return f"{value * 100 + 0.0:.1f}%".replace("-0.0%", "0.0%")
     if unit == "min":
-        return f"{value:.1f} min"
+        return f"{value:.1f} min".replace("-0.0 min", "0.0 min")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -73,6 +73,8 @@ def coverage_heatmap(coverage: dict, language: str) -> bytes | None:
         fontsize=11,
     )
     bar = figure.colorbar(image, ax=axes, extend="min", pad=0.01)
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= max(top, 2)]
+    bar.set_ticks(ticks, labels=[str(t) for t in ticks])
     bar.set_label("agents available (log scale)")
     return _png(figure)
 

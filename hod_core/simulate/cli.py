@@ -22,6 +22,7 @@ from typing import Any
 from .. import wire
 from ..bulk import gc_paused
 from ..errors import ConfigurationError, InputError, excerpt
+from ..geo import zips
 from ..plugins import load_adapter
 from ..rules.policy import Policy, load_policy
 from .behaviour import Behaviours, load_behaviour
@@ -121,7 +122,7 @@ def run_simulate(args) -> int:
     behaviours = load_behaviour(args.behaviour) if args.behaviour else Behaviours()
     source = Path(args.agents).name
     with gc_paused():
-        agents = [agent for _, agent in wire.read_agents(args.agents)]
+        agents = [_placed(agent, line, source) for line, agent in wire.read_agents(args.agents)]
     if not agents:
         raise InputError("no agents in the file", source=source)
     if args.demand:
@@ -175,6 +176,23 @@ def run_simulate(args) -> int:
     else:
         print_summary(result)
     return 0
+
+
+def _placed(agent, line: int, source: str):
+    """The agent, if the router can place it (a located ZIP, a time zone);
+    else the InputError the router would raise, with the file and line."""
+    try:
+        place = zips.locate(agent.zip)
+    except InputError as exc:
+        raise exc.located(source=source, line=line) from None
+    if agent.timezone is None and place.zone is None:
+        raise InputError(
+            f"no timezone given and ZIP {agent.zip} has none in the shipped data",
+            field="timezone",
+            source=source,
+            line=line,
+        )
+    return agent
 
 
 def _run_result(policy: Policy, run) -> dict[str, Any]:

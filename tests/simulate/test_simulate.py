@@ -258,3 +258,22 @@ def test_a_summary_without_json(houston, capsys):
     )
     out = capsys.readouterr().out
     assert "window-10.toml" in out and "difference" in out and "request to accept, p90" in out
+
+
+def test_the_same_policy_twice_differs_in_nothing(synthetic_agents, tmp_path, capsys):
+    """--compare runs both on the same requests and the same draws."""
+    same = policy_file(tmp_path / "same.toml")
+    result = simulate(
+        capsys, "--agents", synthetic_agents, "--synthetic", 200, "--compare", same, "--seed", 4
+    )
+    base, other = (run["figures"] for run in result["runs"])
+    assert base == other
+
+    def zero(value):
+        if isinstance(value, dict):
+            return all(zero(v) for v in value.values())
+        if isinstance(value, list):
+            return all(v == 0 for v in value)
+        return value in (0, None)
+
+    assert zero(result["comparison"]["differences"])

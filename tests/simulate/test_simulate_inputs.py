@@ -161,3 +161,11 @@ def test_export_demand_writes_what_simulate_reads_and_no_contact_data(tmp_path):
         {"at": "2026-11-23T16:09:00Z", "zip": "77004", "state": "TX", "language": "es"},
     ]
     assert [r.zip for r in read_demand(out)] == ["77002", "77030", "77004"]
+
+
+def test_an_agent_the_router_cannot_place_is_named_by_line(tmp_path, capsys):
+    agents = tmp_path / "agents.jsonl"
+    rows = [agent_data(npn="100"), agent_data(npn="200", zip="09001")]  # a military ZIP
+    agents.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    message = error_of(capsys, "--agents", agents, "--synthetic", 1)
+    assert message.startswith("hod: agents.jsonl:2: zip: ZIP '09001' has no location")

@@ -253,5 +253,6 @@ def run_export_demand(args) -> int:
         if close is not None:
             close()
     note = f" ({skipped} skipped: their ZIP was erased, P2)" if skipped else ""
-    print(f"{args.out}: {written} requests{note}", file=sys.stderr)
+    plural = "" if written == 1 else "s"
+    print(f"{args.out}: {written} request{plural} written{note}", file=sys.stderr)
     return 0

@@ -169,3 +169,37 @@ def test_an_agent_the_router_cannot_place_is_named_by_line(tmp_path, capsys):
     agents.write_text("".join(json.dumps(r) + "\n" for r in rows))
     message = error_of(capsys, "--agents", agents, "--synthetic", 1)
     assert message.startswith("hod: agents.jsonl:2: zip: ZIP '09001' has no location")
+
+
+def test_export_demand_from_a_store_adapter_on_the_command_line(tmp_path, capsys):
+    sqlite = pytest.importorskip("hod_store_sqlite")
+    store = sqlite.SqliteStore(tmp_path / "hod.sqlite3")
+    clock = FakeClock(MONDAY_10AM_HOUSTON)
+    router = Router([store, clock], channels=(), delivery_threads=0)
+    router.put_agent(agent_data(npn="100"))
+    router.request_contact(BASE_CONSUMER)
+    router.close()
+    store.close()
+    out = tmp_path / "day.jsonl"
+    assert main(["export", "demand", "--out", str(out), "--setting", f"data_dir={tmp_path}"]) == 0
+    assert capsys.readouterr().err.strip() == f"{out}: 1 request written"
+    assert json.loads(out.read_text()) == {
+        "at": "2026-11-23T16:00:00Z",
+        "zip": "77002",
+        "state": "TX",
+        "language": "es",
+    }
+    assert main(["export", "demand", "--out", str(out), "--store", "no_such_store"]) == 2
+    assert "--store: no adapter named 'no_such_store'" in capsys.readouterr().err
+
+
+def test_a_progress_bar_on_stderr_and_the_json_still_last_on_stdout(agents, tmp_path, capsys):
+    demand = tmp_path / "demand.jsonl"
+    demand.write_text(GOOD)
+    assert (
+        main(["simulate", "--agents", str(agents), "--demand", str(demand), "--progress", "--json"])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert "policy 1/1 [#########################] 100% 1/1" in captured.err
+    assert json.loads(captured.out.splitlines()[-1])["runs"][0]["figures"]["requests"] == 1

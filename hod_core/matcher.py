@@ -45,30 +45,38 @@ class _Bucket:
     """The agents of one consumer key, grouped by ZIP, with a spatial index.
 
     Agents sit on ZIP centroids, so the index holds one point per ZIP and a
-    match computes one distance per ZIP, however many agents share it.
+    match computes one distance per ZIP, however many agents share it. Group
+    i is `records[starts[i]:starts[i + 1]]`, each with the day its placement
+    lapses in `untils` (flat lists: no list or tuple object per group or agent).
     `gates[i]` is the (zone, schedule) every agent of group i shares when
     their availability is that schedule's alone (no override, no time off),
     else None: a match skips a closed group without looking at its agents.
     `rings` keeps recent ring searches by consumer ZIP (see `Matcher._ring`).
     """
 
-    __slots__ = ("groups", "size", "index", "gates", "rings")
+    __slots__ = ("records", "untils", "starts", "groups", "size", "index", "gates", "rings")
 
-    def __init__(self, members: dict[str, tuple[AgentRecord, date | None]]):
-        by_zip: dict[str, list[tuple[AgentRecord, date | None]]] = {}
-        for member in members.values():  # the members' own tuples: no copies
-            by_zip.setdefault(member[0].zip, []).append(member)
-        self.groups = list(by_zip.values())
+    def __init__(self, members: dict[str, date | None], records: dict[str, AgentRecord]):
+        by_zip: dict[str, list[str]] = {}
+        for npn in members:
+            by_zip.setdefault(records[npn].zip, []).append(npn)
+        self.records = [records[npn] for npns in by_zip.values() for npn in npns]
+        self.untils = [members[npn] for npns in by_zip.values() for npn in npns]
+        self.starts = array("l", itertools.accumulate((len(n) for n in by_zip.values()), initial=0))
+        self.groups = len(by_zip)
         self.size = len(members)
-        heads = [group[0][0] for group in self.groups]
+        heads = [self.records[start] for start in self.starts[:-1]]
         self.index = PointIndex([r.lat for r in heads], [r.lon for r in heads])
-        self.gates = [_gate(group) for group in self.groups]
-        self.rings: dict[tuple, tuple[list[int], list[float], list]] = {}
+        self.gates = [
+            _gate(self.records[start:end])
+            for start, end in zip(self.starts, self.starts[1:], strict=False)
+        ]
+        self.rings: dict[tuple, tuple] = {}
 
 
-def _gate(group: list[tuple[AgentRecord, date | None]]) -> SharedSchedule | None:
-    shared = group[0][0].gate
-    for record, _ in group:
+def _gate(group: list[AgentRecord]) -> SharedSchedule | None:
+    shared = group[0].gate
+    for record in group:
         if record.gate is not shared:
             return None
     return shared
@@ -97,7 +105,7 @@ class Matcher:
         # ... and for an agent whose shared schedule is open, the rest decides.
         self._dynamic_rest = all_of([r.dynamic for r in rules if r.dynamic is not _AVAILABLE])
         self._ring_points = 0  # ZIP groups in the kept ring searches, across buckets
-        self._members: dict[tuple, dict[str, tuple[AgentRecord, date | None]]] = {}
+        self._members: dict[tuple, dict[str, date | None]] = {}  # key -> npn -> lapses
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
         self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
         self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
@@ -135,7 +143,7 @@ class Matcher:
         self.revision += 1
         placements = self._placements(record)
         for key, until in placements.items():
-            self._members.setdefault(key, {})[agent.npn] = (record, until)
+            self._members.setdefault(key, {})[agent.npn] = until
             self._invalidate(key)
 
     update = add
@@ -206,7 +214,7 @@ class Matcher:
         for wild in self._wild_keys:
             if _covers(wild, key):
                 members.update(self._members[wild])
-        bucket = self._buckets[key] = _Bucket(members) if members else None
+        bucket = self._buckets[key] = _Bucket(members, self._records) if members else None
         return bucket
 
     def warm(self) -> None:
@@ -264,7 +272,8 @@ class Matcher:
         if bucket is None:
             return []
         want = limit or bucket.size
-        dynamic, groups, batched = self._dynamic, bucket.groups, query.prefetch is not None
+        dynamic, batched = self._dynamic, query.prefetch is not None
+        records, untils, starts = bucket.records, bucket.untils, bucket.starts
         rest = self._dynamic_rest
         gates, opens = (bucket.gates if self._gated else None), query.opens
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
@@ -290,10 +299,11 @@ class Matcher:
                         if not is_open:
                             continue
                 km = kms[slot]
-                group = groups[position]
+                first, end = starts[position], starts[position + 1]
                 if batched:  # the first agent here to need its offers fetches everyone's
-                    query.group = group if len(group) > 1 else None
-                for record, until in group:
+                    query.group = records[first:end] if end - first > 1 else None
+                for member in range(first, end):
+                    record, until = records[member], untils[member]
                     check = dynamic
                     if gates is not None and (shared := record.gate) is not None:
                         is_open = opens.get(shared)
@@ -318,7 +328,7 @@ class Matcher:
                         # The metre of slack absorbs rounding in the sphere distance.
                         bound = best[want - 1] * (1 + SPHERE_ERROR) + 0.001
                         lowest_dot = dot_at(bound)
-            if bound <= outer or seen == len(groups) or outer > FULL_EARTH_KM:
+            if bound <= outer or seen == bucket.groups or outer > FULL_EARTH_KM:
                 return self._ranked(found, query, want)
             # Few found so far: the agents are sparse here, widen faster.
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)

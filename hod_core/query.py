@@ -112,7 +112,7 @@ class Query:
         # the matcher names the group it is testing; the first agent of it to
         # reach E12 fetches for all (agents who fail availability never do).
         self.prefetch = getattr(self.offers, "prefetch", None)
-        self.group: list | None = None
+        self.group: list | None = None  # the agent records at the ZIP being tested
         # Every zone's local date is within a day of UTC's: a licence valid
         # through this date is valid here whatever the agent's zone.
         self.surely_valid_until = at.astimezone(UTC).date() + timedelta(days=1)
@@ -121,7 +121,7 @@ class Query:
 
     def pending_offers_of(self, npn: str) -> int:
         if self.group is not None:
-            self.prefetch([record.npn for record, _ in self.group])
+            self.prefetch([record.npn for record in self.group])
             self.group = None
         return self._pending_offers(npn)
 

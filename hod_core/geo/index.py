@@ -1,7 +1,8 @@
 """Points on the globe, searched outward from an origin, ring by ring.
 
-A compact grid: points sorted by 0.25-degree cell, with a dict from cell to
-its run of positions. A small search box (a metro area) reads a few cells;
+A compact grid: points sorted by 0.25-degree cell (row by row, west to
+east), with the sorted cell numbers in an array: one binary search finds a
+grid row's first cell in a box, the row's next cells follow it. A small search box (a metro area) reads a few cells;
 a large one is answered by one vectorised pass over all points. Candidates
 are then kept or dropped by the dot product of unit vectors (monotone in
 great-circle distance). Plain Python handles small candidate sets, where
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left
 
 import numpy as np
 
@@ -48,12 +50,10 @@ class PointIndex:
             if self.size
             else np.zeros(0, np.int64)
         )
-        self.order = array("l", order.tolist())  # positions, grouped by cell
-        # cell -> run number k; run k holds order[starts[k]:starts[k + 1]].
-        self.cells: dict[int, int] = dict(
-            zip(sorted_cells[firsts].tolist(), range(len(firsts)), strict=True)
-        )
-        self.starts = array("l", [*firsts.tolist(), self.size])
+        self.order = array("q", order.astype(np.int64).tobytes())  # positions, by cell
+        # Run k holds order[starts[k]:starts[k + 1]], the points of cell cells[k].
+        self.cells = array("q", sorted_cells[firsts].astype(np.int64).tobytes())
+        self.starts = array("q", np.append(firsts, self.size).astype(np.int64).tobytes())
 
     def ring(
         self,
@@ -100,12 +100,14 @@ class PointIndex:
             if len(rows) * len(columns) > MAX_CELL_READS:
                 return self._scan(boxes)
             cells, order, starts = self.cells, self.order, self.starts
+            runs = len(cells)
             for row in rows:
                 base = row * _COLUMNS
-                for column in columns:
-                    run = cells.get(base + column)
-                    if run is not None:
-                        found.extend(order[starts[run] : starts[run + 1]])
+                last = base + columns.stop - 1
+                run = bisect_left(cells, base + columns.start)
+                while run < runs and cells[run] <= last:
+                    found.extend(order[starts[run] : starts[run + 1]])
+                    run += 1
         return found
 
     def _scan(self, boxes) -> np.ndarray:

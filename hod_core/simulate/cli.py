@@ -199,13 +199,18 @@ def _run_result(policy: Policy, run) -> dict[str, Any]:
     return {
         "policy": Path(policy.source).name if "(built in)" not in policy.source else policy.source,
         "parameters": {
-            "offer_window_minutes": policy.offer_window.total_seconds() / 60,
+            "offer_window_minutes": _minutes(policy.offer_window),
             "max_pending_offers_per_agent": policy.max_pending_offers_per_agent,
-            "max_wait_minutes": policy.max_wait.total_seconds() / 60,
+            "max_wait_minutes": _minutes(policy.max_wait),
             "suspension_consecutive_missed": policy.suspension_consecutive_missed,
         },
         "figures": figures_of(run.requests, run.referrals, run.suspensions, run.agents),
     }
+
+
+def _minutes(delta) -> int | float:
+    value = delta.total_seconds() / 60
+    return int(value) if value.is_integer() else value
 
 
 def print_summary(result: dict[str, Any]) -> None:

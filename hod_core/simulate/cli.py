@@ -47,18 +47,31 @@ SUMMARY = (  # (label, figure path, unit) for the summary without --json
 
 def register(commands) -> None:
     sim = commands.add_parser("simulate", help="a day of demand through the router, per policy")
-    sim.add_argument("--agents", required=True, help="agents, one JSON object per line")
+    sim.add_argument(
+        "--agents", required=True, metavar="FILE.jsonl", help="agents, one JSON object per line"
+    )
     demand = sim.add_mutually_exclusive_group(required=True)
-    demand.add_argument("--demand", help="requests (JSONL: at, zip, state, language)")
+    demand.add_argument(
+        "--demand", metavar="FILE.jsonl", help="requests (JSONL: at, zip, state, language)"
+    )
     demand.add_argument(
         "--synthetic", type=_count, metavar="N", help="N requests over one Open Enrollment day"
     )
-    sim.add_argument("--policy", help="rule file (TOML); default: the shipped policy")
-    sim.add_argument("--compare", metavar="P2.toml", help="a second rule file, on the same draws")
-    sim.add_argument("--behaviour", help="agent behaviour (TOML); default: the documented one")
-    sim.add_argument("--seed", type=_count0, default=1, help="the random draws (default 1)")
     sim.add_argument(
-        "--day", type=_day, help=f"the synthetic day (default {default_day().isoformat()})"
+        "--policy", metavar="P.toml", help="rule file (TOML); default: the shipped policy"
+    )
+    sim.add_argument("--compare", metavar="P2.toml", help="a second rule file, on the same draws")
+    sim.add_argument(
+        "--behaviour", metavar="B.toml", help="agent behaviour (TOML); default: the documented one"
+    )
+    sim.add_argument(
+        "--seed", type=_count0, default=1, metavar="S", help="the random draws (default 1)"
+    )
+    sim.add_argument(
+        "--day",
+        type=_day,
+        metavar="DATE",
+        help=f"the synthetic day (default {default_day().isoformat()})",
     )
     sim.add_argument("--json", action="store_true", help="the figures as one JSON line, last")
     sim.add_argument("--report", metavar="OUT.html", help="a self-contained HTML report")

@@ -48,7 +48,7 @@ def lifecycle(agents, demand, policy) -> dict:
     from hod_core.models import Consumer
     from hod_core.router import Router
     from hod_core.simulate.engine import PLACEHOLDER
-    from hod_core.testing import FakeClock
+    from hod_core.doubles import FakeClock
 
     store, clock = MemoryStore(), FakeClock(demand[0].at)
     for agent in agents:

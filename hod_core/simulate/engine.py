@@ -37,7 +37,7 @@ from ..models import Agent, Consumer
 from ..referrals import Referral, ReferralStatus
 from ..router import Router
 from ..rules.policy import Policy
-from ..testing import FakeClock
+from ..doubles import FakeClock  # the clock hook, moved by hand (no pytest)
 from .behaviour import Behaviours
 from .demand import Request
 

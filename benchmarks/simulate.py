@@ -44,11 +44,11 @@ def timed(phases: dict, name: str, work):
 
 def lifecycle(agents, demand, policy) -> dict:
     """The floor: each request created at its instant and accepted at once."""
+    from hod_core.doubles import FakeClock
     from hod_core.memory_store import MemoryStore
     from hod_core.models import Consumer
     from hod_core.router import Router
     from hod_core.simulate.engine import PLACEHOLDER
-    from hod_core.doubles import FakeClock
 
     store, clock = MemoryStore(), FakeClock(demand[0].at)
     for agent in agents:

@@ -31,13 +31,13 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
+from ..doubles import FakeClock  # the clock hook, moved by hand (no pytest)
 from ..errors import LifecycleError, NotFound
 from ..memory_store import MemoryStore
 from ..models import Agent, Consumer
 from ..referrals import Referral, ReferralStatus
 from ..router import Router
 from ..rules.policy import Policy
-from ..doubles import FakeClock  # the clock hook, moved by hand (no pytest)
 from .behaviour import Behaviours
 from .demand import Request
 

@@ -188,10 +188,14 @@ class CoverageCounter:
         languages = _among(self.languages, allowed.get("language"))
         if not states or not languages:
             return
-        licences = record.health_licenses
         dates = self.week.local_dates(record.zone)
         first, last = date.fromordinal(int(dates[0])), date.fromordinal(int(dates[-1]))
-        dated = any(u is not None and first <= u < last for u in licences.values())
+        # A licence lapsing within the week makes eligibility differ by day.
+        # Every health licence's last day is some licence's expires_on, so
+        # the raw licences answer without digesting them (a superset).
+        dated = any(
+            lic.expires_on is not None and first <= lic.expires_on < last for lic in agent.licenses
+        )
         for state in states:
             for language in languages:
                 query = self.queries.get((state, language))

@@ -1,7 +1,7 @@
 """The listing hooks (hod_core.hookspecs, "listings for operators") on the
 SQLite file: a mix-in of `SqliteStore`, reading through its connections.
-Its schema step adds the indexes that keep each page one index range:
-referrals by creation (all, or of one status) and events by kind."""
+Its schema steps add the indexes that keep each page one index range:
+referrals by creation (all, or of one status) and events of rare kinds."""
 
 from __future__ import annotations
 
@@ -18,6 +18,31 @@ LISTINGS_SCHEMA = """
 CREATE INDEX referrals_by_created ON referrals (created_at, id);
 CREATE INDEX referrals_by_status ON referrals (status, created_at, id);
 CREATE INDEX events_by_kind ON events (kind, seq);
+"""
+# Kinds logged for (nearly) every referral or agent. An index of every event
+# by kind cost two or three page writes per commit (each kind is a region of
+# it), a sixth of the WAL: only the other kinds are indexed (what operators
+# look for: failed notices, suspensions, unmatched referrals). A page of a
+# frequent kind is found by reading the log back from its end, where such
+# events are dense.
+FREQUENT_KINDS = (
+    "agent.saved",
+    "notify.sent",
+    "offer.accepted",
+    "offer.made",
+    "offer.missed",
+    "offer.rejected",
+    "referral.contact_erased",
+    "referral.created",
+    "referral.status",
+    "referral.waiting",
+)
+_NOT_FREQUENT = f"kind NOT IN ({', '.join(repr(k) for k in FREQUENT_KINDS)})"
+# The schema step that narrows the index (see store.MIGRATIONS). A query
+# carrying the same term, word for word, is one SQLite may answer with it.
+RARE_KINDS_SCHEMA = f"""
+DROP INDEX events_by_kind;
+CREATE INDEX events_of_rare_kind ON events (kind, seq) WHERE {_NOT_FREQUENT};
 """
 # Events as the store reads them back, here and in `hod_store_events`.
 EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
@@ -70,9 +95,10 @@ class SqliteListings:
             return []
         marks = ", ".join("?" for _ in kinds)
         bound = "" if before is None else " AND seq < ?"
+        rare = "" if set(kinds) & set(FREQUENT_KINDS) else f" AND {_NOT_FREQUENT}"
         params = [*kinds, *([] if before is None else [before]), limit]
         rows = self._db.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE kind IN ({marks}){bound}"
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE kind IN ({marks}){rare}{bound}"
             " ORDER BY seq DESC LIMIT ?",
             params,
         )

@@ -38,11 +38,17 @@ from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus
 
 from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
 from .agents import AgentDecoder
-from .listings import EVENT_COLUMNS, LISTINGS_SCHEMA, SqliteListings, event_of_row
+from .listings import (
+    EVENT_COLUMNS,
+    LISTINGS_SCHEMA,
+    RARE_KINDS_SCHEMA,
+    SqliteListings,
+    event_of_row,
+)
 from .opening import check_header, check_schema, opening_error
 from .retention import RETENTION_SCHEMA, SqliteRetention, closed_column
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Upgrades, by the version they start from. Version 0 is an empty file.
 MIGRATIONS: dict[int, str] = {
@@ -94,6 +100,7 @@ MIGRATIONS: dict[int, str] = {
     1: ACCOUNTS_SCHEMA,  # the reference server's accounts (accounts.py)
     2: LISTINGS_SCHEMA,  # the reference server's listings for operators (listings.py)
     3: RETENTION_SCHEMA,  # personal-data retention, P2 (retention.py)
+    4: RARE_KINDS_SCHEMA,  # events indexed by kind only where kinds are rare (listings.py)
 }
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")

@@ -13,7 +13,7 @@ from hod_core import unstructure
 from hod_core.conformance import samples
 from hod_core.errors import ConfigurationError
 from hod_core.referrals import Event, NotAGoodReason, OfferStatus, ReferralStatus
-from hod_store_sqlite import SCHEMA_VERSION, SqliteStore
+from hod_store_sqlite import SCHEMA_VERSION, SqliteStore, listings
 from hod_store_sqlite.store import _referral_json
 
 
@@ -60,3 +60,45 @@ def test_a_bad_setting_is_a_clear_error(tmp_path):
         SqliteStore(tmp_path / "x.sqlite3", synchronous="sometimes")
     with pytest.raises(ConfigurationError, match="path"):
         SqliteStore.from_settings({})
+
+
+def test_only_rare_event_kinds_are_indexed_by_kind(tmp_path):
+    """A commit's frequent events write no index page by kind; operators'
+    listings of rare kinds (failed notices) still read one index range."""
+    store = SqliteStore(tmp_path / "hod.sqlite3")
+    indexes = {
+        name: sql
+        for name, sql in store._db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"
+        )
+    }
+    assert "events_by_kind" not in indexes and "NOT IN" in indexes["events_of_rare_kind"]
+    store.hod_store_append_events(
+        events=[Event(samples.START, k, "r1") for k in ("notify.sent", "notify.failed") * 50]
+    )
+    rare = store.hod_store_events_of_kind(kinds=["notify.failed"], before=None, limit=3)
+    frequent = store.hod_store_events_of_kind(kinds=["notify.sent"], before=None, limit=3)
+    assert [e.seq for e in rare] == [100, 98, 96] and [e.seq for e in frequent] == [99, 97, 95]
+    in_index = store._db.execute(
+        "SELECT count(*) FROM events INDEXED BY events_of_rare_kind WHERE kind = 'notify.failed'"
+        f" AND {listings._NOT_FREQUENT}"
+    ).fetchone()[0]
+    assert in_index == 50
+
+
+def test_a_version_4_file_gets_the_narrower_index(tmp_path):
+    path = tmp_path / "hod.sqlite3"
+    SqliteStore(path).hod_store_append_events(events=[Event(samples.START, "notify.failed", "r")])
+    db = sqlite3.connect(path)
+    db.executescript(
+        "DROP INDEX events_of_rare_kind; CREATE INDEX events_by_kind ON events (kind, seq);"
+        " PRAGMA user_version = 4;"
+    )
+    db.close()
+    store = SqliteStore(path)
+    names = {n for (n,) in store._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "events_of_rare_kind" in names and "events_by_kind" not in names
+    assert [
+        e.kind
+        for e in store.hod_store_events_of_kind(kinds=["notify.failed"], before=None, limit=5)
+    ] == ["notify.failed"]

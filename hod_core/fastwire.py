@@ -49,7 +49,7 @@ _SCALARS = re.compile(
     rf"[A-Za-z0-9._%+-]{{1,{limits.EMAIL_LOCAL_CHARS}}}@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+"
     r"\0\+1[2-9][0-9]{2}[2-9][0-9]{6}"
     r"\0[0-9]{5}"
-    rf"(?:\0[^{_FORBIDDEN}]{{0,{limits.STREET_ADDRESS_CHARS}}})?"
+    rf"\0[^{_FORBIDDEN}]{{0,{limits.STREET_ADDRESS_CHARS}}}"  # (None and UNSET pass too)
 )
 _Items = msgspec.Meta(max_length=limits.MAX_ITEMS)
 
@@ -92,6 +92,7 @@ class _Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _DECODER = msgspec.json.Decoder(_Line)
+_astuple = msgspec.structs.astuple
 _FIELDS = len(_Line.__struct_fields__)
 _PARTICIPATION_KEYS = len(_Participation.__struct_fields__)
 
@@ -154,6 +155,7 @@ _AVAILABILITY = _Shared(_read_availability, 20_000)
 _PARTICIPATION = _Shared(lambda p: _by_wire(Participation, msgspec.to_builtins(p)), 1_000)
 _LINES_OF_AUTHORITY = _Shared(_read_lines_of_authority, 4_096)
 _DATES = _Shared(_read_date, 8_192)
+_LANGUAGES = _Shared(lambda codes: codes, 1_000)  # checked by the decoder; one tuple per choice
 _NO_AVAILABILITY = (Availability(), 0, 0)
 _new = object.__new__
 _set = object.__setattr__  # the models are frozen; these values are checked already
@@ -212,17 +214,13 @@ def agent_from_line(data: bytes) -> Agent:
     except msgspec.DecodeError:
         raise NotSure from None
     street = line.street_address
-    joined = (
-        f"{line.npn}\0{line.first_name}\0{line.last_name}\0{line.email}\0{line.phone}\0{line.zip}"
-    )
-    if street is not _UNSET and street is not None:
-        joined = f"{joined}\0{street}"
+    joined = f"{line.npn}\0{line.first_name}\0{line.last_name}\0{line.email}\0{line.phone}\0{line.zip}\0{street}"
     if _SCALARS.fullmatch(joined) is None:
         raise NotSure
     licenses, keys, colons = _licenses(line.licenses)
     raw = line.availability
     availability = _NO_AVAILABILITY if raw is _UNSET else _AVAILABILITY[bytes(raw)]
-    keys += _FIELDS - msgspec.structs.astuple(line).count(_UNSET) + _PARTICIPATION_KEYS
+    keys += _FIELDS - _astuple(line).count(_UNSET) + _PARTICIPATION_KEYS
     colons += joined.count(":")
     at, zone = line.reinstated_at, line.timezone
     if type(at) is str:
@@ -247,7 +245,7 @@ def agent_from_line(data: bytes) -> Agent:
     _set(agent, "home_state", line.home_state)
     _set(agent, "display_option", line.display_option)
     _set(agent, "licenses", licenses)
-    _set(agent, "languages", line.languages)
+    _set(agent, "languages", _LANGUAGES[line.languages])
     _set(agent, "contact_method", line.contact_method)
     _set(agent, "participation", _PARTICIPATION[line.participation])
     _set(agent, "street_address", None if street is _UNSET else street)

@@ -79,7 +79,10 @@ def _cell(value: Any, css: str = "") -> str:
 
 
 def _table(headers: Iterable[Any], rows: Iterable[Iterable[Any]], *, wide: bool = False) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    head = "".join(
+        f'<th class="text">{_e(h)}</th>' if i == 0 else f"<th>{_e(h)}</th>"
+        for i, h in enumerate(headers)
+    )
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     return f'<div class="wide">{table}</div>' if wide else table

@@ -129,6 +129,10 @@ class Progress:
 
 
 def run_simulate(args) -> int:
+    if args.report:  # before the run, not after it: a missing plotting library says so at once
+        from .report import require_plotting
+
+        require_plotting()
     policies = [load_policy(args.policy)]
     if args.compare:
         policies.append(load_policy(args.compare))

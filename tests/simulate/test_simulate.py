@@ -277,3 +277,26 @@ def test_the_same_policy_twice_differs_in_nothing(synthetic_agents, tmp_path, ca
         return value in (0, None)
 
     assert zero(result["comparison"]["differences"])
+
+
+def test_report_writes_one_html_file_from_the_same_figures(houston, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    agents, demand, behaviour, policy = houston
+    report = tmp_path / "day.html"
+    result = simulate(
+        capsys,
+        "--agents",
+        agents,
+        "--demand",
+        demand,
+        "--behaviour",
+        behaviour,
+        "--compare",
+        policy,
+        "--report",
+        report,
+    )
+    html = report.read_text()
+    assert html.lstrip().lower().startswith("<!doctype html>")
+    assert "two-misses.toml" in html and "data:image/png;base64," in html
+    assert result["comparison"]["other"] == "two-misses.toml"

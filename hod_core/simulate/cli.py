@@ -269,6 +269,11 @@ def run_export_demand(args) -> int:
     except ConfigurationError as exc:  # no such adapter, a bad setting: the user's to fix
         raise InputError(str(exc), field="--store") from None
     try:
+        if not callable(getattr(store, "hod_store_referrals", None)):
+            raise InputError(
+                f"{args.store} does not list referrals (it has no hod_store_referrals hook)",
+                field="--store",
+            )
         written, skipped = export_demand(store, args.out)
     finally:
         close = getattr(store, "close", None)

@@ -20,6 +20,7 @@ from .codes import WEEKDAYS
 from .models import Availability, Break, Interval, TodayOverride
 
 DAY_MINUTES = 24 * 60
+BY_OBJECT_MOST = 4096  # plans remembered by the identity of their Availability
 
 
 @cache
@@ -203,8 +204,21 @@ class ScheduleBook:
         self._by_hours: dict[tuple, Schedule] = {}
         self._plain: dict[tuple, AvailabilityPlan] = {}
         self._keys: dict[tuple, SharedSchedule] = {}
+        self._by_object: dict[int, tuple[Availability, AvailabilityPlan]] = {}
 
     def plan(self, availability: Availability) -> AvailabilityPlan:
+        # Readers share one Availability object among agents whose hours read
+        # the same: the same object gives the same plan, without rebuilding its key.
+        seen = self._by_object.get(id(availability))
+        if seen is not None and seen[0] is availability:
+            return seen[1]
+        plan = self._plan(availability)
+        if len(self._by_object) >= BY_OBJECT_MOST:
+            self._by_object.clear()
+        self._by_object[id(availability)] = (availability, plan)  # kept alive: ids stay unique
+        return plan
+
+    def _plan(self, availability: Availability) -> AvailabilityPlan:
         weekly, rule = availability.weekly, "A3"
         if weekly is None:  # A4: no hours ever saved; breaks still apply
             weekly, rule = self._default_weekly, "A4"

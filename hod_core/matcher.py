@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
 
+import numpy as np
+
 from .availability import ScheduleBook, SharedSchedule
 from .bulk import gc_paused
 from .errors import InputError
@@ -34,6 +36,7 @@ from .rules.policy import Policy, load_policy
 from .rules.vocabulary import FACTS
 
 _ANY = "*"
+_ANY_VALUE = {_ANY: None}  # a key field no term restricts: any consumer value
 FIRST_RING_KM = 10.0  # for one agent; a longer queue starts wider, sparse places widen
 RING_CACHE_POINTS = 400_000  # ZIP groups in the ring searches kept: 24 bytes each, ~10 MB
 RING_CACHE_LARGEST = 128  # rings holding more ZIP groups than this are not kept
@@ -56,21 +59,27 @@ class _Bucket:
 
     __slots__ = ("records", "untils", "starts", "groups", "size", "index", "gates", "rings")
 
-    def __init__(self, members: dict[str, date | None], records: dict[str, AgentRecord]):
-        by_zip: dict[str, list[str]] = {}
-        for npn in members:
-            by_zip.setdefault(records[npn].zip, []).append(npn)
-        self.records = [records[npn] for npns in by_zip.values() for npn in npns]
-        self.untils = [members[npn] for npns in by_zip.values() for npn in npns]
-        self.starts = array("l", itertools.accumulate((len(n) for n in by_zip.values()), initial=0))
+    def __init__(self, members: dict[AgentRecord, date | None]):
+        by_zip: dict[str, list[AgentRecord]] = {}
+        for record in members:
+            group = by_zip.get(record.zip)
+            if group is None:
+                by_zip[record.zip] = [record]
+            else:
+                group.append(record)
+        self.records = list(itertools.chain.from_iterable(by_zip.values()))
+        self.untils = [members[record] for record in self.records]
+        self.starts = array("l", itertools.accumulate(map(len, by_zip.values()), initial=0))
         self.groups = len(by_zip)
         self.size = len(members)
         heads = [self.records[start] for start in self.starts[:-1]]
         self.index = PointIndex([r.lat for r in heads], [r.lon for r in heads])
-        self.gates = [
-            _gate(self.records[start:end])
-            for start, end in zip(self.starts, self.starts[1:], strict=False)
-        ]
+        self.gates = [record.gate for record in heads]  # right for a group of one
+        sizes = np.diff(np.frombuffer(self.starts, dtype=np.int_))
+        for position in np.flatnonzero(sizes > 1).tolist():
+            self.gates[position] = _gate(
+                self.records[self.starts[position] : self.starts[position + 1]]
+            )
         self.rings: dict[tuple, tuple] = {}
 
 
@@ -92,9 +101,9 @@ class Matcher:
         rules = self.policy.rules
         self._key_fields = tuple(sorted({k.field for r in rules for k in r.keys}))
         self._consumer_key = _key_reader(self._key_fields)
-        self._terms = {
-            f: [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields
-        }
+        self._field_terms = [
+            [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields
+        ]
         self._static = [(r.id, r.static) for r in rules if r.static]
         self._consumer_check = all_of([r.consumer for r in rules])
         self._dynamic = all_of([r.dynamic for r in rules])
@@ -105,7 +114,8 @@ class Matcher:
         # ... and for an agent whose shared schedule is open, the rest decides.
         self._dynamic_rest = all_of([r.dynamic for r in rules if r.dynamic is not _AVAILABLE])
         self._ring_points = 0  # ZIP groups in the kept ring searches, across buckets
-        self._members: dict[tuple, dict[str, date | None]] = {}  # key -> npn -> lapses
+        # key -> agent -> the day its placement lapses (records hash by identity: fast)
+        self._members: dict[tuple, dict[AgentRecord, date | None]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
         self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
         self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
@@ -142,9 +152,15 @@ class Matcher:
         self._records[agent.npn] = record
         self.revision += 1
         placements = self._placements(record)
+        members = self._members
         for key, until in placements.items():
-            self._members.setdefault(key, {})[agent.npn] = until
-            self._invalidate(key)
+            bucket = members.get(key)
+            if bucket is None:
+                bucket = members[key] = {}
+            bucket[record] = until
+        if self._buckets:  # none built yet (a first load): nothing to invalidate
+            for key in placements:
+                self._invalidate(key)
 
     update = add
 
@@ -165,7 +181,7 @@ class Matcher:
         # than keep every agent's bucket keys around.
         for key in self._placements(record):
             members = self._members[key]
-            del members[npn]
+            del members[record]
             if not members:
                 del self._members[key]
                 self._wild_keys.discard(key)
@@ -178,21 +194,35 @@ class Matcher:
                 record.static_failure = rule_id
                 return {}
         per_field = []
-        for field in self._key_fields:
+        for terms in self._field_terms:
             allowed: dict | None = None  # None: any value of this consumer field
-            for term in self._terms[field]:
+            for term in terms:
                 values = term.values(record)
                 if values is WILDCARD:
                     continue
                 allowed = dict(values) if allowed is None else _intersect(allowed, values)
-            per_field.append({_ANY: None} if allowed is None else allowed)
+            if allowed is None:
+                allowed = _ANY_VALUE
+            elif not allowed:
+                return {}  # no value of this field admits the agent: in no bucket
+            per_field.append(allowed)
+        if len(per_field) == 2:  # the usual (state, language): no product machinery
+            first, second = per_field
+            combos = (((a, b), (ua, ub)) for a, ua in first.items() for b, ub in second.items())
+        else:
+            combos = (
+                (tuple([value for value, _ in combo]), [until for _, until in combo])
+                for combo in itertools.product(*(f.items() for f in per_field))
+            )
         placements = {}
-        for combo in itertools.product(*(f.items() for f in per_field)):
-            key = tuple(value for value, _ in combo)
-            key = self._keys.setdefault(key, key)  # one tuple per bucket, not per agent
-            placements[key] = _earliest(until for _, until in combo)
-            if _ANY in key:
-                self._wild_keys.add(key)
+        keys = self._keys
+        for key, untils in combos:
+            shared = keys.get(key)
+            if shared is None:
+                shared = keys[key] = key  # one tuple per bucket, not per agent
+                if _ANY in key:
+                    self._wild_keys.add(key)
+            placements[shared] = _earliest(untils)
         return placements
 
     def _invalidate(self, member_key: tuple) -> None:
@@ -214,7 +244,7 @@ class Matcher:
         for wild in self._wild_keys:
             if _covers(wild, key):
                 members.update(self._members[wild])
-        bucket = self._buckets[key] = _Bucket(members, self._records) if members else None
+        bucket = self._buckets[key] = _Bucket(members) if members else None
         return bucket
 
     def warm(self) -> None:

@@ -114,6 +114,7 @@ class Matcher:
         # ... and for an agent whose shared schedule is open, the rest decides.
         self._dynamic_rest = all_of([r.dynamic for r in rules if r.dynamic is not _AVAILABLE])
         self._ring_points = 0  # ZIP groups in the kept ring searches, across buckets
+        self.ring_cache_points = RING_CACHE_POINTS  # 0: keep none (measures a cold search)
         # key -> agent -> the day its placement lapses (records hash by identity: fast)
         self._members: dict[tuple, dict[AgentRecord, date | None]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
@@ -231,6 +232,13 @@ class Matcher:
             return
         for key in [k for k in self._buckets if _covers(member_key, k)]:
             self._drop_bucket(key)
+
+    def forget_rings(self) -> None:
+        """Drop every kept ring search (they refill as consumers come)."""
+        for bucket in self._buckets.values():
+            if bucket is not None:
+                bucket.rings.clear()
+        self._ring_points = 0
 
     def _drop_bucket(self, key: tuple) -> None:
         bucket = self._buckets.pop(key, None)
@@ -380,14 +388,11 @@ class Matcher:
             return ring
         positions, dots = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
         count = len(positions)
-        if count > RING_CACHE_LARGEST:
+        if count > RING_CACHE_LARGEST or not self.ring_cache_points:
             return positions, dots, [-1.0] * count
         ring = (array("l", positions), array("d", dots), array("d", _UNKNOWN_KM * count))
-        if self._ring_points + count > RING_CACHE_POINTS:
-            for other in self._buckets.values():
-                if other is not None:
-                    other.rings.clear()
-            self._ring_points = 0
+        if self._ring_points + count > self.ring_cache_points:
+            self.forget_rings()
         bucket.rings[key] = ring
         self._ring_points += count
         return ring

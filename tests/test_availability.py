@@ -221,3 +221,30 @@ def test_a3_matches_brute_force_oracle_around_dst_changes(schedule, zone, near, 
     when = near + timedelta(minutes=offset)
     fast = Schedule.build(weekly, breaks).is_open(LocalClock.of(when, zone))
     assert fast == oracle_open(weekly, breaks, when, zone)
+
+
+@settings(max_examples=60, deadline=None)
+@given(schedule=schedules(), minute_of_week=st.integers(0, 7 * 24 * 60 - 1))
+def test_weekly_minute_mask_agrees_with_the_days_intervals(schedule, minute_of_week):
+    weekly, breaks = schedule
+    built = Schedule.build(weekly, breaks)
+    weekday, minute = divmod(minute_of_week, 24 * 60)
+    in_intervals = any(start <= minute < end for start, end in built.days[weekday])
+    assert (built.week[minute_of_week] == 1) == in_intervals
+
+
+def test_book_gives_one_plan_per_shared_availability_object_and_equal_plans_for_equal_hours():
+    book = ScheduleBook(DEFAULT_HOURS)
+    shared = Availability(weekly=NINE_TO_FIVE)
+    assert book.plan(shared) is book.plan(shared)
+    twin = Availability(weekly=dict(NINE_TO_FIVE))
+    assert book.plan(twin).schedule is book.plan(shared).schedule  # interned by hours
+    away = Availability(
+        weekly=NINE_TO_FIVE,
+        out_of_office=(OutOfOffice(at("2026-11-23T00:00:00Z"), at("2026-11-24T00:00:00Z")),),
+    )
+    assert not book.plan(away).plain and book.plan(shared).plain
+    # One zone and schedule: one shared key, whichever agent asks.
+    assert book.shared_key("America/Chicago", book.plan(shared).schedule) is book.shared_key(
+        "America/Chicago", book.plan(twin).schedule
+    )

@@ -181,3 +181,126 @@ def test_ranking_matches_a_plain_sort_of_every_eligible_agent(
         ),
     )
     assert queue_npns(result) == [a.npn for a in expected][:limit]
+
+
+# -- the kept ring searches and the availability gate ------------------------
+
+HOUSTON_ZIPS = ["77030", "77002", "77004", "77005", "77494", "77386", "77001"]
+
+
+def test_kept_ring_searches_follow_adds_updates_and_removes(policy):
+    matcher = Matcher(policy, [make_agent(npn="1", zip="77494")])  # Katy
+    consumer = make_consumer()
+    assert queue_npns(matcher.match(consumer, MONDAY_10AM_HOUSTON)) == ["1"]  # rings kept now
+    matcher.add(make_agent(npn="2", zip="77030"))  # nearer
+    assert queue_npns(matcher.match(consumer, MONDAY_10AM_HOUSTON, limit=2)) == ["2", "1"]
+    matcher.update(make_agent(npn="1", zip="77002"))  # moved into the consumer's own ZIP
+    first = matcher.match(consumer, MONDAY_10AM_HOUSTON).queue[0]
+    assert first.npn == "1" and first.distance_km == 0.0
+    matcher.remove("1")
+    assert queue_npns(matcher.match(consumer, MONDAY_10AM_HOUSTON, limit=2)) == ["2"]
+    again = matcher.match(consumer, MONDAY_10AM_HOUSTON)  # a kept ring, its distance kept too
+    assert again.queue == matcher.naive_match(consumer, MONDAY_10AM_HOUSTON, limit=1).queue
+
+
+@pytest.mark.parametrize("budget", [0, 3, 10_000])
+def test_any_ring_budget_gives_the_naive_queue(policy, budget):
+    rng = random.Random(budget)
+    agents = [make_agent(npn=str(100 + i), zip=rng.choice(HOUSTON_ZIPS)) for i in range(30)]
+    matcher = Matcher(policy, agents)
+    matcher.ring_cache_points = budget  # 3: forgets all again and again; 0: keeps none
+    for _ in range(3):
+        for zip_code in HOUSTON_ZIPS:
+            consumer = make_consumer(zip=zip_code)
+            for limit in (1, 4):
+                fast = matcher.match(consumer, MONDAY_10AM_HOUSTON, limit=limit)
+                assert (
+                    fast.queue
+                    == matcher.naive_match(consumer, MONDAY_10AM_HOUSTON, limit=limit).queue
+                )
+    matcher.forget_rings()
+    assert matcher.match(make_consumer(), MONDAY_10AM_HOUSTON, limit=30).queue == (
+        matcher.naive_match(make_consumer(), MONDAY_10AM_HOUSTON, limit=30).queue
+    )
+
+
+def _hours(start: str, end: str) -> dict:
+    return {"weekly": {d: [[start, end]] for d in ("mon", "tue", "wed", "thu", "fri")}}
+
+
+def test_a_shared_schedule_is_asked_again_at_each_instant(policy):
+    """One answer per (zone, schedule) per match, never carried to the next."""
+    agents = [
+        make_agent(npn="1", zip="77030", availability=_hours("09:00", "17:00")),
+        make_agent(npn="2", zip="77030", availability=_hours("09:00", "17:00")),
+        make_agent(npn="3", zip="77494", availability=_hours("17:00", "21:00")),
+    ]
+    matcher = Matcher(policy, agents)
+    consumer = make_consumer()
+    before = datetime.fromisoformat("2026-11-23T16:59:00-06:00")
+    after = datetime.fromisoformat("2026-11-23T17:00:00-06:00")
+    for at, expected in ((before, ["1", "2"]), (after, ["3"]), (before, ["1", "2"])):
+        assert queue_npns(matcher.match(consumer, at, limit=3)) == expected
+        assert queue_npns(matcher.naive_match(consumer, at, limit=3)) == expected
+
+
+def test_gate_leaves_overrides_and_time_off_to_the_rules(policy):
+    """Agents with an override or time off share a ZIP and hours with plain ones."""
+    monday = "2026-11-23"
+    agents = [
+        make_agent(npn="1", zip="77030", availability=_hours("09:00", "17:00")),
+        make_agent(  # A1: out of office all Monday
+            npn="2",
+            zip="77030",
+            availability={
+                **_hours("09:00", "17:00"),
+                "out_of_office": [
+                    {"from": f"{monday}T00:00:00-06:00", "to": "2026-11-24T00:00:00-06:00"}
+                ],
+            },
+        ),
+        make_agent(  # A2: on today though the weekly hours are closed
+            npn="3",
+            zip="77030",
+            availability={
+                **_hours("18:00", "19:00"),
+                "today": {"date": monday, "on": True},
+            },
+        ),
+    ]
+    matcher = Matcher(policy, agents)
+    consumer = make_consumer()
+    assert queue_npns(matcher.match(consumer, MONDAY_10AM_HOUSTON, limit=3)) == ["1", "3"]
+    evening = datetime.fromisoformat("2026-11-23T18:30:00-06:00")
+    assert queue_npns(matcher.match(consumer, evening, limit=3)) == ["3"]
+    tuesday = datetime.fromisoformat("2026-11-24T10:00:00-06:00")
+    assert queue_npns(matcher.match(consumer, tuesday, limit=3)) == ["1", "2"]
+    for at in (MONDAY_10AM_HOUSTON, evening, tuesday):
+        assert matcher.match(consumer, at, limit=3).queue == (
+            matcher.naive_match(consumer, at, limit=3).queue
+        )
+
+
+@pytest.mark.parametrize(
+    ("instant", "expected"),
+    [
+        ("2026-03-08T07:59:00Z", []),  # 01:59 CST: before the hours
+        ("2026-03-08T08:00:00Z", ["1"]),  # 03:00 CDT: 02:00-04:00 starts at the jump
+        ("2026-03-08T08:59:00Z", ["1"]),  # 03:59 CDT
+        ("2026-03-08T09:00:00Z", []),  # 04:00 CDT: ended
+        ("2026-11-01T06:30:00Z", []),  # 01:30 CDT, the first 01:30
+        ("2026-11-01T07:30:00Z", []),  # 01:30 CST, the second: still before 02:00
+        ("2026-11-01T08:00:00Z", ["1"]),  # 02:00 CST: a day of 25 hours
+        ("2026-11-01T09:59:00Z", ["1"]),  # 03:59 CST
+        ("2026-11-01T10:00:00Z", []),  # 04:00 CST: ended
+    ],
+)
+def test_shared_schedule_on_dst_change_days(policy, instant, expected):
+    sunday_hours = {"weekly": {"sun": [["02:00", "04:00"]]}}
+    matcher = Matcher(policy, [make_agent(npn="1", zip="77030", availability=sunday_hours)])
+    at = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    assert queue_npns(matcher.match(make_consumer(), at)) == expected
+    assert (
+        matcher.match(make_consumer(), at).queue
+        == matcher.naive_match(make_consumer(), at, limit=1).queue
+    )

@@ -77,21 +77,15 @@ def houston(tmp_path):
     return agents, demand, behaviour, policy
 
 
+def day_args(houston) -> list:
+    """The hand-worked day's agents, demand and fixed behaviour, as arguments."""
+    agents, demand, behaviour, _ = houston
+    return ["--agents", agents, "--demand", demand, "--behaviour", behaviour]
+
+
 def test_a_day_worked_out_by_hand(houston, capsys):
-    agents, demand, behaviour, policy = houston
-    result = simulate(
-        capsys,
-        "--agents",
-        agents,
-        "--demand",
-        demand,
-        "--behaviour",
-        behaviour,
-        "--policy",
-        policy,
-        "--seed",
-        5,
-    )
+    policy = houston[3]
+    result = simulate(capsys, *day_args(houston), "--policy", policy, "--seed", 5)
     # r0 10:00 -> 100 (nearest), ignored, Missed at 10:15 -> 200 at 10:15, accepted 10:17: 17 min.
     # r1 10:05 -> 100 holds r0 (E12, capacity 1) -> 200, accepted 10:07: 2 min.
     # r2 10:16 -> 100 (free again; 200 holds r0), Missed 10:31 -> 100's second miss in a
@@ -179,8 +173,7 @@ def test_a_day_worked_out_by_hand(houston, capsys):
 
 
 def test_two_misses_under_the_shipped_threshold_of_five_suspend_nobody(houston, capsys):
-    agents, demand, behaviour, _ = houston
-    f = simulate(capsys, "--agents", agents, "--demand", demand, "--behaviour", behaviour)
+    f = simulate(capsys, *day_args(houston))
     assert f["runs"][0]["figures"]["suspensions"] == 0
     assert f["runs"][0]["figures"]["missed_offers"] == 2
 
@@ -238,24 +231,8 @@ def test_the_same_seed_gives_the_same_json_and_another_seed_another(synthetic_ag
 
 
 def test_a_summary_without_json(houston, capsys):
-    agents, demand, behaviour, _ = houston
-    ten = policy_file(agents.parent / "window-10.toml", offer_window_minutes=10)
-    assert (
-        main(
-            [
-                "simulate",
-                "--agents",
-                str(agents),
-                "--demand",
-                str(demand),
-                "--behaviour",
-                str(behaviour),
-                "--compare",
-                str(ten),
-            ]
-        )
-        == 0
-    )
+    ten = policy_file(houston[0].parent / "window-10.toml", offer_window_minutes=10)
+    assert main(["simulate", *map(str, day_args(houston)), "--compare", str(ten)]) == 0
     out = capsys.readouterr().out
     assert "window-10.toml" in out and "difference" in out and "request to accept, p90" in out
 
@@ -281,21 +258,9 @@ def test_the_same_policy_twice_differs_in_nothing(synthetic_agents, tmp_path, ca
 
 def test_report_writes_one_html_file_from_the_same_figures(houston, tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    agents, demand, behaviour, policy = houston
+    policy = houston[3]
     report = tmp_path / "day.html"
-    result = simulate(
-        capsys,
-        "--agents",
-        agents,
-        "--demand",
-        demand,
-        "--behaviour",
-        behaviour,
-        "--compare",
-        policy,
-        "--report",
-        report,
-    )
+    result = simulate(capsys, *day_args(houston), "--compare", policy, "--report", report)
     html = report.read_text()
     assert html.lstrip().lower().startswith("<!doctype html>")
     assert "two-misses.toml" in html and "data:image/png;base64," in html

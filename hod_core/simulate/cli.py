@@ -143,6 +143,8 @@ def run_simulate(args) -> int:
     if not agents:
         raise InputError("no agents in the file", source=source)
     if args.demand:
+        if args.day:
+            raise InputError("--day goes with --synthetic: a demand file has its own instants")
         requests = read_demand(args.demand)
         demand = {"source": "file", "file": Path(args.demand).name, "requests": len(requests)}
     else:

@@ -138,6 +138,11 @@ def test_other_bad_arguments(tmp_path, agents, capsys):
     assert "missing.jsonl: file not found" in error_of(
         capsys, "--agents", agents, "--demand", tmp_path / "missing.jsonl"
     )
+    demand = tmp_path / "demand.jsonl"
+    demand.write_text(GOOD)
+    assert "--day goes with --synthetic" in error_of(
+        capsys, "--agents", agents, "--demand", demand, "--day", "2026-12-01"
+    )
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
     assert "empty.jsonl: no requests" in error_of(capsys, "--agents", agents, "--demand", empty)

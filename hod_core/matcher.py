@@ -120,7 +120,7 @@ class Matcher:
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
         self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
         self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
-        self._rank = _ranking(self.policy.ranking)
+        self._tie_break = _tie_break(self.policy.ranking)
         self.revision = 0  # counts adds and removes: views built from records know when to rebuild
         self.add_many(agents)
 
@@ -317,7 +317,8 @@ class Matcher:
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
         found: list[tuple[float, AgentRecord]] = []
         bound = math.inf  # sphere km past which no candidate can make the queue
-        best: list[float] = []  # geodesic km of the found, sorted
+        best: list[float] = []  # geodesic km of the `want` nearest found, sorted
+        cutoff = math.inf  # best[want - 1] once `want` are found
         lowest_dot = -2.0  # below this dot (beyond the bound) no candidate can make the queue
         inner, seen = -1.0, 0
         outer = FIRST_RING_KM * math.sqrt(want) if limit else FULL_EARTH_KM * 2
@@ -361,11 +362,15 @@ class Matcher:
                     if km < 0.0:
                         km = kms[slot] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
                     found.append((km, record))
-                    bisect.insort(best, km)
-                    if len(best) >= want:
-                        # The metre of slack absorbs rounding in the sphere distance.
-                        bound = best[want - 1] * (1 + SPHERE_ERROR) + 0.001
-                        lowest_dot = dot_at(bound)
+                    if km < cutoff:  # the want-th nearest so far moves in
+                        bisect.insort(best, km)
+                        if len(best) > want:
+                            best.pop()
+                        if len(best) == want:
+                            cutoff = best[-1]
+                            # The metre of slack absorbs rounding in the sphere distance.
+                            bound = cutoff * (1 + SPHERE_ERROR) + 0.001
+                            lowest_dot = dot_at(bound)
             if bound <= outer or seen == bucket.groups or outer > FULL_EARTH_KM:
                 return self._ranked(found, query, want)
             # Few found so far: the agents are sparse here, widen faster.
@@ -409,12 +414,14 @@ class Matcher:
         """
         by_distance = sorted(found, key=itemgetter(0))
         ranked = []
+        tie_key = None
         for _, tied in itertools.groupby(by_distance, key=itemgetter(0)):
             if want is not None and len(ranked) >= want:
                 break  # farther ties cannot make the queue: no keys for them
             tied = list(tied)
             if len(tied) > 1:
-                tied.sort(key=lambda pair: self._rank(pair[0], pair[1], query))
+                tie_key = tie_key or self._tie_break(query)
+                tied.sort(key=tie_key)
             ranked.extend(tied)
         return ranked[:want]
 
@@ -517,26 +524,43 @@ def _covers(member_key: tuple, key: tuple) -> bool:
     return all(m in (_ANY, k) for m, k in zip(member_key, key, strict=True))
 
 
-def _ranking(order: tuple[str, ...]):
-    """A sort key from the rule file's [ranking] order: (km, record, query) -> tuple."""
-    parts = [_RANK_KEYS[name] for name in order]
-    if len(parts) == 3:  # the default order: one tuple display, no generator
-        first, second, third = parts
-        return lambda km, record, query: (
-            first(km, record, query),
-            second(km, record, query),
-            third(km, record, query),
-        )
-    return lambda km, record, query: tuple(part(km, record, query) for part in parts)
+def _tie_break(order: tuple[str, ...]):
+    """query -> the sort key of (km, record) among agents at one distance: the
+    rule file's [ranking] order after "distance" (which the policy insists
+    comes first, and which is the same for all of them).
+
+    A crowded centroid ties a hundred agents or more, so the default order
+    gets a key written out: one call per agent instead of one per part."""
+    names = tuple(name for name in order if name != "distance")
+    if names == ("least_recently_offered", "npn"):
+
+        def default(query: Query):
+            last_offered_at = query.offers.last_offered_at
+
+            def key(pair: tuple[float, AgentRecord]) -> tuple:
+                npn = pair[1].npn
+                last = last_offered_at(npn)
+                return (_NEVER if last is None else last.timestamp(), len(npn), npn)
+
+            return key
+
+        return default
+    parts = [_TIE_KEYS[name] for name in names]
+
+    def any_order(query: Query):
+        return lambda pair: tuple(part(pair[1], query) for part in parts)
+
+    return any_order
 
 
-def _least_recently_offered(km: float, record: AgentRecord, query: Query) -> float:
+def _least_recently_offered(record: AgentRecord, query: Query) -> float:
     last = query.offers.last_offered_at(record.npn)
-    return float("-inf") if last is None else last.timestamp()  # never offered: first
+    return _NEVER if last is None else last.timestamp()  # never offered: first
 
 
-_RANK_KEYS = {
-    "distance": lambda km, record, query: km,
+_NEVER = float("-inf")
+_TIE_KEYS = {
     "least_recently_offered": _least_recently_offered,
-    "npn": lambda km, record, query: (len(record.npn), record.npn),  # numeric order of digits
+    "npn": lambda record, query: (len(record.npn), record.npn),  # numeric order of digits
+    # ... the default order's key (in _tie_break) flattens these two into one tuple
 }

@@ -64,8 +64,12 @@ def coverage_heatmap(coverage: dict, language: str) -> bytes | None:
     axes.set_yticks(range(len(states)), states, fontsize=8)
     days = coverage.get("days") or []
     labels = [f"{DAY_NAMES[d]} {days[d][5:]}" if d < len(days) else DAY_NAMES[d] for d in range(7)]
-    axes.set_xticks([d * 24 + 12 for d in range(7)], labels, fontsize=9)
-    axes.set_xticks(range(0, 168, 6), minor=True)
+    # Hours 06, 12 and 18 of each day on the axis, the day's name below them.
+    hours = [h for h in range(168) if h % 6 == 0 and h % 24]
+    axes.set_xticks([h - 0.5 for h in hours], [f"{h % 24:02d}" for h in hours], minor=True)
+    axes.set_xticks([d * 24 + 12 for d in range(7)], labels)
+    axes.tick_params(axis="x", which="minor", labelsize=6)
+    axes.tick_params(axis="x", which="major", length=0, pad=12, labelsize=9)
     for day in range(1, 7):
         axes.axvline(day * 24 - 0.5, color="white", linewidth=1.5)
     axes.set_title(

@@ -211,7 +211,7 @@ def agent_from_line(data: bytes) -> Agent:
     """The Agent on one line of JSON, or NotSure (then wire decides, and words any error)."""
     try:
         line = _DECODER.decode(data)
-    except msgspec.DecodeError:
+    except Exception:  # noqa: BLE001 - DecodeError, RecursionError (deep nesting): wire says
         raise NotSure from None
     street = line.street_address
     joined = f"{line.npn}\0{line.first_name}\0{line.last_name}\0{line.email}\0{line.phone}\0{line.zip}\0{street}"

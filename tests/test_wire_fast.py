@@ -213,6 +213,8 @@ HOSTILE_LINES = [
     LINE.replace('"first_name": "Jane"', '"first_name": "J:\\u0061ne", "first_name": "Jane"'),
     LINE.replace('"street_address": "1 Main St"', '"street_address": "1:2", "street_address": "1"'),
     LINE.replace('"zip"', '"x": ' + "[" * 30 + "]" * 30 + ', "zip"'),
+    LINE.replace('"zip"', '"x": ' + "[" * 30_000 + "]" * 30_000 + ', "zip"'),
+    LINE.replace('"weekly": null', '"weekly": ' + "[" * 30_000 + "]" * 30_000),
     LINE.replace('"plan_year": 2026', '"plan_year": ' + "7" * 5000),
     LINE.replace('"plan_year": 2026', '"plan_year": 2026.0'),
     LINE.replace('"plan_year": 2026', '"plan_year": true'),

@@ -55,6 +55,8 @@ def parse_the_reference_way(path: Path) -> float:
 
 
 def measure(agents: int, queries: int, baseline_queries: int, limit: int) -> dict:
+    import startup  # benchmarks/startup.py, beside this file
+
     from hod_core import wire
     from hod_core.matcher import RING_CACHE_POINTS, Matcher
     from hod_core.models import Agent, Consumer
@@ -110,6 +112,7 @@ def measure(agents: int, queries: int, baseline_queries: int, limit: int) -> dic
         "parse_speedup": round(parse_old_s / parse_s, 1),
         "load_s": round(load_s, 2),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **startup.in_child(agents),  # a Router on SQLite, these agents: benchmarks/startup.py
     }
 
 

@@ -237,7 +237,7 @@ def agent_from_line(data: bytes) -> Agent:
         raise NotSure
     agent = _new(Agent)
     _set(agent, "npn", line.npn)
-    _set(agent, "first_name", line.first_name)
+    _set(agent, "first_name", sys.intern(line.first_name))  # first names repeat: one object each
     _set(agent, "last_name", line.last_name)
     _set(agent, "email", line.email)
     _set(agent, "phone", line.phone)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from hod_core import fastwire, wire
 from hod_core.errors import InputError
-from hod_core.models import Agent
+from hod_core.models import Agent, License
 from hod_core.synthetic import Synthesizer
 
 from .conftest import agent_data
@@ -281,3 +281,14 @@ def test_the_same_npn_twice_names_both_lines(tmp_path):
         InputError, match=r"^agents.jsonl:3: npn: duplicate NPN 17294003 \(first on line 1\)$"
     ):
         list(wire.read_agents(path))
+
+
+def test_the_models_have_no_check_that_fastwire_would_skip():
+    """fastwire fills the models' slots itself, after checking every value the way
+    their converters do: a validator or post-init added to them must be added there too."""
+    for cls in (Agent, License):
+        assert not hasattr(cls, "__attrs_post_init__"), cls
+        assert all(field.validator is None for field in attrs.fields(cls)), cls
+    agent = fastwire.agent_from_line(LINE.encode())
+    assert all(hasattr(agent, field.name) for field in attrs.fields(Agent))
+    assert all(hasattr(agent.licenses[0], field.name) for field in attrs.fields(License))

@@ -3,7 +3,9 @@
 Structuring runs on a fast converter first; only when that fails is the input
 structured again with cattrs' detailed validation (explain.py), so that the one error a
 person sees names the exact field path (`availability.weekly.mon[0]`) without
-paying for path tracking on every good record.
+paying for path tracking on every good record. Agent lines and stored agent
+texts go through fastwire.py (msgspec) before all that; a line it is not sure
+of is read here, so the same records pass and every message is the same.
 
 Types are strict, for files and for the Python API alike: JSON values only
 (a subclass of str, int, list or dict counts as one; a tuple, set, bytes or

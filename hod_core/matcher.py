@@ -261,21 +261,25 @@ class Matcher:
             per_field.append(allowed)
         if len(per_field) == 2:  # the usual (state, language): no product machinery
             first, second = per_field
-            combos = (((a, b), (ua, ub)) for a, ua in first.items() for b, ub in second.items())
+            pairs = [
+                ((a, b), ua if ub is None else ub if ua is None or ub < ua else ua)
+                for a, ua in first.items()
+                for b, ub in second.items()
+            ]
         else:
-            combos = (
-                (tuple([value for value, _ in combo]), [until for _, until in combo])
+            pairs = [
+                (tuple([value for value, _ in combo]), _earliest([until for _, until in combo]))
                 for combo in itertools.product(*(f.items() for f in per_field))
-            )
+            ]
         placements = {}
         keys = self._keys
-        for key, untils in combos:
+        for key, until in pairs:
             shared = keys.get(key)
             if shared is None:
                 shared = keys[key] = key  # one tuple per bucket, not per agent
                 if _ANY in key:
                     self._wild_keys.add(key)
-            placements[shared] = _earliest(untils)
+            placements[shared] = until
         return placements
 
     def _invalidate(self, member_key: tuple) -> None:

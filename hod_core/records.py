@@ -7,6 +7,7 @@ to look at ZIP tables, licence lists or weekly hours again.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from .availability import AvailabilityPlan, ScheduleBook
 from .errors import InputError
@@ -40,7 +41,7 @@ class AgentRecord:
     )
 
     def __init__(self, agent: Agent, policy: Policy, book: ScheduleBook):
-        place = zips.locate(agent.zip)
+        place = _located(agent.zip)
         zone = agent.timezone or place.zone
         if zone is None:
             raise InputError(
@@ -76,6 +77,11 @@ class AgentRecord:
 
     def __repr__(self) -> str:
         return f"AgentRecord(npn={self.npn!r}, zip={self.zip!r})"
+
+
+@lru_cache(maxsize=65536)  # more than there are ZIPs; agents share theirs
+def _located(code: str) -> zips.ZipPlace:
+    return zips.locate(code)  # raises for an unknown or unlocated ZIP: nothing cached
 
 
 def health_licenses(agent: Agent, policy: Policy) -> dict[str, date | None]:

@@ -292,3 +292,12 @@ def test_the_models_have_no_check_that_fastwire_would_skip():
     agent = fastwire.agent_from_line(LINE.encode())
     assert all(hasattr(agent, field.name) for field in attrs.fields(Agent))
     assert all(hasattr(agent.licenses[0], field.name) for field in attrs.fields(License))
+
+
+def test_what_wire_writes_is_read_back_by_the_fast_path():
+    """A store writes `unstructure(agent)`; reading it back should not need the slow path."""
+    for data in AGENTS:
+        agent = wire.structure(data, Agent)
+        written = json.dumps(wire.unstructure(agent), ensure_ascii=False, separators=(",", ":"))
+        assert same(fastwire.agent_from_line(written.encode()), agent)
+        assert same(wire.agent_from_json(written), agent)

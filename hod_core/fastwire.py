@@ -34,6 +34,8 @@ from .models import Agent, Availability, ContactMethod, DisplayOption, License, 
 _UNSET = msgspec.UNSET
 # The characters every text field refuses, as the body of a [...] class.
 _FORBIDDEN = limits.FORBIDDEN_CHARS.pattern[1:-1]
+if limits.FORBIDDEN_CHARS.pattern != f"[{_FORBIDDEN}]" or "]" in _FORBIDDEN:
+    raise ImportError("limits.FORBIDDEN_CHARS is no longer one [...] class: update fastwire")
 # Canonical spellings only: "tx" or "ES" go to wire, which normalises them.
 _State = Literal[tuple(sorted(validate.state(s) for s in US_STATES))]
 _Language = Literal[tuple(sorted(validate.language(c) for c in ISO_639_1))]

@@ -97,16 +97,11 @@ class _Bucket:
         # For long rings: bit i of schedule_bits[g] is set when an agent of
         # group g has shared schedule schedules[i]; OTHERS when one has none
         # (an override, time off) or the bucket has too many to number.
-        numbers: dict[SharedSchedule, int] = {}
-        bits = [
-            OTHERS
-            if r.gate is None
-            else 1 << numbers.setdefault(r.gate, len(numbers))
-            if len(numbers) < OTHERS_BIT or r.gate in numbers
-            else OTHERS
-            for r in self.records
-        ]
-        self.schedules = list(numbers)
+        shared = dict.fromkeys(record.gate for record in self.records)
+        shared.pop(None, None)
+        self.schedules = list(shared)[:OTHERS_BIT]
+        bit_of = {schedule: 1 << number for number, schedule in enumerate(self.schedules)}
+        bits = [bit_of.get(record.gate, OTHERS) for record in self.records]
         self.schedule_bits = (
             np.bitwise_or.reduceat(np.array(bits, dtype=np.uint64), heads_at)
             if (heads_at := np.frombuffer(self.starts, dtype=np.int_)[:-1]).size

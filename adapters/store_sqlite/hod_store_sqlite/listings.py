@@ -40,10 +40,8 @@ FREQUENT_KINDS = (
 _NOT_FREQUENT = f"kind NOT IN ({', '.join(repr(k) for k in FREQUENT_KINDS)})"
 # The schema step that narrows the index (see store.MIGRATIONS). A query
 # carrying the same term, word for word, is one SQLite may answer with it.
-RARE_KINDS_SCHEMA = f"""
-DROP INDEX events_by_kind;
-CREATE INDEX events_of_rare_kind ON events (kind, seq) WHERE {_NOT_FREQUENT};
-"""
+RARE_KINDS_INDEX = f"CREATE INDEX events_of_rare_kind ON events (kind, seq) WHERE {_NOT_FREQUENT};"
+RARE_KINDS_SCHEMA = f"DROP INDEX events_by_kind;\n{RARE_KINDS_INDEX}"
 # Events as the store reads them back, here and in `hod_store_events`.
 EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
 

@@ -43,6 +43,7 @@ from .agents import AgentDecoder
 from .listings import (
     EVENT_COLUMNS,
     LISTINGS_SCHEMA,
+    RARE_KINDS_INDEX,
     RARE_KINDS_SCHEMA,
     SqliteListings,
     event_of_row,
@@ -52,8 +53,14 @@ from .retention import RETENTION_SCHEMA, SqliteRetention, closed_column
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
+APPEND_ONLY = """
+    CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
+    CREATE TRIGGER events_are_not_deleted BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
+"""
 # Upgrades, by the version they start from. Version 0 is an empty file.
 MIGRATIONS: dict[int, str] = {
     0: """
@@ -96,15 +103,35 @@ MIGRATIONS: dict[int, str] = {
         detail      TEXT NOT NULL
     );
     CREATE INDEX events_by_referral ON events (referral_id, seq);
-    CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
-        BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
-    CREATE TRIGGER events_are_not_deleted BEFORE DELETE ON events
-        BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
-    """,
+    """
+    + APPEND_ONLY,
     1: ACCOUNTS_SCHEMA,  # the reference server's accounts (accounts.py)
     2: LISTINGS_SCHEMA,  # the reference server's listings for operators (listings.py)
     3: RETENTION_SCHEMA,  # personal-data retention, P2 (retention.py)
     4: RARE_KINDS_SCHEMA,  # events indexed by kind only where kinds are rare (listings.py)
+    # The event log without AUTOINCREMENT: its counter (sqlite_sequence) was one
+    # more WAL page in every commit. Events are never deleted (the trigger), so
+    # a new seq, the largest plus one, still grows in the order of appending.
+    # The log is copied once, on opening an older file.
+    5: f"""
+    CREATE TABLE events_appended (
+        seq         INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        referral_id TEXT,
+        npn         TEXT,
+        actor       TEXT NOT NULL,
+        rule        TEXT,
+        detail      TEXT NOT NULL
+    );
+    INSERT INTO events_appended SELECT {EVENT_COLUMNS} FROM events ORDER BY seq;
+    DROP TABLE events;
+    ALTER TABLE events_appended RENAME TO events;
+    DELETE FROM sqlite_sequence WHERE name = 'events';
+    CREATE INDEX events_by_referral ON events (referral_id, seq);
+    {RARE_KINDS_INDEX}
+    {APPEND_ONLY}
+    """,
 }
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")

@@ -14,7 +14,7 @@ from hod_core.conformance import samples
 from hod_core.errors import ConfigurationError
 from hod_core.referrals import Event, NotAGoodReason, OfferStatus, ReferralStatus
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore, listings
-from hod_store_sqlite.store import _referral_json
+from hod_store_sqlite.store import MIGRATIONS, _referral_json
 
 
 def test_a_referral_body_is_the_wire_format_byte_for_byte():
@@ -102,3 +102,28 @@ def test_a_version_4_file_gets_the_narrower_index(tmp_path):
         e.kind
         for e in store.hod_store_events_of_kind(kinds=["notify.failed"], before=None, limit=5)
     ] == ["notify.failed"]
+
+
+def test_a_version_5_file_keeps_its_events_and_their_order_without_autoincrement(tmp_path):
+    path = tmp_path / "hod.sqlite3"
+    db = sqlite3.connect(path)  # a version 5 log, as that code wrote it
+    for version in range(5):
+        db.executescript(MIGRATIONS[version])
+    db.executescript("PRAGMA user_version = 5;")
+    db.executemany(
+        "INSERT INTO events (seq, at, kind, actor, detail) VALUES (?, ?, ?, 'system', '{}')",
+        [(seq, samples.START.isoformat(), "notify.failed") for seq in (3, 7, 12)],
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    (sql,) = store._db.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()
+    assert "AUTOINCREMENT" not in sql
+    store.hod_store_append_events(events=[Event(samples.START, "notify.sent", "r1")])
+    seqs = [e.seq for e in store.hod_store_events(referral_id=None, after=0, limit=10)]
+    assert seqs == [3, 7, 12, 13]
+    assert [
+        e.seq for e in store.hod_store_events_of_kind(kinds=["notify.failed"], before=None, limit=2)
+    ] == [12, 7]
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store._db.execute("DELETE FROM events")

@@ -10,6 +10,7 @@ times are in minutes, shares between 0 and 1, percentiles nearest-rank.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,9 @@ from .demand import Request
 
 STEP = timedelta(minutes=15)  # the waiting-over-the-day series
 HISTOGRAM_TOP = 10  # offers per agent: "10+" holds the rest
+# Minutes histograms: bins named by their lower edge, which they include; one minute
+# wide to 30, five minutes wide to 120, then "120+". Fixed, so two runs line up bin by bin.
+MINUTE_BINS = (*range(0, 30), *range(30, 120, 5), 120)
 _OPEN = (ReferralStatus.WAITING, ReferralStatus.OFFERED)
 
 
@@ -42,6 +46,20 @@ def spread(values: Sequence[float]) -> dict[str, Any]:
         "mean": round(sum(values) / len(values), 3),
         **{f"p{p}": round(percentile(values, p), 3) for p in (50, 90, 99)},
     }
+
+
+def minutes_histogram(values: Iterable[float]) -> dict[str, int]:
+    """Counts per MINUTE_BINS bin: "5" holds 5 <= minutes < 6, "30" holds 30 <= m < 35."""
+    counts = [0] * len(MINUTE_BINS)
+    for value in values:
+        counts[max(0, bisect_right(MINUTE_BINS, value) - 1)] += 1
+    labels = [str(edge) for edge in MINUTE_BINS[:-1]] + [f"{MINUTE_BINS[-1]}+"]
+    return dict(zip(labels, counts, strict=True))
+
+
+def _distribution(values: Sequence[float]) -> dict[str, Any]:
+    """spread() and the histogram: for the whole day only (by group it would be 90 of them)."""
+    return {**spread(values), "histogram": minutes_histogram(values)}
 
 
 def gini(counts: Iterable[int]) -> float | None:
@@ -72,10 +90,14 @@ def _per_agent(offered: Counter) -> dict[str, Any]:
     }
 
 
+def _accept_times(pairs: Sequence[tuple[Request, Referral]]) -> list[float]:
+    return [minutes(r.accepted_at - r.created_at) for _, r in pairs if r.accepted_at]
+
+
 def _group(pairs: Sequence[tuple[Request, Referral]], suspended: int) -> dict[str, Any]:
     """The figures of some referrals (all of them, or one state's, ...)."""
     offers = [o for _, r in pairs for o in r.offers]
-    accepted = [minutes(r.accepted_at - r.created_at) for _, r in pairs if r.accepted_at]
+    accepted = _accept_times(pairs)
     status = Counter(o.status for o in offers)
     return {
         "requests": len(pairs),
@@ -124,9 +146,9 @@ def figures_of(
         "open_at_end": sum(r.status in _OPEN for _, r in pairs),
         "share_accepted": _share(accepted, len(pairs)),
         "share_unmatched": whole["share_unmatched"],
-        "time_to_accept_minutes": whole["time_to_accept_minutes"],
+        "time_to_accept_minutes": _distribution(_accept_times(pairs)),
         "time_to_first_offer_minutes": spread(first),
-        "offer_wait_minutes": spread(answered),
+        "offer_wait_minutes": _distribution(answered),
         "offers": len(offers),
         "offers_per_referral": whole["offers_per_referral"],
         "accepted_offers": sum(o.status is OfferStatus.ACCEPTED for o in offers),
@@ -217,10 +239,10 @@ def _running(deltas: list[int]) -> list[int]:
 
 def compare(base: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     """`other - base` for every number both have (None when either is None),
-    point by point for series; histograms are left out."""
+    point by point for series, bin by bin for histograms (their bins are fixed)."""
     out: dict[str, Any] = {}
     for key, a in base.items():
-        if key not in other or key == "histogram":
+        if key not in other:
             continue
         b = other[key]
         if isinstance(a, dict) and isinstance(b, dict):

@@ -9,6 +9,7 @@ nothing to draw, and the report says so instead of showing an empty plot.
 from __future__ import annotations
 
 import io
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,9 @@ from matplotlib.figure import Figure
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+LINESTYLES = ("-", "--", ":", "-.")  # one per policy: the plots read in black and white too
+MARKERS = ("o", "s", "D", "v")
+QUANTILES = (("p50", 50), ("p90", 90), ("p99", 99))
 GAP_COLOUR = "#b2182b"  # nobody available
 MISSING_COLOUR = "#d9d9d9"  # an hour that does not exist (DST) or no data
 
@@ -91,48 +95,115 @@ def _name(run: dict, number: int) -> str:
     return str(run.get("policy") or f"policy {number}")
 
 
-def time_to_accept(result: dict) -> bytes | None:
-    """Request to accept: p50, p90, p99 per policy; and p50, p90 by local hour."""
-    runs = _runs(result)
-    quantiles = ("p50", "p90", "p99")
-    values = [[_get(r, "figures", "time_to_accept_minutes", q) for q in quantiles] for r in runs]
-    if not any(v is not None for row in values for v in row):
+def minutes_histogram(run: dict, figure: str) -> tuple[list[float], list[int], int] | None:
+    """A `{lower edge: count, ..., "120+": count}` histogram of minutes as bin
+    edges, the counts between them, and the count beyond the last edge."""
+    histogram = _get(run, "figures", figure, "histogram")
+    if not isinstance(histogram, dict) or not histogram:
         return None
-    figure = Figure(figsize=(12, 4))
-    left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
-    width = 0.8 / len(runs)
-    for number, (run, row) in enumerate(zip(runs, values, strict=True)):
-        xs = np.arange(len(quantiles)) + number * width
-        left.bar(
-            xs, [v or 0 for v in row], width, label=_name(run, number + 1), color=COLOURS[number]
-        )
-        by_hour = _get(run, "figures", "by_hour") or {}
-        hours = sorted((h for h in by_hour if str(h).isdigit()), key=int)
-        for quantile, style in (("p50", "-"), ("p90", "--")):
-            points = [
-                (int(h), _get(by_hour[h], "time_to_accept_minutes", quantile))
-                for h in hours
-                if _get(by_hour[h], "time_to_accept_minutes", "count") != 0  # none accepted
-            ]
-            points = [(h, v) for h, v in points if v is not None]
-            if points:
-                right.plot(
-                    *zip(*points, strict=True),
-                    style,
-                    color=COLOURS[number],
-                    label=f"{_name(run, number + 1)} {quantile}",
-                )
-    left.set_xticks(np.arange(len(quantiles)) + width * (len(runs) - 1) / 2, quantiles)
-    left.set_ylabel("minutes")
-    left.set_title("Request to accept")
-    left.legend(fontsize=8)
-    right.set_xlabel("hour of the request (consumer's local time)")
-    right.set_ylabel("minutes")
-    right.set_title("Request to accept, by hour")
-    right.set_xticks(range(0, 24, 3))
-    if right.lines:
-        right.legend(fontsize=8)
+    bins = sorted(histogram, key=_bucket_order)
+    if len(bins) < 2 or not str(bins[-1]).endswith("+"):
+        return None  # not the shape figures.py writes
+    edges = [float(_bucket_order(b)[0]) for b in bins]
+    counts = [int(histogram[b] or 0) for b in bins]
+    return edges, counts[:-1], counts[-1]
+
+
+def time_to_accept(result: dict) -> bytes | None:
+    """Request to accept: its distribution (minutes per bin, and the share
+    accepted within x minutes, p50/p90/p99 marked) per policy, and p50, p90
+    by local hour. Policies differ in line style too, so it reads in grey."""
+    runs = _runs(result)
+    quantiles = [
+        [(q, _get(r, "figures", "time_to_accept_minutes", q), level) for q, level in QUANTILES]
+        for r in runs
+    ]
+    if not any(v is not None for row in quantiles for _, v, _ in row):
+        return None
+    figure = Figure(figsize=(12, 7.5), layout="constrained")
+    grid = figure.add_gridspec(2, 2)
+    density, within = figure.add_subplot(grid[0, 0]), figure.add_subplot(grid[0, 1])
+    by_hour_axes = figure.add_subplot(grid[1, :])
+    for number, (run, row) in enumerate(zip(runs, quantiles, strict=True)):
+        name, colour, style = _name(run, number + 1), _colour(number), _style(number)
+        binned = minutes_histogram(run, "time_to_accept_minutes")
+        total = sum(binned[1]) + binned[2] if binned else 0
+        if binned and total:
+            edges, counts, beyond = binned
+            widths = np.diff(edges)
+            density.stairs(
+                np.array(counts) / widths / total * 100,
+                edges,
+                color=colour,
+                linestyle=style,
+                linewidth=1.8,
+                label=name + (f" ({beyond} after {edges[-1]:g} min)" if beyond else ""),
+            )
+            within.plot(
+                edges,
+                [0, *(np.cumsum(counts) / total * 100)],
+                color=colour,
+                linestyle=style,
+                linewidth=1.8,
+            )
+        marked = [(v, level) for _, v, level in row if v is not None]
+        if marked:
+            summary = ", ".join(f"{q} {v:g}" for q, v, _ in row if v is not None)
+            within.plot(
+                *zip(*marked, strict=True),
+                MARKERS[number % len(MARKERS)],
+                color=colour,
+                linestyle="none",
+                label=f"{name}: {summary} min",
+            )
+        _by_hour(by_hour_axes, run, name, colour, style)
+    density.set_xlabel("minutes from request to accept")
+    density.set_ylabel("% of accepted referrals per minute")
+    density.set_title("Request to accept: distribution (1-minute bins to 30, then 5)")
+    tail = max((v for row in quantiles for q, v, _ in row if q == "p99" and v), default=0)
+    density.set_xlim(0, min(120, max(10, 5 * math.ceil(tail * 1.2 / 5))))  # past every p99
+    within.set_xlabel("minutes from request to accept")
+    within.set_ylabel("% of accepted referrals")
+    within.set_title("Accepted within x minutes (markers: p50, p90, p99)")
+    within.set_ylim(0, 101)
+    within.set_xlim(0, None)
+    for axes in (density, within):
+        axes.grid(alpha=0.3)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(fontsize=8, loc="lower right" if axes is within else "upper right")
+    by_hour_axes.set_xlabel("hour of the request (consumer's local time)")
+    by_hour_axes.set_ylabel("minutes")
+    by_hour_axes.set_title("Request to accept, by hour (circles: p50, triangles: p90)")
+    by_hour_axes.set_xticks(range(0, 24, 3))
+    by_hour_axes.grid(alpha=0.3)
+    if by_hour_axes.lines:
+        by_hour_axes.legend(fontsize=8)
     return _png(figure)
+
+
+def _by_hour(axes, run: dict, name: str, colour: str, style: str) -> None:
+    by_hour = _get(run, "figures", "by_hour") or {}
+    hours = sorted((h for h in by_hour if str(h).isdigit()), key=int)
+    for quantile, marker in (("p50", "o"), ("p90", "^")):
+        points = [(int(h), _get(by_hour[h], "time_to_accept_minutes", quantile)) for h in hours]
+        points = [(h, v) for h, v in points if v is not None]  # an hour with none accepted
+        if points:
+            axes.plot(
+                *zip(*points, strict=True),
+                color=colour,
+                linestyle=style,
+                marker=marker,
+                markersize=5,
+                label=f"{name} {quantile}",
+            )
+
+
+def _colour(number: int) -> str:
+    return COLOURS[number % len(COLOURS)]
+
+
+def _style(number: int) -> str:
+    return LINESTYLES[number % len(LINESTYLES)]
 
 
 def waiting_over_day(result: dict) -> bytes | None:

@@ -40,6 +40,16 @@ ignore = 1
 """
 
 
+MINUTE_BINS = [*map(str, range(30)), *map(str, range(30, 120, 5)), "120+"]
+
+
+def minute_bins(histogram: dict) -> dict:
+    """The bins of a minutes histogram that are not empty, after checking that
+    it has every fixed bin (its lower edge in minutes) in order."""
+    assert list(histogram) == MINUTE_BINS
+    return {label: n for label, n in histogram.items() if n}
+
+
 def write_lines(path: Path, rows) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -97,13 +107,9 @@ def test_a_day_worked_out_by_hand(houston, capsys):
     assert (f["requests"], f["accepted"], f["unmatched"], f["open_at_end"]) == (4, 3, 1, 0)
     assert (f["share_accepted"], f["share_unmatched"]) == (0.75, 0.25)
     # [2, 17, 17]: nearest rank p50 = 2nd, p90 and p99 = 3rd
-    assert f["time_to_accept_minutes"] == {
-        "count": 3,
-        "mean": 12.0,
-        "p50": 17.0,
-        "p90": 17.0,
-        "p99": 17.0,
-    }
+    to_accept = dict(f["time_to_accept_minutes"])
+    assert minute_bins(to_accept.pop("histogram")) == {"2": 1, "17": 2}
+    assert to_accept == {"count": 3, "mean": 12.0, "p50": 17.0, "p90": 17.0, "p99": 17.0}
     assert f["time_to_first_offer_minutes"] == {
         "count": 3,
         "mean": 0.0,
@@ -111,14 +117,10 @@ def test_a_day_worked_out_by_hand(houston, capsys):
         "p90": 0.0,
         "p99": 0.0,
     }
-    # offers answered after [15, 2, 2, 15, 2] minutes
-    assert f["offer_wait_minutes"] == {
-        "count": 5,
-        "mean": 7.2,
-        "p50": 2.0,
-        "p90": 15.0,
-        "p99": 15.0,
-    }
+    # offers answered after [15, 2, 2, 15, 2] minutes: an expired offer's 15 is in bin "15"
+    offer_wait = dict(f["offer_wait_minutes"])
+    assert minute_bins(offer_wait.pop("histogram")) == {"2": 3, "15": 2}
+    assert offer_wait == {"count": 5, "mean": 7.2, "p50": 2.0, "p90": 15.0, "p99": 15.0}
     assert (f["offers"], f["offers_per_referral"]) == (5, 1.25)
     assert (f["accepted_offers"], f["rejected_offers"], f["missed_offers"]) == (3, 0, 2)
     assert (f["share_offers_missed"], f["suspensions"]) == (0.4, 1)
@@ -202,7 +204,18 @@ def test_a_shorter_offer_window_gives_more_misses_and_shorter_waits_per_offer(
     assert result["comparison"]["other"] == "window-10.toml"
     assert differences["missed_offers"] == other["missed_offers"] - base["missed_offers"]
     assert differences["requests"] == 0  # the same demand
-    assert "histogram" not in differences["offers_per_agent"]
+    for figure in ("time_to_accept_minutes", "offer_wait_minutes"):  # bin by bin
+        assert list(differences[figure]["histogram"]) == MINUTE_BINS
+        assert differences[figure]["histogram"] == {
+            b: other[figure]["histogram"][b] - n for b, n in base[figure]["histogram"].items()
+        }
+    # No offer waits 10 minutes or more under a 10-minute window: expiries fall in bin "10".
+    assert sum(other["offer_wait_minutes"]["histogram"][str(m)] for m in range(11, 30)) == 0
+    assert other["offer_wait_minutes"]["histogram"]["10"] == other["missed_offers"]
+    assert base["offer_wait_minutes"]["histogram"]["15"] >= base["missed_offers"]
+    assert differences["offers_per_agent"]["histogram"]["1"] == (
+        other["offers_per_agent"]["histogram"]["1"] - base["offers_per_agent"]["histogram"]["1"]
+    )
     state = next(iter(base["by_state"]))
     assert differences["by_state"][state]["offers"] == (
         other["by_state"][state]["offers"] - base["by_state"][state]["offers"]

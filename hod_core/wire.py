@@ -256,7 +256,7 @@ def read_json(path: str | Path, cls: type[T]) -> T:
 def read_jsonl(path: str | Path, cls: type[T], *, fast: bool = True) -> Iterator[tuple[int, T]]:
     """(line number, object) for each non-blank line of a JSONL file, streamed.
 
-    Agents take fastwire's path first (about 5x faster); a line it is not
+    Agents take fastwire's path first (about 3.5x faster); a line it is not
     sure of is read by `read_record`, so what is accepted and every message
     stay the same. `fast=False` reads every line by `read_record` (the
     benchmark's and the tests' reference)."""
@@ -292,7 +292,7 @@ def agent_from_json(data: bytes | str, *, source: str = "", line: int | None = N
     """One agent from its JSON text, as `read_jsonl` reads a line: fastwire
     first, else the JSON module and cattrs (the same agent, the same errors).
 
-    For stores reading back the agents they wrote: about 5x faster than
+    For stores reading back the agents they wrote: about 3x faster than
     `structure(json.loads(text), Agent)`, and nothing is taken on trust."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     try:

@@ -35,6 +35,10 @@ GROUP_COLUMNS = (  # (heading, path in a GROUP of by_state / by_language / by_ho
     ("agents offered", ("offers_per_agent", "agents_offered")),
     ("Gini", ("offers_per_agent", "gini")),
 )
+MINUTES_HISTOGRAMS = (  # (figure, column heading): bins of minutes, as figures.py fixes them
+    ("time_to_accept_minutes", "request to accept"),
+    ("offer_wait_minutes", "offer answered after"),
+)
 NOT_SCALARS = {"by_state", "by_language", "by_hour", "waiting_over_day", "histogram"}
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#222;max-width:1400px}
@@ -214,6 +218,7 @@ def write_simulation_report(result: dict, path: Path) -> None:
         _table(headers, _figure_rows(columns)),
         "<h2>Request to accept</h2>",
         _image(plots.time_to_accept(result), "time to accept"),
+        _bins_table("minutes (bin from)", columns, headers[1:], MINUTES_HISTOGRAMS),
         "<h2>Waiting over the day</h2>",
         _image(plots.waiting_over_day(result), "waiting over the day"),
         _waiting_table(runs, names),
@@ -221,7 +226,7 @@ def write_simulation_report(result: dict, path: Path) -> None:
         _image(plots.unmatched_by_state(result), "unmatched by state"),
         "<h2>Offers per agent</h2>",
         _image(plots.offers_per_agent(result), "offers per agent"),
-        _histogram_table(runs, names),
+        _bins_table("offers received", columns, headers[1:], (("offers_per_agent", "agents"),)),
     ]
     for key, label in (("by_state", "state"), ("by_language", "language"), ("by_hour", "hour")):
         parts.append(f"<h2>By {label}</h2>")
@@ -278,12 +283,18 @@ def _waiting_table(runs: list[dict], names: list[str]) -> str:
     return _table(headers, rows, wide=True)
 
 
-def _histogram_table(runs: list[dict], names: list[str]) -> str:
-    histograms = [_get(r, "figures", "offers_per_agent", "histogram") or {} for r in runs]
-    buckets = list(dict.fromkeys(b for h in histograms for b in h))
-    if not buckets:
+def _bins_table(first: str, columns: list[dict], names: list[str], figures) -> str:
+    """Histograms bin by bin: one column per (policy or difference, figure)."""
+    histograms = [
+        (f"{name}: {label}", _get(column, key, "histogram") or {})
+        for name, column in zip(names, columns, strict=True)
+        for key, label in figures
+    ]
+    bins = list(dict.fromkeys(b for _, h in histograms for b in h))
+    if not bins:
         return ""
     return _table(
-        ["offers received", *(f"{n}: agents" for n in names)],
-        [[str(b), *(h.get(b) for h in histograms)] for b in buckets],
+        [first, *(heading for heading, _ in histograms)],
+        [[str(b), *(h.get(b) for _, h in histograms)] for b in bins],
+        wide=True,
     )

@@ -185,8 +185,32 @@ def test_a_simulation_report_has_its_four_plots_and_the_figures(simulation):
     ]
     for state, group in base["by_state"].items():
         assert page.row(state)[1] == str(group["requests"])
-    histogram = base["offers_per_agent"]["histogram"]
-    assert page.row("10+")[1] == str(histogram["10+"])
+    assert page.row("10+")[1:] == [
+        str(f["offers_per_agent"]["histogram"]["10+"]) for f in (base, other, difference)
+    ]
+
+
+def test_a_simulation_report_draws_and_tabulates_the_time_to_accept_distribution(simulation):
+    result, out = simulation
+    page = Page(out.read_text(encoding="utf-8"))
+    alts = [alt for alt, _ in page.images]
+    plot = decoded_images(page)[alts.index("time to accept")]
+    assert plot.height > 500  # the distribution, its CDF, and the by-hour panel below them
+    figures = [run["figures"] for run in result["runs"]] + [result["comparison"]["differences"]]
+    start = page.rows.index(page.row("minutes (bin from)"))
+    assert len(page.row("minutes (bin from)")) == 1 + 2 * 3  # two histograms x (2 runs, difference)
+    bins = list(figures[0]["time_to_accept_minutes"]["histogram"])
+    assert bins[:2] == ["0", "1"] and bins[-1] == "120+"
+    for number, label in enumerate(bins):  # bin by bin, in order
+        row = page.rows[start + 1 + number]
+        assert row == [
+            label,
+            *(
+                str(f[key]["histogram"][label])
+                for f in figures
+                for key in ("time_to_accept_minutes", "offer_wait_minutes")
+            ),
+        ]
 
 
 def test_a_simulation_report_tolerates_missing_figures(tmp_path):

@@ -225,7 +225,7 @@ def waiting_over_day(result: dict) -> bytes | None:
                     times,
                     points,
                     style,
-                    color=COLOURS[number % len(COLOURS)],
+                    color=_colour(number),
                     label=f"{_name(run, number + 1)}: {key}",
                 )
     axes.set_xlabel("time (UTC)")
@@ -253,7 +253,7 @@ def unmatched_by_state(result: dict) -> bytes | None:
             shares,
             width,
             label=_name(run, number + 1),
-            color=COLOURS[number % len(COLOURS)],
+            color=_colour(number),
         )
     axes.set_xticks(np.arange(len(states)) + width * (len(runs) - 1) / 2, states, fontsize=8)
     axes.set_ylabel("% of requests unmatched")
@@ -283,7 +283,7 @@ def offers_per_agent(result: dict) -> bytes | None:
             [histogram.get(b) or 0 for b in buckets],
             width,
             label=label,
-            color=COLOURS[number % len(COLOURS)],
+            color=_colour(number),
         )
     axes.set_xticks(np.arange(len(buckets)) + width * (len(runs) - 1) / 2, buckets)
     axes.set_xlabel("offers received")

@@ -237,3 +237,15 @@ def test_an_unwritable_report_path_is_named(agents_file, tmp_path, capsys):
     assert main(["coverage", "--agents", str(agents_file), "--report", str(out)]) == 2
     err = capsys.readouterr().err
     assert "r.html" in err and "cannot write the report" in err and "Traceback" not in err
+
+
+def test_figures_without_histograms_still_plot_their_percentiles(tmp_path):
+    """JSON written before the histograms: the CDF panel shows p50/p90/p99 alone."""
+    spread = {"count": 3, "mean": 12.0, "p50": 17.0, "p90": 17.0, "p99": 17.0}
+    out = tmp_path / "older.html"
+    figures = {"requests": 4, "time_to_accept_minutes": spread}
+    write_simulation_report({"runs": [{"policy": "p.toml", "figures": figures}]}, out)
+    page = Page(out.read_text(encoding="utf-8"))
+    assert [alt for alt, _ in page.images] == ["time to accept"]
+    assert len(decoded_images(page)) == 1
+    assert page.row("time_to_accept_minutes.p90") == ["time_to_accept_minutes.p90", "17"]

@@ -278,3 +278,18 @@ def test_report_writes_one_html_file_from_the_same_figures(houston, tmp_path, ca
     assert html.lstrip().lower().startswith("<!doctype html>")
     assert "two-misses.toml" in html and "data:image/png;base64," in html
     assert result["comparison"]["other"] == "two-misses.toml"
+
+
+def test_minute_bins_include_their_lower_edge_and_end_open_at_120():
+    from hod_core.simulate.figures import minutes_histogram
+
+    values = [0, 0.99, 1, 29.99, 30, 34.99, 35, 119.99, 120, 600]
+    assert minute_bins(minutes_histogram(values)) == {
+        "0": 2,
+        "1": 1,
+        "29": 1,
+        "30": 2,
+        "35": 1,
+        "115": 1,
+        "120+": 2,
+    }

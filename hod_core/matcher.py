@@ -110,13 +110,18 @@ class _Bucket:
         self.rings: dict[tuple, tuple] = {}
 
 
-def _sifted(bucket: _Bucket, positions, query: Query) -> list[int]:
-    """The slots of a long ring whose group may hold an available agent: one
-    vectorised pass instead of a Python test per closed group."""
+def _sieve(bucket: _Bucket, positions) -> tuple[np.ndarray, int]:
+    """A long ring's schedule bits, group by group, and the schedules met in it."""
     if isinstance(positions, array):
         positions = np.frombuffer(positions, dtype=np.int_)
     bits = bucket.schedule_bits[positions]
-    present = int(np.bitwise_or.reduce(bits)) & ~OTHERS  # only the schedules met here
+    return bits, int(np.bitwise_or.reduce(bits)) & ~OTHERS
+
+
+def _sifted(bucket: _Bucket, ring: tuple, query: Query) -> list[int]:
+    """The slots of a long ring whose group may hold an available agent: one
+    vectorised pass instead of a Python test per closed group."""
+    bits, present = ring[3] or _sieve(bucket, ring[0])  # only the schedules met here count
     wanted, opens, schedules = OTHERS, query.opens, bucket.schedules
     while present:
         number = present.bit_length() - 1
@@ -374,11 +379,12 @@ class Matcher:
         inner, seen = -1.0, 0
         outer = FIRST_RING_KM * math.sqrt(want) if limit else FULL_EARTH_KM * 2
         while True:
-            positions, dots, kms = self._ring(bucket, facts, inner, outer)
+            ring = self._ring(bucket, facts, inner, outer)
+            positions, dots, kms = ring[0], ring[1], ring[2]
             seen += len(positions)
             slots = range(len(positions))
             if gates is not None and len(positions) > SIFT_FROM:
-                slots = _sifted(bucket, positions, query)
+                slots = _sifted(bucket, ring, query)
             for slot in slots:
                 position, dot = positions[slot], dots[slot]
                 if dot < lowest_dot:
@@ -431,8 +437,8 @@ class Matcher:
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)
 
     def _ring(self, bucket: _Bucket, facts: ConsumerFacts, inner: float, outer: float) -> tuple:
-        """The bucket's ring search, with a slot per ZIP group for its geodesic
-        km (-1: not computed yet).
+        """The bucket's ring search: (positions, dots, geodesic km per slot,
+        -1 until computed, the sieve of a long ring or None).
 
         Consumers of one ZIP walk the same rings: small rings are kept per
         (bucket, consumer ZIP) in flat arrays, so a ZIP's next consumer reads
@@ -448,8 +454,14 @@ class Matcher:
         positions, dots = bucket.index.ring(facts.vector, facts.lat, facts.lon, inner, outer)
         count = len(positions)
         if count > RING_CACHE_LARGEST or not self.ring_cache_points:
-            return positions, dots, [-1.0] * count
-        ring = (array("l", positions), array("d", dots), array("d", _UNKNOWN_KM * count))
+            return positions, dots, [-1.0] * count, None
+        positions = array("l", positions)
+        ring = (
+            positions,
+            array("d", dots),
+            array("d", _UNKNOWN_KM * count),
+            _sieve(bucket, positions) if count > SIFT_FROM else None,
+        )
         if self._ring_points + count > self.ring_cache_points:
             self.forget_rings()
         bucket.rings[key] = ring

@@ -310,9 +310,9 @@ class _Lane:
     Waking a sleeping thread for every notice cost more than sending it to a
     local notifier: on a busy core each hand-off is a few context switches
     and a GIL hand-over, a sixth of the referral rate. So a worker that has
-    just sent something lingers: it looks at the queue again every
-    `LINGER_S` for `LINGER_ROUNDS` looks before it sleeps, and a notice put
-    while one lingers wakes nobody (it waits at most `LINGER_S`). A notice
+    just sent something lingers, unless another does: it looks at the queue
+    again every `LINGER_S` for `LINGER_ROUNDS` looks before it sleeps, and a
+    notice put while one lingers wakes nobody (it waits at most `LINGER_S`). A notice
     put while every worker is sending or asleep wakes a sleeping one, so a
     stalled send still holds up no other notice. Not an executor: a Future
     and its callbacks per notice cost more still. Daemon threads: a host that
@@ -354,7 +354,7 @@ class _Lane:
                     job = self._jobs.popleft()
                 elif self._closed:
                     return
-                elif looks < LINGER_ROUNDS:
+                elif looks < LINGER_ROUNDS and not self._lingering:  # one lingers at a time
                     self._lingering += 1
                     job = None
                 else:

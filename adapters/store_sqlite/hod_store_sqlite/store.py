@@ -61,6 +61,24 @@ APPEND_ONLY = """
     CREATE TRIGGER events_are_not_deleted BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
 """
+
+
+def _events_table(name: str, seq: str) -> str:
+    """The event log's table; `seq`: its key's type and constraints."""
+    return f"""
+    CREATE TABLE {name} (
+        seq         {seq},
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        referral_id TEXT,
+        npn         TEXT,
+        actor       TEXT NOT NULL,
+        rule        TEXT,
+        detail      TEXT NOT NULL
+    );
+    """
+
+
 # Upgrades, by the version they start from. Version 0 is an empty file.
 MIGRATIONS: dict[int, str] = {
     0: """
@@ -92,16 +110,9 @@ MIGRATIONS: dict[int, str] = {
     ) WITHOUT ROWID;
     -- E12 counts Pending offers: an index of those alone stays small.
     CREATE INDEX offers_pending ON offers (npn) WHERE status = 'pending';
-    CREATE TABLE events (
-        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-        at          TEXT NOT NULL,
-        kind        TEXT NOT NULL,
-        referral_id TEXT,
-        npn         TEXT,
-        actor       TEXT NOT NULL,
-        rule        TEXT,
-        detail      TEXT NOT NULL
-    );
+    """
+    + _events_table("events", "INTEGER PRIMARY KEY AUTOINCREMENT")
+    + """
     CREATE INDEX events_by_referral ON events (referral_id, seq);
     """
     + APPEND_ONLY,
@@ -113,17 +124,8 @@ MIGRATIONS: dict[int, str] = {
     # more WAL page in every commit. Events are never deleted (the trigger), so
     # a new seq, the largest plus one, still grows in the order of appending.
     # The log is copied once, on opening an older file.
-    5: f"""
-    CREATE TABLE events_appended (
-        seq         INTEGER PRIMARY KEY,
-        at          TEXT NOT NULL,
-        kind        TEXT NOT NULL,
-        referral_id TEXT,
-        npn         TEXT,
-        actor       TEXT NOT NULL,
-        rule        TEXT,
-        detail      TEXT NOT NULL
-    );
+    5: _events_table("events_appended", "INTEGER PRIMARY KEY")
+    + f"""
     INSERT INTO events_appended SELECT {EVENT_COLUMNS} FROM events ORDER BY seq;
     DROP TABLE events;
     ALTER TABLE events_appended RENAME TO events;

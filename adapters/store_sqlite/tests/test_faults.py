@@ -14,9 +14,11 @@ import pytest
 
 from hod_core.conformance import samples
 from hod_core.errors import StoreError
+from hod_core.referrals import Event
 from hod_core.router import Router
 from hod_core.testing import Outbox
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore
+from hod_store_sqlite import store as store_module
 
 HOUSTON = "77002"
 
@@ -154,3 +156,24 @@ def test_an_agent_save_on_a_full_disk_leaves_no_ghost(db_path, clock):
             router.put_agent(samples.agent(ghost, HOUSTON))
     db.execute("PRAGMA max_page_count = 1073741823")
     assert_not_a_ghost(router, db_path, clock, ghost)
+
+
+def test_checkpoints_run_on_a_thread_of_their_own_every_so_many_commits(tmp_path, monkeypatch):
+    """Commits go on while a checkpoint waits for the disk (store.CHECKPOINT_EVERY)."""
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY", 3)
+    store = SqliteStore(tmp_path / "hod.sqlite3")  # opening commits once
+    ran, where = threading.Event(), []
+    checkpoint = store._checkpoint
+
+    def watched(mode: str = "PASSIVE") -> None:
+        where.append(threading.current_thread().name)
+        checkpoint(mode)
+        ran.set()
+
+    store._checkpoint = watched
+    for n in range(2):
+        store.hod_store_append_events(events=[Event(samples.START, "notify.sent", f"r{n}")])
+    assert ran.wait(timeout=30)
+    assert where == ["hod-sqlite-checkpoint"]
+    busy, frames, copied = store._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and frames == copied

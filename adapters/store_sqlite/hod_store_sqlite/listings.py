@@ -1,7 +1,7 @@
 """The listing hooks (hod_core.hookspecs, "listings for operators") on the
 SQLite file: a mix-in of `SqliteStore`, reading through its connections.
-Its schema steps add the indexes that keep each page one index range:
-referrals by creation (all, or of one status) and events of rare kinds."""
+Its schema steps add the indexes that keep each page a few index ranges:
+referrals by status and creation, and events of rare kinds."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime
 import orjson
 
 from hod_core.hookspecs import hookimpl
-from hod_core.referrals import Event, Referral
+from hod_core.referrals import Event, Referral, ReferralStatus
 
 # The schema step that adds these indexes (see store.MIGRATIONS).
 LISTINGS_SCHEMA = """
@@ -42,6 +42,10 @@ _NOT_FREQUENT = f"kind NOT IN ({', '.join(repr(k) for k in FREQUENT_KINDS)})"
 # carrying the same term, word for word, is one SQLite may answer with it.
 RARE_KINDS_INDEX = f"CREATE INDEX events_of_rare_kind ON events (kind, seq) WHERE {_NOT_FREQUENT};"
 RARE_KINDS_SCHEMA = f"DROP INDEX events_by_kind;\n{RARE_KINDS_INDEX}"
+# The schema step that leaves referrals indexed by status only: an index by
+# creation as well was one more WAL page per commit. Every status's newest
+# are one range of the by-status index each; a listing of all merges them.
+BY_STATUS_ONLY = "DROP INDEX IF EXISTS referrals_by_created;"
 # Events as the store reads them back, here and in `hod_store_events`.
 EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
 
@@ -66,24 +70,26 @@ class SqliteListings:
     def hod_store_referrals(
         self, status: str | None, before: str | None, limit: int
     ) -> list[Referral]:
-        where, params = [], []
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
+        after, cursor = "", []
         if before is not None:
-            cursor = self._db.execute(
+            row = self._db.execute(
                 "SELECT created_at FROM referrals WHERE id = ?", (before,)
             ).fetchone()
-            if cursor is None:
+            if row is None:
                 return []
-            where.append("(created_at, id) < (?, ?)")
-            params += [cursor[0], before]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._db.execute(
-            f"SELECT body FROM referrals {clause} ORDER BY created_at DESC, id DESC LIMIT ?",
-            (*params, limit),
+            after, cursor = " AND (created_at, id) < (?, ?)", [row[0], before]
+        # One range of the by-status index per status, merged (see BY_STATUS_ONLY).
+        statuses = [status] if status is not None else [s.value for s in ReferralStatus]
+        page = (
+            f"SELECT * FROM (SELECT body, created_at, id FROM referrals WHERE status = ?{after}"
+            " ORDER BY created_at DESC, id DESC LIMIT ?)"
         )
-        return [self._parse(body) for (body,) in rows]
+        rows = self._db.execute(
+            f"{' UNION ALL '.join([page] * len(statuses))}"
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            [*(v for s in statuses for v in (s, *cursor, limit)), limit],
+        )
+        return [self._parse(body) for body, _, _ in rows]
 
     @hookimpl
     def hod_store_events_of_kind(

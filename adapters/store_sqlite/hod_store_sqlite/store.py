@@ -41,6 +41,7 @@ from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus
 from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
 from .agents import AgentDecoder
 from .listings import (
+    BY_STATUS_ONLY,
     EVENT_COLUMNS,
     LISTINGS_SCHEMA,
     RARE_KINDS_INDEX,
@@ -53,7 +54,7 @@ from .retention import RETENTION_SCHEMA, SqliteRetention, closed_column
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 APPEND_ONLY = """
     CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
@@ -134,6 +135,7 @@ MIGRATIONS: dict[int, str] = {
     {RARE_KINDS_INDEX}
     {APPEND_ONLY}
     """,
+    6: BY_STATUS_ONLY,  # referrals listed through one index (listings.py)
 }
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")

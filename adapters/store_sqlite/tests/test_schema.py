@@ -14,7 +14,7 @@ from hod_core.conformance import samples
 from hod_core.errors import ConfigurationError
 from hod_core.referrals import Event, NotAGoodReason, OfferStatus, ReferralStatus
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore, listings
-from hod_store_sqlite.store import MIGRATIONS, _referral_json
+from hod_store_sqlite.store import MIGRATIONS, _referral_json, _statements
 
 
 def test_a_referral_body_is_the_wire_format_byte_for_byte():
@@ -86,18 +86,23 @@ def test_only_rare_event_kinds_are_indexed_by_kind(tmp_path):
     assert in_index == 50
 
 
-def test_a_version_4_file_gets_the_narrower_index(tmp_path):
+def test_a_version_4_file_gets_the_narrower_indexes(tmp_path):
     path = tmp_path / "hod.sqlite3"
-    SqliteStore(path).hod_store_append_events(events=[Event(samples.START, "notify.failed", "r")])
-    db = sqlite3.connect(path)
-    db.executescript(
-        "DROP INDEX events_of_rare_kind; CREATE INDEX events_by_kind ON events (kind, seq);"
-        " PRAGMA user_version = 4;"
+    db = sqlite3.connect(path)  # a version 4 file, as that code wrote it
+    for version in range(4):
+        for statement in _statements(MIGRATIONS[version]):
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 4")
+    db.execute(
+        "INSERT INTO events (at, kind, actor, detail) VALUES (?, 'notify.failed', 'system', '{}')",
+        (samples.START.isoformat(),),
     )
+    db.commit()
     db.close()
     store = SqliteStore(path)
     names = {n for (n,) in store._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert "events_of_rare_kind" in names and "events_by_kind" not in names
+    assert "events_of_rare_kind" in names and "referrals_by_status" in names
+    assert not names & {"events_by_kind", "referrals_by_created"}
     assert [
         e.kind
         for e in store.hod_store_events_of_kind(kinds=["notify.failed"], before=None, limit=5)
@@ -108,8 +113,9 @@ def test_a_version_5_file_keeps_its_events_and_their_order_without_autoincrement
     path = tmp_path / "hod.sqlite3"
     db = sqlite3.connect(path)  # a version 5 log, as that code wrote it
     for version in range(5):
-        db.executescript(MIGRATIONS[version])
-    db.executescript("PRAGMA user_version = 5;")
+        for statement in _statements(MIGRATIONS[version]):
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 5")
     db.executemany(
         "INSERT INTO events (seq, at, kind, actor, detail) VALUES (?, ?, ?, 'system', '{}')",
         [(seq, samples.START.isoformat(), "notify.failed") for seq in (3, 7, 12)],

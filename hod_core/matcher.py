@@ -17,7 +17,7 @@ import bisect
 import itertools
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
 
@@ -70,6 +70,7 @@ class _Bucket:
         "gates",
         "schedules",
         "schedule_bits",
+        "stacks",
         "rings",
     )
 
@@ -107,7 +108,36 @@ class _Bucket:
             if (heads_at := np.frombuffer(self.starts, dtype=np.int_)[:-1]).size
             else np.zeros(0, np.uint64)
         )
+        # ZIP groups on one point (a town's PO-box ZIPs share its centroid):
+        # position -> every position there, for the tie-break first (see _stack).
+        points: dict[tuple[float, float], list[int]] = {}
+        for position, head in enumerate(heads):
+            points.setdefault((head.lat, head.lon), []).append(position)
+        self.stacks = {
+            position: stack
+            for stack in map(tuple, points.values())
+            if len(stack) > 1
+            for position in stack
+        }
         self.rings: dict[tuple, tuple] = {}
+
+
+def _admit(best: list[float], km: float, want: int) -> tuple[float, float]:
+    """One more found at `km`, nearer than the want-th nearest so far:
+    (the new want-th nearest km, the dot below which nobody can make the
+    queue), or (inf, -2) while fewer than `want` are found."""
+    bisect.insort(best, km)
+    if len(best) > want:
+        best.pop()
+    if len(best) < want:
+        return math.inf, -2.0
+    return best[-1], dot_at(_bound(best[-1]))
+
+
+def _bound(cutoff: float) -> float:
+    """Sphere km past which no candidate is nearer than `cutoff` geodesic km;
+    the metre of slack absorbs rounding in the sphere distance."""
+    return cutoff * (1 + SPHERE_ERROR) + 0.001
 
 
 def _sieve(bucket: _Bucket, positions) -> tuple[np.ndarray, int]:
@@ -372,12 +402,12 @@ class Matcher:
         gates, opens = (bucket.gates if self._gated else None), query.opens
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
         found: list[tuple[float, AgentRecord]] = []
-        bound = math.inf  # sphere km past which no candidate can make the queue
         best: list[float] = []  # geodesic km of the `want` nearest found, sorted
         cutoff = math.inf  # best[want - 1] once `want` are found
         lowest_dot = -2.0  # below this dot (beyond the bound) no candidate can make the queue
         inner, seen = -1.0, 0
         outer = FIRST_RING_KM * math.sqrt(want) if limit else FULL_EARTH_KM * 2
+        stacks, stacked = bucket.stacks, set()  # points whose groups were taken together
         while True:
             ring = self._ring(bucket, facts, inner, outer)
             positions, dots, kms = ring[0], ring[1], ring[2]
@@ -398,6 +428,17 @@ class Matcher:
                         if not is_open:
                             continue
                 km = kms[slot]
+                stack = stacks.get(position) if stacks else None
+                if stack is not None:
+                    if stack[0] in stacked:
+                        continue
+                    stacked.add(stack[0])
+                    for here, record in self._stack(bucket, stack, query, km, want):
+                        kms[slot] = here
+                        found.append((here, record))
+                        if here < cutoff:  # the want-th nearest so far moves in
+                            cutoff, lowest_dot = _admit(best, here, want)
+                    continue
                 first, end = starts[position], starts[position + 1]
                 if batched:  # the first agent here to need its offers fetches everyone's
                     query.group = records[first:end] if end - first > 1 else None
@@ -423,18 +464,57 @@ class Matcher:
                         km = kms[slot] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
                     found.append((km, record))
                     if km < cutoff:  # the want-th nearest so far moves in
-                        bisect.insort(best, km)
-                        if len(best) > want:
-                            best.pop()
-                        if len(best) == want:
-                            cutoff = best[-1]
-                            # The metre of slack absorbs rounding in the sphere distance.
-                            bound = cutoff * (1 + SPHERE_ERROR) + 0.001
-                            lowest_dot = dot_at(bound)
-            if bound <= outer or seen == bucket.groups or outer > FULL_EARTH_KM:
+                        cutoff, lowest_dot = _admit(best, km, want)
+            if _bound(cutoff) <= outer or seen == bucket.groups or outer > FULL_EARTH_KM:
                 return self._ranked(found, query, want)
             # Few found so far: the agents are sparse here, widen faster.
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)
+
+    def _stack(
+        self, bucket: _Bucket, stack: tuple[int, ...], query: Query, km: float, want: int
+    ) -> Iterator[tuple[float, AgentRecord]]:
+        """The agents of the ZIP groups on one point that make the queue there:
+        (km, record) for the first `want`, in tie-break order, that pass.
+
+        All are at one distance, so of those who pass, only the first `want`
+        in the tie-break order can make the queue: sorting first and testing
+        in that order spares the per-moment rules (and the store's offer
+        counts) the rest of a crowded point, where a hundred agents stand.
+        The cheap tests come first, as in `_search`: an agent whose shared
+        schedule is closed, or whose licence has lapsed, is no candidate.
+        """
+        records, untils, starts = bucket.records, bucket.untils, bucket.starts
+        gated, surely_valid = self._gated, query.surely_valid_until
+        candidates = []
+        for position in stack:
+            for member in range(starts[position], starts[position + 1]):
+                record, until = records[member], untils[member]
+                check = self._dynamic
+                if gated and record.gate is not None:
+                    if not query.open_now(record.gate):
+                        continue
+                    check = self._dynamic_rest
+                if until is not None and until < surely_valid and query.local_date(record) > until:
+                    continue
+                candidates.append((record, check))
+        if not candidates:
+            return
+        if km < 0.0:
+            facts, head = query.consumer, candidates[0][0]
+            km = geodesic_km(facts.lat, facts.lon, head.lat, head.lon)
+        query.group = None
+        if query.prefetch is not None:  # one fetch for the whole point
+            query.prefetch([record.npn for record, _ in candidates])
+        key = self._tie_break(query)
+        keyed = [(key(record), record, check) for record, check in candidates]
+        keyed.sort(key=itemgetter(0))  # keys are unique (the NPN is in them)
+        taken = 0
+        for _, record, check in keyed:
+            if check is None or check(record, query):
+                yield km, record
+                taken += 1
+                if taken == want:
+                    return
 
     def _ring(self, bucket: _Bucket, facts: ConsumerFacts, inner: float, outer: float) -> tuple:
         """The bucket's ring search: (positions, dots, geodesic km per slot,
@@ -487,7 +567,7 @@ class Matcher:
             tied = list(tied)
             if len(tied) > 1:
                 tie_key = tie_key or self._tie_break(query)
-                tied.sort(key=tie_key)
+                tied.sort(key=lambda pair: tie_key(pair[1]))
             ranked.extend(tied)
         return ranked[:want]
 
@@ -591,7 +671,7 @@ def _covers(member_key: tuple, key: tuple) -> bool:
 
 
 def _tie_break(order: tuple[str, ...]):
-    """query -> the sort key of (km, record) among agents at one distance: the
+    """query -> the sort key of a record among agents at one distance: the
     rule file's [ranking] order after "distance" (which the policy insists
     comes first, and which is the same for all of them).
 
@@ -603,8 +683,8 @@ def _tie_break(order: tuple[str, ...]):
         def default(query: Query):
             last_offered_at = query.offers.last_offered_at
 
-            def key(pair: tuple[float, AgentRecord]) -> tuple:
-                npn = pair[1].npn
+            def key(record: AgentRecord) -> tuple:
+                npn = record.npn
                 last = last_offered_at(npn)
                 return (_NEVER if last is None else last.timestamp(), len(npn), npn)
 
@@ -614,7 +694,7 @@ def _tie_break(order: tuple[str, ...]):
     parts = [_TIE_KEYS[name] for name in names]
 
     def any_order(query: Query):
-        return lambda pair: tuple(part(pair[1], query) for part in parts)
+        return lambda record: tuple(part(record, query) for part in parts)
 
     return any_order
 

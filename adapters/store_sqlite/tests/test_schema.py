@@ -86,19 +86,24 @@ def test_only_rare_event_kinds_are_indexed_by_kind(tmp_path):
     assert in_index == 50
 
 
-def test_a_version_4_file_gets_the_narrower_indexes(tmp_path):
-    path = tmp_path / "hod.sqlite3"
-    db = sqlite3.connect(path)  # a version 4 file, as that code wrote it
-    for version in range(4):
-        for statement in _statements(MIGRATIONS[version]):
+def _older_file(path, version: int, failed_at_seqs=(1,)) -> None:
+    """A file of schema `version`, as that code wrote it, with notify.failed events."""
+    db = sqlite3.connect(path)
+    for step in range(version):
+        for statement in _statements(MIGRATIONS[step]):
             db.execute(statement)
-    db.execute("PRAGMA user_version = 4")
-    db.execute(
-        "INSERT INTO events (at, kind, actor, detail) VALUES (?, 'notify.failed', 'system', '{}')",
-        (samples.START.isoformat(),),
+    db.execute(f"PRAGMA user_version = {version}")
+    db.executemany(
+        "INSERT INTO events (seq, at, kind, actor, detail) VALUES (?, ?, ?, 'system', '{}')",
+        [(seq, samples.START.isoformat(), "notify.failed") for seq in failed_at_seqs],
     )
     db.commit()
     db.close()
+
+
+def test_a_version_4_file_gets_the_narrower_indexes(tmp_path):
+    path = tmp_path / "hod.sqlite3"
+    _older_file(path, 4)
     store = SqliteStore(path)
     names = {n for (n,) in store._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "events_of_rare_kind" in names and "referrals_by_status" in names
@@ -111,17 +116,7 @@ def test_a_version_4_file_gets_the_narrower_indexes(tmp_path):
 
 def test_a_version_5_file_keeps_its_events_and_their_order_without_autoincrement(tmp_path):
     path = tmp_path / "hod.sqlite3"
-    db = sqlite3.connect(path)  # a version 5 log, as that code wrote it
-    for version in range(5):
-        for statement in _statements(MIGRATIONS[version]):
-            db.execute(statement)
-    db.execute("PRAGMA user_version = 5")
-    db.executemany(
-        "INSERT INTO events (seq, at, kind, actor, detail) VALUES (?, ?, ?, 'system', '{}')",
-        [(seq, samples.START.isoformat(), "notify.failed") for seq in (3, 7, 12)],
-    )
-    db.commit()
-    db.close()
+    _older_file(path, 5, failed_at_seqs=(3, 7, 12))
     store = SqliteStore(path)
     (sql,) = store._db.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()
     assert "AUTOINCREMENT" not in sql

@@ -304,3 +304,48 @@ def test_shared_schedule_on_dst_change_days(policy, instant, expected):
         matcher.match(make_consumer(), at).queue
         == matcher.naive_match(make_consumer(), at, limit=1).queue
     )
+
+
+class CountingLedger(OfferSnapshot):
+    """An OfferSnapshot that counts the matcher's fetches, as a store's ledger would."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.prefetched: list[list[str]] = []
+
+    def prefetch(self, npns: list[str]) -> None:
+        self.prefetched.append(list(npns))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_crowded_point_gives_the_naive_queue_and_one_fetch(policy, seed):
+    """77201 and 77210 (PO boxes) share one point: their agents tie, the
+    tie-break decides, and some of them fail E11 or E12."""
+    rng = random.Random(seed)
+    agents = [
+        make_agent(npn=str(1000 + i), zip=rng.choice(["77201", "77210", "77002"]))
+        for i in range(40)
+    ]
+    npns = [a.npn for a in agents]
+    matcher = Matcher(policy, agents)
+    consumer = make_consumer(zip="77201")
+    for limit in (1, 3, None):
+        ledger = CountingLedger(
+            pending={n: 1 for n in rng.sample(npns, 10)},  # E12
+            last_offered={
+                n: MONDAY_10AM_HOUSTON - timedelta(minutes=rng.randint(1, 99))
+                for n in rng.sample(npns, 15)
+            },
+        )
+        offered = rng.sample(npns, 8)  # E11
+        fast = matcher.match(
+            consumer, MONDAY_10AM_HOUSTON, limit=limit, offered=offered, offers=ledger
+        )
+        naive = matcher.naive_match(
+            consumer, MONDAY_10AM_HOUSTON, limit=limit, offered=offered, offers=ledger
+        )
+        assert fast.queue == naive.queue
+        assert fast.queue and fast.queue[0].distance_km == 0.0
+        if limit is not None:  # the crowded point: one fetch for all its agents
+            assert len(ledger.prefetched) == 1
+            assert len(ledger.prefetched[0]) >= 20

@@ -21,15 +21,15 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
 
-import numpy as np
-
-from .availability import ScheduleBook, SharedSchedule
+from .availability import ScheduleBook
+from .buckets import SIFT_FROM, Bucket, sieve, sifted
 from .bulk import gc_paused
 from .errors import InputError
 from .geo.distance import SPHERE_ERROR, geodesic_km
-from .geo.index import FULL_EARTH_KM, PointIndex, dot_at
+from .geo.index import FULL_EARTH_KM, dot_at
 from .models import Agent, Consumer, MatchResult, QueueEntry
 from .query import ConsumerFacts, OfferLedger, Query
+from .ranking import tie_break
 from .records import AgentRecord
 from .rules.compile import WILDCARD, all_of
 from .rules.policy import Policy, load_policy
@@ -40,86 +40,8 @@ _ANY_VALUE = {_ANY: None}  # a key field no term restricts: any consumer value
 FIRST_RING_KM = 10.0  # for one agent; a longer queue starts wider, sparse places widen
 RING_CACHE_POINTS = 400_000  # ZIP groups in the ring searches kept: 24 bytes each, ~10 MB
 RING_CACHE_LARGEST = 128  # rings holding more ZIP groups than this are not kept
-SIFT_FROM = 16  # rings of more ZIP groups than this drop closed ones in one numpy pass
-OTHERS_BIT = 63
-OTHERS = 1 << OTHERS_BIT  # an agent whose availability is not a shared schedule's alone
 _UNKNOWN_KM = array("d", [-1.0])
 _AVAILABLE = FACTS["agent.available"].getter  # the compiled form of a bare `agent.available`
-
-
-class _Bucket:
-    """The agents of one consumer key, grouped by ZIP, with a spatial index.
-
-    Agents sit on ZIP centroids, so the index holds one point per ZIP and a
-    match computes one distance per ZIP, however many agents share it. Group
-    i is `records[starts[i]:starts[i + 1]]`, each with the day its placement
-    lapses in `untils` (flat lists: no list or tuple object per group or agent).
-    `gates[i]` is the (zone, schedule) every agent of group i shares when
-    their availability is that schedule's alone (no override, no time off),
-    else None: a match skips a closed group without looking at its agents.
-    `rings` keeps recent ring searches by consumer ZIP (see `Matcher._ring`).
-    """
-
-    __slots__ = (
-        "records",
-        "untils",
-        "starts",
-        "groups",
-        "size",
-        "index",
-        "gates",
-        "schedules",
-        "schedule_bits",
-        "stacks",
-        "rings",
-    )
-
-    def __init__(self, members: dict[AgentRecord, date | None]):
-        by_zip: dict[str, list[AgentRecord]] = {}
-        for record in members:
-            group = by_zip.get(record.zip)
-            if group is None:
-                by_zip[record.zip] = [record]
-            else:
-                group.append(record)
-        self.records = list(itertools.chain.from_iterable(by_zip.values()))
-        self.untils = [members[record] for record in self.records]
-        self.starts = array("l", itertools.accumulate(map(len, by_zip.values()), initial=0))
-        self.groups = len(by_zip)
-        self.size = len(members)
-        heads = [self.records[start] for start in self.starts[:-1]]
-        self.index = PointIndex([r.lat for r in heads], [r.lon for r in heads])
-        self.gates = [record.gate for record in heads]  # right for a group of one
-        sizes = np.diff(np.frombuffer(self.starts, dtype=np.int_))
-        for position in np.flatnonzero(sizes > 1).tolist():
-            self.gates[position] = _gate(
-                self.records[self.starts[position] : self.starts[position + 1]]
-            )
-        # For long rings: bit i of schedule_bits[g] is set when an agent of
-        # group g has shared schedule schedules[i]; OTHERS when one has none
-        # (an override, time off) or the bucket has too many to number.
-        shared = dict.fromkeys(record.gate for record in self.records)
-        shared.pop(None, None)
-        self.schedules = list(shared)[:OTHERS_BIT]
-        bit_of = {schedule: 1 << number for number, schedule in enumerate(self.schedules)}
-        bits = [bit_of.get(record.gate, OTHERS) for record in self.records]
-        self.schedule_bits = (
-            np.bitwise_or.reduceat(np.array(bits, dtype=np.uint64), heads_at)
-            if (heads_at := np.frombuffer(self.starts, dtype=np.int_)[:-1]).size
-            else np.zeros(0, np.uint64)
-        )
-        # ZIP groups on one point (a town's PO-box ZIPs share its centroid):
-        # position -> every position there, for the tie-break first (see _stack).
-        points: dict[tuple[float, float], list[int]] = {}
-        for position, head in enumerate(heads):
-            points.setdefault((head.lat, head.lon), []).append(position)
-        self.stacks = {
-            position: stack
-            for stack in map(tuple, points.values())
-            if len(stack) > 1
-            for position in stack
-        }
-        self.rings: dict[tuple, tuple] = {}
 
 
 def _admit(best: list[float], km: float, want: int) -> tuple[float, float]:
@@ -138,39 +60,6 @@ def _bound(cutoff: float) -> float:
     """Sphere km past which no candidate is nearer than `cutoff` geodesic km;
     the metre of slack absorbs rounding in the sphere distance."""
     return cutoff * (1 + SPHERE_ERROR) + 0.001
-
-
-def _sieve(bucket: _Bucket, positions) -> tuple[np.ndarray, int]:
-    """A long ring's schedule bits, group by group, and the schedules met in it."""
-    if isinstance(positions, array):
-        positions = np.frombuffer(positions, dtype=np.int_)
-    bits = bucket.schedule_bits[positions]
-    return bits, int(np.bitwise_or.reduce(bits)) & ~OTHERS
-
-
-def _sifted(bucket: _Bucket, ring: tuple, query: Query) -> list[int]:
-    """The slots of a long ring whose group may hold an available agent: one
-    vectorised pass instead of a Python test per closed group."""
-    bits, present = ring[3] or _sieve(bucket, ring[0])  # only the schedules met here count
-    wanted, opens, schedules = OTHERS, query.opens, bucket.schedules
-    while present:
-        number = present.bit_length() - 1
-        present ^= 1 << number
-        shared = schedules[number]
-        is_open = opens.get(shared)
-        if is_open is None:
-            is_open = query.schedule_open(shared)
-        if is_open:
-            wanted |= 1 << number
-    return np.flatnonzero(bits & np.uint64(wanted)).tolist()
-
-
-def _gate(group: list[AgentRecord]) -> SharedSchedule | None:
-    shared = group[0].gate
-    for record in group:
-        if record.gate is not shared:
-            return None
-    return shared
 
 
 class Matcher:
@@ -201,8 +90,8 @@ class Matcher:
         self._members: dict[tuple, dict[AgentRecord, date | None]] = {}
         self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
         self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
-        self._buckets: dict[tuple, _Bucket | None] = {}  # built, per consumer key
-        self._tie_break = _tie_break(self.policy.ranking)
+        self._buckets: dict[tuple, Bucket | None] = {}  # built, per consumer key
+        self._tie_break = tie_break(self.policy.ranking)
         self.revision = 0  # counts adds and removes: views built from records know when to rebuild
         self.add_many(agents)
 
@@ -331,14 +220,14 @@ class Matcher:
         if bucket is not None and bucket.rings:
             self._ring_points -= sum(len(ring[0]) for ring in bucket.rings.values())
 
-    def _bucket(self, key: tuple) -> _Bucket | None:
+    def _bucket(self, key: tuple) -> Bucket | None:
         if key in self._buckets:
             return self._buckets[key]
         members = dict(self._members.get(key, {}))
         for wild in self._wild_keys:
             if _covers(wild, key):
                 members.update(self._members[wild])
-        bucket = self._buckets[key] = _Bucket(members) if members else None
+        bucket = self._buckets[key] = Bucket(members) if members else None
         return bucket
 
     def warm(self) -> None:
@@ -414,7 +303,7 @@ class Matcher:
             seen += len(positions)
             slots = range(len(positions))
             if gates is not None and len(positions) > SIFT_FROM:
-                slots = _sifted(bucket, ring, query)
+                slots = sifted(bucket, ring, query)
             for slot in slots:
                 position, dot = positions[slot], dots[slot]
                 if dot < lowest_dot:
@@ -471,7 +360,7 @@ class Matcher:
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)
 
     def _stack(
-        self, bucket: _Bucket, stack: tuple[int, ...], query: Query, km: float, want: int
+        self, bucket: Bucket, stack: tuple[int, ...], query: Query, km: float, want: int
     ) -> Iterator[tuple[float, AgentRecord]]:
         """The agents of the ZIP groups on one point that make the queue there:
         (km, record) for the first `want`, in tie-break order, that pass.
@@ -516,7 +405,7 @@ class Matcher:
                 if taken == want:
                     return
 
-    def _ring(self, bucket: _Bucket, facts: ConsumerFacts, inner: float, outer: float) -> tuple:
+    def _ring(self, bucket: Bucket, facts: ConsumerFacts, inner: float, outer: float) -> tuple:
         """The bucket's ring search: (positions, dots, geodesic km per slot,
         -1 until computed, the sieve of a long ring or None).
 
@@ -540,7 +429,7 @@ class Matcher:
             positions,
             array("d", dots),
             array("d", _UNKNOWN_KM * count),
-            _sieve(bucket, positions) if count > SIFT_FROM else None,
+            sieve(bucket, positions) if count > SIFT_FROM else None,
         )
         if self._ring_points + count > self.ring_cache_points:
             self.forget_rings()
@@ -668,45 +557,3 @@ def _earliest(untils: Iterable[date | None]) -> date | None:
 
 def _covers(member_key: tuple, key: tuple) -> bool:
     return all(m in (_ANY, k) for m, k in zip(member_key, key, strict=True))
-
-
-def _tie_break(order: tuple[str, ...]):
-    """query -> the sort key of a record among agents at one distance: the
-    rule file's [ranking] order after "distance" (which the policy insists
-    comes first, and which is the same for all of them).
-
-    A crowded centroid ties a hundred agents or more, so the default order
-    gets a key written out: one call per agent instead of one per part."""
-    names = tuple(name for name in order if name != "distance")
-    if names == ("least_recently_offered", "npn"):
-
-        def default(query: Query):
-            last_offered_at = query.offers.last_offered_at
-
-            def key(record: AgentRecord) -> tuple:
-                npn = record.npn
-                last = last_offered_at(npn)
-                return (_NEVER if last is None else last.timestamp(), len(npn), npn)
-
-            return key
-
-        return default
-    parts = [_TIE_KEYS[name] for name in names]
-
-    def any_order(query: Query):
-        return lambda record: tuple(part(record, query) for part in parts)
-
-    return any_order
-
-
-def _least_recently_offered(record: AgentRecord, query: Query) -> float:
-    last = query.offers.last_offered_at(record.npn)
-    return _NEVER if last is None else last.timestamp()  # never offered: first
-
-
-_NEVER = float("-inf")
-_TIE_KEYS = {
-    "least_recently_offered": _least_recently_offered,
-    "npn": lambda record, query: (len(record.npn), record.npn),  # numeric order of digits
-    # ... the default order's key (in _tie_break) flattens these two into one tuple
-}

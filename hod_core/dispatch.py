@@ -48,8 +48,8 @@ from .referrals import Event, Offer, Referral
 
 log = logging.getLogger(__name__)
 
-LINGER_S = 0.005  # how long a delivery worker that just sent waits before it looks again
-LINGER_ROUNDS = 20  # looks that find nothing before it sleeps (0.1 s without notices)
+LINGER_S = 0.02  # how long a delivery worker that just sent waits before it looks again
+LINGER_ROUNDS = 5  # looks that find nothing before it sleeps (0.1 s without notices)
 RULE_OF_KIND = {"offer": "L2", "test": "R4", "invitation": "R1", "reset": None}
 
 

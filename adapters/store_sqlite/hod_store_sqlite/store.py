@@ -13,7 +13,7 @@
   and on a background thread, not inside a referral's commit (see
   CHECKPOINT_EVERY).
 - The schema carries a version (`PRAGMA user_version`); opening a file
-  upgrades it step by step and refuses a file newer than this code.
+  upgrades it step by step (schema.py) and refuses a file newer than this code.
 
 Each thread gets its own connection: sqlite3 connections are not shared.
 """
@@ -38,105 +38,14 @@ from hod_core.hookspecs import Commit, hookimpl
 from hod_core.models import Agent
 from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
 
-from .accounts import ACCOUNTS_SCHEMA, SqliteAccounts
+from .accounts import SqliteAccounts
 from .agents import AgentDecoder
-from .listings import (
-    BY_STATUS_ONLY,
-    EVENT_COLUMNS,
-    LISTINGS_SCHEMA,
-    RARE_KINDS_INDEX,
-    RARE_KINDS_SCHEMA,
-    SqliteListings,
-    event_of_row,
-)
+from .listings import EVENT_COLUMNS, SqliteListings, event_of_row
 from .opening import check_header, check_schema, opening_error
-from .retention import RETENTION_SCHEMA, SqliteRetention, closed_column
+from .retention import SqliteRetention, closed_column
+from .schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 7
-
-APPEND_ONLY = """
-    CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
-        BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
-    CREATE TRIGGER events_are_not_deleted BEFORE DELETE ON events
-        BEGIN SELECT RAISE(ABORT, 'the event log is append-only (L11)'); END;
-"""
-
-
-def _events_table(name: str, seq: str) -> str:
-    """The event log's table; `seq`: its key's type and constraints."""
-    return f"""
-    CREATE TABLE {name} (
-        seq         {seq},
-        at          TEXT NOT NULL,
-        kind        TEXT NOT NULL,
-        referral_id TEXT,
-        npn         TEXT,
-        actor       TEXT NOT NULL,
-        rule        TEXT,
-        detail      TEXT NOT NULL
-    );
-    """
-
-
-# Upgrades, by the version they start from. Version 0 is an empty file.
-MIGRATIONS: dict[int, str] = {
-    0: """
-    CREATE TABLE agents (
-        npn      TEXT PRIMARY KEY,
-        revision INTEGER NOT NULL UNIQUE,  -- grows with every save, across processes
-        body     TEXT NOT NULL             -- the agent, JSON wire format
-    );
-    CREATE TABLE referrals (
-        id         TEXT PRIMARY KEY,
-        version    INTEGER NOT NULL,
-        status     TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        due_at     TEXT,                   -- when the sweep must next act; NULL: never
-        body       TEXT NOT NULL           -- the referral with its offers, JSON
-    ) WITHOUT ROWID;
-    CREATE INDEX referrals_due ON referrals (due_at) WHERE due_at IS NOT NULL;
-    CREATE INDEX referrals_waiting ON referrals (created_at) WHERE status = 'waiting';
-    CREATE TABLE offers (                  -- the referrals' offers again, by agent
-        referral_id TEXT NOT NULL REFERENCES referrals (id),
-        npn         TEXT NOT NULL,
-        status      TEXT NOT NULL,
-        offered_at  TEXT NOT NULL,
-        expires_at  TEXT NOT NULL,
-        answered_at TEXT,
-        -- An agent's history in time order: their last offer is one seek away
-        -- (the tie-break), however many offers they have had.
-        PRIMARY KEY (npn, offered_at, referral_id)
-    ) WITHOUT ROWID;
-    -- E12 counts Pending offers: an index of those alone stays small.
-    CREATE INDEX offers_pending ON offers (npn) WHERE status = 'pending';
-    """
-    + _events_table("events", "INTEGER PRIMARY KEY AUTOINCREMENT")
-    + """
-    CREATE INDEX events_by_referral ON events (referral_id, seq);
-    """
-    + APPEND_ONLY,
-    1: ACCOUNTS_SCHEMA,  # the reference server's accounts (accounts.py)
-    2: LISTINGS_SCHEMA,  # the reference server's listings for operators (listings.py)
-    3: RETENTION_SCHEMA,  # personal-data retention, P2 (retention.py)
-    4: RARE_KINDS_SCHEMA,  # events indexed by kind only where kinds are rare (listings.py)
-    # The event log without AUTOINCREMENT: its counter (sqlite_sequence) was one
-    # more WAL page in every commit. Events are never deleted (the trigger), so
-    # a new seq, the largest plus one, still grows in the order of appending.
-    # The log is copied once, on opening an older file.
-    5: _events_table("events_appended", "INTEGER PRIMARY KEY")
-    + f"""
-    INSERT INTO events_appended SELECT {EVENT_COLUMNS} FROM events ORDER BY seq;
-    DROP TABLE events;
-    ALTER TABLE events_appended RENAME TO events;
-    DELETE FROM sqlite_sequence WHERE name = 'events';
-    CREATE INDEX events_by_referral ON events (referral_id, seq);
-    {RARE_KINDS_INDEX}
-    {APPEND_ONLY}
-    """,
-    6: BY_STATUS_ONLY,  # referrals listed through one index (listings.py)
-}
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 PARSED_CACHE = 4096
@@ -320,7 +229,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 check_schema(db, self.path, version, SCHEMA_VERSION)
                 while version < SCHEMA_VERSION:
-                    for statement in _statements(MIGRATIONS[version]):
+                    for statement in statements(MIGRATIONS[version]):
                         db.execute(statement)
                     version += 1
                 db.execute(f"PRAGMA user_version = {version}")  # also proves it writable
@@ -561,14 +470,3 @@ def _flag(value: str | bool, name: str) -> bool:
     if value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise ConfigurationError(f"store_sqlite: {name} must be true or false, not {value!r}")
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (a trigger body holds a `;`)."""
-    statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    return [s for s in statements if s]

@@ -15,7 +15,7 @@ from hod_core.referrals import ReferralStatus
 from hod_core.router import Router
 from hod_core.testing import Outbox
 from hod_store_sqlite import SqliteStore
-from hod_store_sqlite.store import MIGRATIONS, _statements
+from hod_store_sqlite.schema import MIGRATIONS, statements
 
 
 def test_p2_the_sweep_leaves_no_erased_email_in_the_file_or_its_wal(router, db_path, clock):
@@ -41,7 +41,7 @@ def test_p2_the_sweep_leaves_no_erased_email_in_the_file_or_its_wal(router, db_p
 def test_a_file_from_before_retention_gets_closed_at_from_its_events(db_path, clock):
     db = sqlite3.connect(db_path, isolation_level=None)
     for version in range(3):  # the schema as it was before retention (version 3)
-        for statement in _statements(MIGRATIONS[version]):
+        for statement in statements(MIGRATIONS[version]):
             db.execute(statement)
     db.execute("PRAGMA user_version = 3")
     ended_at = samples.START + timedelta(days=2)

@@ -14,7 +14,8 @@ from hod_core.conformance import samples
 from hod_core.errors import ConfigurationError
 from hod_core.referrals import Event, NotAGoodReason, OfferStatus, ReferralStatus
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore, listings
-from hod_store_sqlite.store import MIGRATIONS, _referral_json, _statements
+from hod_store_sqlite.schema import MIGRATIONS, statements
+from hod_store_sqlite.store import _referral_json
 
 
 def test_a_referral_body_is_the_wire_format_byte_for_byte():
@@ -90,7 +91,7 @@ def _older_file(path, version: int, failed_at_seqs=(1,)) -> None:
     """A file of schema `version`, as that code wrote it, with notify.failed events."""
     db = sqlite3.connect(path)
     for step in range(version):
-        for statement in _statements(MIGRATIONS[step]):
+        for statement in statements(MIGRATIONS[step]):
             db.execute(statement)
     db.execute(f"PRAGMA user_version = {version}")
     db.executemany(

@@ -3,9 +3,8 @@
 A bucket holds its agents in flat lists ordered by ZIP group, a grid over
 one point per group (`geo.index.PointIndex`), and what lets a match skip
 agents without testing them one by one: each group's shared (zone,
-schedule) gate, a bit per shared schedule for long rings, and the groups
-that stand on one point (a town's PO-box ZIPs share its centroid). Ring
-searches kept for consumers' ZIPs live here too, and go with the bucket.
+schedule) gate and a bit per shared schedule for long rings. Ring searches
+kept for consumers' ZIPs live here too, and go with the bucket.
 """
 
 from __future__ import annotations
@@ -49,7 +48,6 @@ class Bucket:
         "gates",
         "schedules",
         "schedule_bits",
-        "stacks",
         "rings",
     )
 
@@ -87,17 +85,6 @@ class Bucket:
             if (heads_at := np.frombuffer(self.starts, dtype=np.int_)[:-1]).size
             else np.zeros(0, np.uint64)
         )
-        # ZIP groups on one point (a town's PO-box ZIPs share its centroid):
-        # position -> every position there, for the tie-break first (see _stack).
-        points: dict[tuple[float, float], list[int]] = {}
-        for position, head in enumerate(heads):
-            points.setdefault((head.lat, head.lon), []).append(position)
-        self.stacks = {
-            position: stack
-            for stack in map(tuple, points.values())
-            if len(stack) > 1
-            for position in stack
-        }
         self.rings: dict[tuple, tuple] = {}
 
 

@@ -17,7 +17,7 @@ import bisect
 import itertools
 import math
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
 
@@ -42,24 +42,6 @@ RING_CACHE_POINTS = 400_000  # ZIP groups in the ring searches kept: 24 bytes ea
 RING_CACHE_LARGEST = 128  # rings holding more ZIP groups than this are not kept
 _UNKNOWN_KM = array("d", [-1.0])
 _AVAILABLE = FACTS["agent.available"].getter  # the compiled form of a bare `agent.available`
-
-
-def _admit(best: list[float], km: float, want: int) -> tuple[float, float]:
-    """One more found at `km`, nearer than the want-th nearest so far:
-    (the new want-th nearest km, the dot below which nobody can make the
-    queue), or (inf, -2) while fewer than `want` are found."""
-    bisect.insort(best, km)
-    if len(best) > want:
-        best.pop()
-    if len(best) < want:
-        return math.inf, -2.0
-    return best[-1], dot_at(_bound(best[-1]))
-
-
-def _bound(cutoff: float) -> float:
-    """Sphere km past which no candidate is nearer than `cutoff` geodesic km;
-    the metre of slack absorbs rounding in the sphere distance."""
-    return cutoff * (1 + SPHERE_ERROR) + 0.001
 
 
 class Matcher:
@@ -293,10 +275,10 @@ class Matcher:
         found: list[tuple[float, AgentRecord]] = []
         best: list[float] = []  # geodesic km of the `want` nearest found, sorted
         cutoff = math.inf  # best[want - 1] once `want` are found
+        bound = math.inf  # sphere km past which no candidate can make the queue
         lowest_dot = -2.0  # below this dot (beyond the bound) no candidate can make the queue
         inner, seen = -1.0, 0
         outer = FIRST_RING_KM * math.sqrt(want) if limit else FULL_EARTH_KM * 2
-        stacks, stacked = bucket.stacks, set()  # points whose groups were taken together
         while True:
             ring = self._ring(bucket, facts, inner, outer)
             positions, dots, kms = ring[0], ring[1], ring[2]
@@ -317,17 +299,6 @@ class Matcher:
                         if not is_open:
                             continue
                 km = kms[slot]
-                stack = stacks.get(position) if stacks else None
-                if stack is not None:
-                    if stack[0] in stacked:
-                        continue
-                    stacked.add(stack[0])
-                    for here, record in self._stack(bucket, stack, query, km, want):
-                        kms[slot] = here
-                        found.append((here, record))
-                        if here < cutoff:  # the want-th nearest so far moves in
-                            cutoff, lowest_dot = _admit(best, here, want)
-                    continue
                 first, end = starts[position], starts[position + 1]
                 if batched:  # the first agent here to need its offers fetches everyone's
                     query.group = records[first:end] if end - first > 1 else None
@@ -353,57 +324,18 @@ class Matcher:
                         km = kms[slot] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
                     found.append((km, record))
                     if km < cutoff:  # the want-th nearest so far moves in
-                        cutoff, lowest_dot = _admit(best, km, want)
-            if _bound(cutoff) <= outer or seen == bucket.groups or outer > FULL_EARTH_KM:
+                        bisect.insort(best, km)
+                        if len(best) > want:
+                            best.pop()
+                        if len(best) == want:
+                            cutoff = best[-1]
+                            # The metre of slack absorbs rounding in the sphere distance.
+                            bound = cutoff * (1 + SPHERE_ERROR) + 0.001
+                            lowest_dot = dot_at(bound)
+            if bound <= outer or seen == bucket.groups or outer > FULL_EARTH_KM:
                 return self._ranked(found, query, want)
             # Few found so far: the agents are sparse here, widen faster.
             inner, outer = outer, outer * (2.0 if len(found) * 4 >= want else 4.0)
-
-    def _stack(
-        self, bucket: Bucket, stack: tuple[int, ...], query: Query, km: float, want: int
-    ) -> Iterator[tuple[float, AgentRecord]]:
-        """The agents of the ZIP groups on one point that make the queue there:
-        (km, record) for the first `want`, in tie-break order, that pass.
-
-        All are at one distance, so of those who pass, only the first `want`
-        in the tie-break order can make the queue: sorting first and testing
-        in that order spares the per-moment rules (and the store's offer
-        counts) the rest of a crowded point, where a hundred agents stand.
-        The cheap tests come first, as in `_search`: an agent whose shared
-        schedule is closed, or whose licence has lapsed, is no candidate.
-        """
-        records, untils, starts = bucket.records, bucket.untils, bucket.starts
-        gated, surely_valid = self._gated, query.surely_valid_until
-        candidates = []
-        for position in stack:
-            for member in range(starts[position], starts[position + 1]):
-                record, until = records[member], untils[member]
-                check = self._dynamic
-                if gated and record.gate is not None:
-                    if not query.open_now(record.gate):
-                        continue
-                    check = self._dynamic_rest
-                if until is not None and until < surely_valid and query.local_date(record) > until:
-                    continue
-                candidates.append((record, check))
-        if not candidates:
-            return
-        if km < 0.0:
-            facts, head = query.consumer, candidates[0][0]
-            km = geodesic_km(facts.lat, facts.lon, head.lat, head.lon)
-        query.group = None
-        if query.prefetch is not None:  # one fetch for the whole point
-            query.prefetch([record.npn for record, _ in candidates])
-        key = self._tie_break(query)
-        keyed = [(key(record), record, check) for record, check in candidates]
-        keyed.sort(key=itemgetter(0))  # keys are unique (the NPN is in them)
-        taken = 0
-        for _, record, check in keyed:
-            if check is None or check(record, query):
-                yield km, record
-                taken += 1
-                if taken == want:
-                    return
 
     def _ring(self, bucket: Bucket, facts: ConsumerFacts, inner: float, outer: float) -> tuple:
         """The bucket's ring search: (positions, dots, geodesic km per slot,
@@ -456,7 +388,7 @@ class Matcher:
             tied = list(tied)
             if len(tied) > 1:
                 tie_key = tie_key or self._tie_break(query)
-                tied.sort(key=lambda pair: tie_key(pair[1]))
+                tied.sort(key=tie_key)
             ranked.extend(tied)
         return ranked[:want]
 

@@ -141,10 +141,6 @@ class Query:
             return is_open
         return plan.available(self.clock(record.zone))
 
-    def open_now(self, shared: SharedSchedule) -> bool:
-        is_open = self.opens.get(shared)
-        return self.schedule_open(shared) if is_open is None else is_open
-
     def schedule_open(self, shared: SharedSchedule) -> bool:
         """Is this (zone, schedule) open at the instant? Asked once per match."""
         is_open = self.opens[shared] = shared.schedule.is_open(self.clock(shared.zone))

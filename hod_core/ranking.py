@@ -8,7 +8,7 @@ from .records import AgentRecord
 
 
 def tie_break(order: tuple[str, ...]):
-    """query -> the sort key of a record among agents at one distance: the
+    """query -> the sort key of (km, record) among agents at one distance: the
     rule file's [ranking] order after "distance" (which the policy insists
     comes first, and which is the same for all of them).
 
@@ -20,8 +20,8 @@ def tie_break(order: tuple[str, ...]):
         def default(query: Query):
             last_offered_at = query.offers.last_offered_at
 
-            def key(record: AgentRecord) -> tuple:
-                npn = record.npn
+            def key(pair: tuple[float, AgentRecord]) -> tuple:
+                npn = pair[1].npn
                 last = last_offered_at(npn)
                 return (_NEVER if last is None else last.timestamp(), len(npn), npn)
 
@@ -31,7 +31,7 @@ def tie_break(order: tuple[str, ...]):
     parts = [_TIE_KEYS[name] for name in names]
 
     def any_order(query: Query):
-        return lambda record: tuple(part(record, query) for part in parts)
+        return lambda pair: tuple(part(pair[1], query) for part in parts)
 
     return any_order
 

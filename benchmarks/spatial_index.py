@@ -61,7 +61,8 @@ def main() -> None:
     matcher = Matcher(agents=[wire.structure(a, Agent) for a in synth.agents(100_000)])
     matcher.warm()
     buckets = [b for b in matcher._buckets.values() if b is not None]  # noqa: SLF001 - a benchmark
-    points = [([g[0][0].lat for g in b.groups], [g[0][0].lon for g in b.groups]) for b in buckets]
+    heads = [[b.records[start] for start in b.starts[:-1]] for b in buckets]  # one per ZIP group
+    points = [([r.lat for r in group], [r.lon for r in group]) for group in heads]
     print(f"{len(points)} buckets, {sum(len(p[0]) for p in points)} points")
 
     built = {}

@@ -45,5 +45,5 @@ _NEVER = float("-inf")
 _TIE_KEYS = {
     "least_recently_offered": _least_recently_offered,
     "npn": lambda record, query: (len(record.npn), record.npn),  # numeric order of digits
-    # ... the default order's key (in _tie_break) flattens these two into one tuple
+    # ... the default order's key (in tie_break) flattens these two into one tuple
 }

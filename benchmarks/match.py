@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 SIZES = (1_000, 10_000, 100_000)
@@ -54,38 +55,59 @@ def parse_the_reference_way(path: Path) -> float:
     return float(done.stdout)
 
 
+def write_inputs(folder: Path, agents: int, queries: int) -> None:
+    """agents.jsonl and consumers.jsonl (consumer, instant) from the fixed seed, in
+    this process: run as a child, so the synthesizer adds nothing to the RSS measured."""
+    from hod_core.synthetic import Synthesizer
+
+    synth = Synthesizer(seed=2026)
+    with (folder / "agents.jsonl").open("w") as out:
+        for i in range(agents):
+            out.write(json.dumps(synth.agent(str(10_000_000 + i))) + "\n")
+    with (folder / "consumers.jsonl").open("w") as out:
+        for _ in range(queries):
+            consumer = synth.consumer()
+            out.write(json.dumps([consumer, synth.instant().isoformat()]) + "\n")
+
+
 def measure(agents: int, queries: int, baseline_queries: int, limit: int) -> dict:
     import startup  # benchmarks/startup.py, beside this file
 
     from hod_core import wire
+    from hod_core.bulk import gc_paused
     from hod_core.matcher import RING_CACHE_POINTS, Matcher
     from hod_core.models import Agent, Consumer
     from hod_core.rules.policy import load_policy
-    from hod_core.synthetic import Synthesizer
 
-    synth = Synthesizer(seed=2026)
     policy = load_policy()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "agents.jsonl"
-        with path.open("w") as out:
-            for i in range(agents):
-                out.write(json.dumps(synth.agent(str(10_000_000 + i))) + "\n")
+        subprocess.run(
+            [sys.executable, __file__, "--write-inputs", folder, "--agents", str(agents)]
+            + ["--queries", str(queries)],
+            check=True,
+        )
         gc.collect()
-        started = time.perf_counter()
-        parsed = [agent for _, agent in wire.read_jsonl_all(path, Agent)]
-        parse_s = time.perf_counter() - started
+        # As `hod match` and a router load: the cyclic GC paused across reading
+        # and building the matcher, each timed.
+        with gc_paused():
+            started = time.perf_counter()
+            parsed = [agent for _, agent in wire.read_jsonl(path, Agent)]
+            parse_s = time.perf_counter() - started
+            started = time.perf_counter()
+            matcher = Matcher(policy, parsed)
+            matcher.warm()
+            load_s = time.perf_counter() - started
+            del parsed
         parse_old_s = parse_the_reference_way(path)
-    started = time.perf_counter()
-    matcher = Matcher(policy, parsed)
-    matcher.warm()
-    load_s = time.perf_counter() - started
-    del parsed
+        with (Path(folder) / "consumers.jsonl").open() as lines:
+            workload = [
+                (wire.structure(consumer, Consumer), datetime.fromisoformat(at))
+                for consumer, at in map(json.loads, lines)
+            ]
     gc.collect()
     gc.freeze()  # a long-lived server does this after loading: no rescans of the agents
 
-    workload = [
-        (wire.structure(synth.consumer(), Consumer), synth.instant()) for _ in range(queries)
-    ]
     matcher.ring_cache_points = 0  # cold: every ring search from the grid
     matcher.forget_rings()
     p50_cold_us, p99_cold_us = latencies_us(matcher, workload, limit, rounds=1, warm=False)
@@ -196,7 +218,11 @@ def main() -> int:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object as the last line"
     )
+    parser.add_argument("--write-inputs", metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_inputs:  # the child measure() runs to make its inputs
+        write_inputs(Path(args.write_inputs), args.agents, args.queries)
+        return 0
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     if args.agents:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from datetime import date
+from operator import attrgetter
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from .records import AgentRecord
 SIFT_FROM = 16  # rings of more ZIP groups than this drop closed ones in one numpy pass
 OTHERS_BIT = 63
 OTHERS = 1 << OTHERS_BIT  # an agent whose availability is not a shared schedule's alone
+_LAT, _LON, _GATE = attrgetter("lat"), attrgetter("lon"), attrgetter("gate")
 
 
 class Bucket:
@@ -59,27 +61,26 @@ class Bucket:
                 by_zip[record.zip] = [record]
             else:
                 group.append(record)
-        self.records = list(itertools.chain.from_iterable(by_zip.values()))
-        self.untils = [members[record] for record in self.records]
+        self.records = records = list(itertools.chain.from_iterable(by_zip.values()))
+        self.untils = list(map(members.__getitem__, records))
         self.starts = array("l", itertools.accumulate(map(len, by_zip.values()), initial=0))
         self.groups = len(by_zip)
         self.size = len(members)
-        heads = [self.records[start] for start in self.starts[:-1]]
-        self.index = PointIndex([r.lat for r in heads], [r.lon for r in heads])
-        self.gates = [record.gate for record in heads]  # right for a group of one
-        sizes = np.diff(np.frombuffer(self.starts, dtype=np.int_))
-        for position in np.flatnonzero(sizes > 1).tolist():
-            self.gates[position] = _gate(
-                self.records[self.starts[position] : self.starts[position + 1]]
-            )
+        heads = [group[0] for group in by_zip.values()]
+        self.index = PointIndex(list(map(_LAT, heads)), list(map(_LON, heads)))
+        self.gates = list(map(_GATE, heads))  # right for a group of one
+        for position, group in enumerate(by_zip.values()):
+            if len(group) > 1:
+                self.gates[position] = _gate(group)
         # For long rings: bit i of schedule_bits[g] is set when an agent of
         # group g has shared schedule schedules[i]; OTHERS when one has none
         # (an override, time off) or the bucket has too many to number.
-        shared = dict.fromkeys(record.gate for record in self.records)
+        gates = list(map(_GATE, records))
+        shared = dict.fromkeys(gates)
         shared.pop(None, None)
         self.schedules = list(shared)[:OTHERS_BIT]
         bit_of = {schedule: 1 << number for number, schedule in enumerate(self.schedules)}
-        bits = [bit_of.get(record.gate, OTHERS) for record in self.records]
+        bits = list(map(bit_of.get, gates, itertools.repeat(OTHERS)))
         self.schedule_bits = (
             np.bitwise_or.reduceat(np.array(bits, dtype=np.uint64), heads_at)
             if (heads_at := np.frombuffer(self.starts, dtype=np.int_)[:-1]).size

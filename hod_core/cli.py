@@ -176,12 +176,21 @@ def _positive(text: str) -> int:
 def load_agents(path: str, matcher: Matcher) -> None:
     """Add every agent of a JSONL file; an error names the file, line and field."""
     source = path.rsplit("/", 1)[-1]
-    with gc_paused():
+    adding = [None]  # the line of the agent being added; None while reading (wire locates)
+
+    def agents():
         for line, agent in wire.read_agents(path):
-            try:
-                matcher.add(agent)
-            except InputError as exc:
-                raise exc.located(source=source, line=line) from None
+            adding[0] = line
+            yield agent
+            adding[0] = None
+
+    with gc_paused():  # one bulk load: reading and the matcher's build
+        try:
+            matcher.add_many(agents())
+        except InputError as exc:
+            if adding[0] is None:
+                raise
+            raise exc.located(source=source, line=adding[0]) from None
 
 
 def run_match(args) -> int:

@@ -100,21 +100,7 @@ class Matcher:
 
     def add(self, agent: Agent) -> None:
         """Add an agent, or replace the one with the same NPN."""
-        record = AgentRecord(agent, self.policy, self._schedules)
-        if agent.npn in self._records:
-            self.remove(agent.npn)
-        self._records[agent.npn] = record
-        self.revision += 1
-        placements = self._placements(record)
-        members = self._members
-        for key, until in placements.items():
-            bucket = members.get(key)
-            if bucket is None:
-                bucket = members[key] = {}
-            bucket[record] = until
-        if self._buckets:  # none built yet (a first load): nothing to invalidate
-            for key in placements:
-                self._invalidate(key)
+        self.add_many((agent,))
 
     update = add
 
@@ -124,16 +110,32 @@ class Matcher:
         Loading allocates millions of long-lived objects; letting the garbage
         collector rescan them all, again and again, costs a third of the time.
         """
+        policy, book, records, members = self.policy, self._schedules, self._records, self._members
+        placements_of = self._placements
         with gc_paused():
             for agent in agents:
-                self.add(agent)
+                record = AgentRecord(agent, policy, book)
+                npn = agent.npn
+                if npn in records:
+                    self.remove(npn)
+                records[npn] = record
+                self.revision += 1
+                placements = placements_of(record)
+                for key, until in placements:
+                    bucket = members.get(key)
+                    if bucket is None:
+                        bucket = members[key] = {}
+                    bucket[record] = until
+                if self._buckets:  # none built yet (a first load): nothing to invalidate
+                    for key, _ in placements:
+                        self._invalidate(key)
 
     def remove(self, npn: str) -> None:
         record = self._records.pop(npn)  # KeyError for an unknown NPN
         self.revision += 1
         # Placement is a pure function of the record: recompute it rather
         # than keep every agent's bucket keys around.
-        for key in self._placements(record):
+        for key, _ in self._placements(record):
             members = self._members[key]
             del members[record]
             if not members:
@@ -141,12 +143,12 @@ class Matcher:
                 self._wild_keys.discard(key)
             self._invalidate(key)
 
-    def _placements(self, record: AgentRecord) -> dict[tuple, date | None]:
-        """The bucket keys an agent belongs in, each with the day it lapses."""
+    def _placements(self, record: AgentRecord) -> list[tuple[tuple, date | None]]:
+        """(bucket key, the day it lapses) for each bucket an agent belongs in."""
         for rule_id, check in self._static:
             if not check(record, None):
                 record.static_failure = rule_id
-                return {}
+                return []
         per_field = []
         for terms in self._field_terms:
             allowed: dict | None = None  # None: any value of this consumer field
@@ -158,7 +160,7 @@ class Matcher:
             if allowed is None:
                 allowed = _ANY_VALUE
             elif not allowed:
-                return {}  # no value of this field admits the agent: in no bucket
+                return []  # no value of this field admits the agent: in no bucket
             per_field.append(allowed)
         if len(per_field) == 2:  # the usual (state, language): no product machinery
             first, second = per_field
@@ -172,7 +174,7 @@ class Matcher:
                 (tuple([value for value, _ in combo]), _earliest([until for _, until in combo]))
                 for combo in itertools.product(*(f.items() for f in per_field))
             ]
-        placements = {}
+        placements = []
         keys = self._keys
         for key, until in pairs:
             shared = keys.get(key)
@@ -180,7 +182,7 @@ class Matcher:
                 shared = keys[key] = key  # one tuple per bucket, not per agent
                 if _ANY in key:
                     self._wild_keys.add(key)
-            placements[shared] = until
+            placements.append((shared, until))
         return placements
 
     def _invalidate(self, member_key: tuple) -> None:
@@ -205,9 +207,11 @@ class Matcher:
     def _bucket(self, key: tuple) -> Bucket | None:
         if key in self._buckets:
             return self._buckets[key]
-        members = dict(self._members.get(key, {}))
-        for wild in self._wild_keys:
-            if _covers(wild, key):
+        members = self._members.get(key, {})
+        wilds = [w for w in self._wild_keys if _covers(w, key)]
+        if wilds:  # a copy only when wildcard members join in (Bucket reads, never keeps it)
+            members = dict(members)
+            for wild in wilds:
                 members.update(self._members[wild])
         bucket = self._buckets[key] = Bucket(members) if members else None
         return bucket

@@ -56,7 +56,7 @@ class AgentRecord:
         self.languages = agent.languages
         self.state_preferences = agent.state_preferences
         self.suspended = agent.suspended
-        self.contact_method = agent.contact_method.value
+        self.contact_method = agent.contact_method._value_  # .value is a slow descriptor
         self.zone = zone
         self.participation = agent.participation
         self.policy = policy
@@ -79,6 +79,9 @@ class AgentRecord:
         return f"AgentRecord(npn={self.npn!r}, zip={self.zip!r})"
 
 
+_MEMO_MOST = 65_536  # distinct names and tuples judged and kept; beyond, judged each time
+
+
 @lru_cache(maxsize=65536)  # more than there are ZIPs; agents share theirs
 def _located(code: str) -> zips.ZipPlace:
     return zips.locate(code)  # raises for an unknown or unlocated ZIP: nothing cached
@@ -87,8 +90,20 @@ def _located(code: str) -> zips.ZipPlace:
 def health_licenses(agent: Agent, policy: Policy) -> dict[str, date | None]:
     """State -> last valid day of its active health licence (None: no end date)."""
     states: dict[str, date | None] = {}
+    # Readers share one tuple per distinct list of lines of authority, and the
+    # policy memoises its verdict per name: judge each tuple once too (its
+    # own key in the same memo: a tuple never equals a name).
+    memo = policy._health_memo
     for licence in agent.licenses:
-        if not licence.active or not any(map(policy.is_health_line, licence.lines_of_authority)):
+        if not licence.active:
+            continue
+        lines = licence.lines_of_authority
+        health = memo.get(lines)
+        if health is None:
+            health = any(map(policy.is_health_line, lines))
+            if len(memo) < _MEMO_MOST:
+                memo[lines] = health
+        if not health:
             continue
         if licence.state in states:
             known = states[licence.state]

@@ -3,7 +3,8 @@
 The rule file is compiled once (see `rules.compile`). Agents are placed in
 buckets keyed by the consumer fields the key terms name, by default
 (state, language): an agent licensed for health in TX and FL who speaks en
-and es sits in four buckets. Agents failing an agent-only rule sit in none.
+and es sits in four buckets (see `placement`). Agents failing an agent-only
+rule sit in none.
 
 A match takes the consumer's bucket and walks it outward from the
 consumer's ZIP centroid, ring by ring through a spatial index, testing only
@@ -19,7 +20,7 @@ import math
 from array import array
 from collections.abc import Iterable
 from datetime import date, datetime
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 
 from .availability import ScheduleBook
 from .buckets import SIFT_FROM, Bucket, sieve, sifted
@@ -28,15 +29,14 @@ from .errors import InputError
 from .geo.distance import SPHERE_ERROR, geodesic_km
 from .geo.index import FULL_EARTH_KM, dot_at
 from .models import Agent, Consumer, MatchResult, QueueEntry
+from .placement import ANY, Placement, covers
 from .query import ConsumerFacts, OfferLedger, Query
 from .ranking import tie_break
 from .records import AgentRecord
-from .rules.compile import WILDCARD, all_of
+from .rules.compile import all_of
 from .rules.policy import Policy, load_policy
 from .rules.vocabulary import FACTS
 
-_ANY = "*"
-_ANY_VALUE = {_ANY: None}  # a key field no term restricts: any consumer value
 FIRST_RING_KM = 10.0  # for one agent; a longer queue starts wider, sparse places widen
 RING_CACHE_POINTS = 400_000  # ZIP groups in the ring searches kept: 24 bytes each, ~10 MB
 RING_CACHE_LARGEST = 128  # rings holding more ZIP groups than this are not kept
@@ -52,12 +52,8 @@ class Matcher:
         self._schedules = ScheduleBook(self.policy.default_hours)
         self._records: dict[str, AgentRecord] = {}
         rules = self.policy.rules
-        self._key_fields = tuple(sorted({k.field for r in rules for k in r.keys}))
-        self._consumer_key = _key_reader(self._key_fields)
-        self._field_terms = [
-            [k for r in rules for k in r.keys if k.field == f] for f in self._key_fields
-        ]
-        self._static = [(r.id, r.static) for r in rules if r.static]
+        self._placement = Placement(rules)  # an agent -> its bucket keys
+        self._consumer_key = self._placement.consumer_key
         self._consumer_check = all_of([r.consumer for r in rules])
         self._dynamic = all_of([r.dynamic for r in rules])
         # A rule whose whole per-moment part is `agent.available` (E10) makes
@@ -70,8 +66,6 @@ class Matcher:
         self.ring_cache_points = RING_CACHE_POINTS  # 0: keep none (measures a cold search)
         # key -> agent -> the day its placement lapses (records hash by identity: fast)
         self._members: dict[tuple, dict[AgentRecord, date | None]] = {}
-        self._wild_keys: set[tuple] = set()  # member keys holding a wildcard
-        self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
         self._buckets: dict[tuple, Bucket | None] = {}  # built, per consumer key
         self._tie_break = tie_break(self.policy.ranking)
         self.revision = 0  # counts adds and removes: views built from records know when to rebuild
@@ -111,7 +105,7 @@ class Matcher:
         collector rescan them all, again and again, costs a third of the time.
         """
         policy, book, records, members = self.policy, self._schedules, self._records, self._members
-        placements_of = self._placements
+        placements_of = self._placement
         with gc_paused():
             for agent in agents:
                 record = AgentRecord(agent, policy, book)
@@ -135,61 +129,19 @@ class Matcher:
         self.revision += 1
         # Placement is a pure function of the record: recompute it rather
         # than keep every agent's bucket keys around.
-        for key, _ in self._placements(record):
+        for key, _ in self._placement(record):
             members = self._members[key]
             del members[record]
             if not members:
                 del self._members[key]
-                self._wild_keys.discard(key)
+                self._placement.wild_keys.discard(key)
             self._invalidate(key)
 
-    def _placements(self, record: AgentRecord) -> list[tuple[tuple, date | None]]:
-        """(bucket key, the day it lapses) for each bucket an agent belongs in."""
-        for rule_id, check in self._static:
-            if not check(record, None):
-                record.static_failure = rule_id
-                return []
-        per_field = []
-        for terms in self._field_terms:
-            allowed: dict | None = None  # None: any value of this consumer field
-            for term in terms:
-                values = term.values(record)
-                if values is WILDCARD:
-                    continue
-                allowed = dict(values) if allowed is None else _intersect(allowed, values)
-            if allowed is None:
-                allowed = _ANY_VALUE
-            elif not allowed:
-                return []  # no value of this field admits the agent: in no bucket
-            per_field.append(allowed)
-        if len(per_field) == 2:  # the usual (state, language): no product machinery
-            first, second = per_field
-            pairs = [
-                ((a, b), ua if ub is None else ub if ua is None or ub < ua else ua)
-                for a, ua in first.items()
-                for b, ub in second.items()
-            ]
-        else:
-            pairs = [
-                (tuple([value for value, _ in combo]), _earliest([until for _, until in combo]))
-                for combo in itertools.product(*(f.items() for f in per_field))
-            ]
-        placements = []
-        keys = self._keys
-        for key, until in pairs:
-            shared = keys.get(key)
-            if shared is None:
-                shared = keys[key] = key  # one tuple per bucket, not per agent
-                if _ANY in key:
-                    self._wild_keys.add(key)
-            placements.append((shared, until))
-        return placements
-
     def _invalidate(self, member_key: tuple) -> None:
-        if _ANY not in member_key:
+        if ANY not in member_key:
             self._drop_bucket(member_key)
             return
-        for key in [k for k in self._buckets if _covers(member_key, k)]:
+        for key in [k for k in self._buckets if covers(member_key, k)]:
             self._drop_bucket(key)
 
     def forget_rings(self) -> None:
@@ -208,7 +160,7 @@ class Matcher:
         if key in self._buckets:
             return self._buckets[key]
         members = self._members.get(key, {})
-        wilds = [w for w in self._wild_keys if _covers(w, key)]
+        wilds = self._placement.wilds_covering(key)
         if wilds:  # a copy only when wildcard members join in (Bucket reads, never keeps it)
             members = dict(members)
             for wild in wilds:
@@ -220,7 +172,7 @@ class Matcher:
         """Build every bucket's spatial index now instead of on first use."""
         with gc_paused():
             for key in list(self._members):
-                if _ANY not in key:
+                if ANY not in key:
                     self._bucket(key)
 
     # -- matching ---------------------------------------------------------
@@ -470,26 +422,3 @@ def _query(consumer: Consumer, at: datetime, offered: Iterable[str], offers) -> 
 
 def _queue(ranked: list[tuple[float, AgentRecord]]) -> tuple[QueueEntry, ...]:
     return tuple(QueueEntry(record.npn, round(km, 3)) for km, record in ranked)
-
-
-def _key_reader(fields: tuple[str, ...]):
-    """consumer facts -> the tuple of their values for the key fields."""
-    if len(fields) > 1:
-        return attrgetter(*fields)  # a tuple already, and fast
-    return lambda facts: tuple(getattr(facts, f) for f in fields)
-
-
-def _intersect(allowed: dict, values: dict) -> dict:
-    return {v: _earliest((allowed[v], values[v])) for v in allowed if v in values}
-
-
-def _earliest(untils: Iterable[date | None]) -> date | None:
-    earliest = None
-    for until in untils:
-        if until is not None and (earliest is None or until < earliest):
-            earliest = until
-    return earliest
-
-
-def _covers(member_key: tuple, key: tuple) -> bool:
-    return all(m in (_ANY, k) for m, k in zip(member_key, key, strict=True))

@@ -44,10 +44,7 @@ def measure(agents: int, languages: list[str], sample: int) -> dict:
     synth = Synthesizer(seed=2026)
     policy = load_policy()
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "agents.jsonl"
-        with path.open("w") as out:
-            for i in range(agents):
-                out.write(json.dumps(synth.agent(str(10_000_000 + i))) + "\n")
+        path = synth.write_agents(Path(folder) / "agents.jsonl", agents)
         gc.collect()
         started = time.perf_counter()
         parsed = [agent for _, agent in wire.read_agents(path)]

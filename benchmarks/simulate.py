@@ -129,9 +129,9 @@ def main() -> None:
     from hod_core.synthetic import Synthesizer
 
     with tempfile.TemporaryDirectory() as folder:
-        agents_file = Path(folder) / "agents.jsonl"
-        rows = (json.dumps(a) + "\n" for a in Synthesizer(seed=2026).agents(args.agents))
-        agents_file.write_text("".join(rows))
+        agents_file = Synthesizer(seed=2026).write_agents(
+            Path(folder) / "agents.jsonl", args.agents
+        )
         day = one_day(agents_file, args.requests, args.seed)
     result = {
         "requests": args.requests,

@@ -9,8 +9,10 @@ shape, so the same data exercises parsing, validation and matching.
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from .codes import US_STATES
@@ -75,6 +77,14 @@ class Synthesizer:
 
     def agents(self, count: int, first_npn: int = 10_000_000) -> list[dict[str, Any]]:
         return [self.agent(str(first_npn + i)) for i in range(count)]
+
+    def write_agents(self, path: Path, count: int, first_npn: int = 10_000_000) -> Path:
+        """`count` agents as a JSONL file, one at a time: the input of `hod match`,
+        `hod simulate` and `hod coverage`, and of the benchmarks that time reading it."""
+        with Path(path).open("w", encoding="utf-8") as out:
+            for i in range(count):
+                out.write(json.dumps(self.agent(str(first_npn + i))) + "\n")
+        return Path(path)
 
     def agent(self, npn: str) -> dict[str, Any]:
         r = self.random

@@ -21,6 +21,7 @@ from array import array
 from collections.abc import Iterable
 from datetime import date, datetime
 from operator import itemgetter
+from types import MappingProxyType
 
 from .availability import ScheduleBook
 from .buckets import SIFT_FROM, Bucket, sieve, sifted
@@ -41,6 +42,7 @@ FIRST_RING_KM = 10.0  # for one agent; a longer queue starts wider, sparse place
 RING_CACHE_POINTS = 400_000  # ZIP groups in the ring searches kept: 24 bytes each, ~10 MB
 RING_CACHE_LARGEST = 128  # rings holding more ZIP groups than this are not kept
 _UNKNOWN_KM = array("d", [-1.0])
+IN_BUCKET = MappingProxyType({})  # a key's members, in its bucket only: see Matcher._bucket
 _AVAILABLE = FACTS["agent.available"].getter  # the compiled form of a bare `agent.available`
 
 
@@ -64,7 +66,8 @@ class Matcher:
         self._dynamic_rest = all_of([r.dynamic for r in rules if r.dynamic is not _AVAILABLE])
         self._ring_points = 0  # ZIP groups in the kept ring searches, across buckets
         self.ring_cache_points = RING_CACHE_POINTS  # 0: keep none (measures a cold search)
-        # key -> agent -> the day its placement lapses (records hash by identity: fast)
+        # key -> agent -> the day its placement lapses (records hash by identity: fast);
+        # IN_BUCKET once the key's bucket holds exactly these (see `_bucket`)
         self._members: dict[tuple, dict[AgentRecord, date | None]] = {}
         self._buckets: dict[tuple, Bucket | None] = {}  # built, per consumer key
         self._tie_break = tie_break(self.policy.ranking)
@@ -119,6 +122,8 @@ class Matcher:
                     bucket = members.get(key)
                     if bucket is None:
                         bucket = members[key] = {}
+                    elif bucket is IN_BUCKET:
+                        bucket = self._unpacked(key)
                     bucket[record] = until
                 if self._buckets:  # none built yet (a first load): nothing to invalidate
                     for key, _ in placements:
@@ -131,6 +136,8 @@ class Matcher:
         # than keep every agent's bucket keys around.
         for key, _ in self._placement(record):
             members = self._members[key]
+            if members is IN_BUCKET:
+                members = self._unpacked(key)
             del members[record]
             if not members:
                 del self._members[key]
@@ -152,6 +159,8 @@ class Matcher:
         self._ring_points = 0
 
     def _drop_bucket(self, key: tuple) -> None:
+        if self._members.get(key) is IN_BUCKET:
+            self._unpacked(key)
         bucket = self._buckets.pop(key, None)
         if bucket is not None and bucket.rings:
             self._ring_points -= sum(len(ring[0]) for ring in bucket.rings.values())
@@ -166,7 +175,18 @@ class Matcher:
             for wild in wilds:
                 members.update(self._members[wild])
         bucket = self._buckets[key] = Bucket(members) if members else None
+        if bucket is not None and not wilds:
+            # The bucket's flat lists hold exactly these members: at national
+            # scale the dicts are ~10 MB more. They come back from the bucket
+            # (`_unpacked`) when an agent joins or leaves it.
+            self._members[key] = IN_BUCKET
         return bucket
+
+    def _unpacked(self, key: tuple) -> dict[AgentRecord, date | None]:
+        """A key's members back as a dict, from its bucket (before it is dropped)."""
+        bucket = self._buckets[key]
+        members = self._members[key] = dict(zip(bucket.records, bucket.untils, strict=True))
+        return members
 
     def warm(self) -> None:
         """Build every bucket's spatial index now instead of on first use."""

@@ -3,6 +3,7 @@
 import random
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -348,3 +349,27 @@ def test_a_crowded_point_gives_the_naive_queue(policy, seed):
         assert fast.queue and fast.queue[0].distance_km == 0.0
         assert ledger.prefetched  # each ZIP there fetched once, not agent by agent
         assert all(len(set(npns)) == len(npns) for npns in ledger.prefetched)
+
+
+def test_built_buckets_take_adds_updates_and_removes_like_a_fresh_matcher(policy):
+    """Once built, a bucket alone holds its members; an agent joining or
+    leaving brings them back first: the queues stay a fresh matcher's."""
+    synth = Synthesizer(seed=11)
+    agents = [wire.structure(a, Agent) for a in synth.agents(1500)]
+    matcher = Matcher(policy, agents[:1200])
+    matcher.warm()
+    rng = random.Random(11)
+    for agent in agents[1200:1350]:
+        matcher.add(agent)
+    for agent in rng.sample(agents[:1200], 100):
+        matcher.remove(agent.npn)
+    for agent in rng.sample(matcher.agents(), 100):  # moved, licensed elsewhere
+        other = rng.choice(agents[1350:])
+        matcher.update(attrs.evolve(agent, zip=other.zip, licenses=other.licenses))
+    fresh = Matcher(policy, matcher.agents())
+    for _ in range(80):
+        consumer, at = wire.structure(synth.consumer(), Consumer), synth.instant()
+        for limit in (1, 10):
+            queue = matcher.match(consumer, at, limit=limit).queue
+            assert queue == fresh.match(consumer, at, limit=limit).queue
+            assert queue == matcher.naive_match(consumer, at, limit=limit).queue

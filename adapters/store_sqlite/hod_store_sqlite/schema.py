@@ -14,12 +14,13 @@ from .listings import (
     BY_STATUS_ONLY,
     EVENT_COLUMNS,
     LISTINGS_SCHEMA,
+    RARE_KINDS_CHAIN,
     RARE_KINDS_INDEX,
     RARE_KINDS_SCHEMA,
 )
 from .retention import RETENTION_SCHEMA
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 APPEND_ONLY = """
     CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
@@ -101,6 +102,7 @@ MIGRATIONS: dict[int, str] = {
     {APPEND_ONLY}
     """,
     6: BY_STATUS_ONLY,  # referrals listed through one index (listings.py)
+    7: RARE_KINDS_CHAIN,  # the rare kinds' index tested without a list (listings.py)
 }
 
 

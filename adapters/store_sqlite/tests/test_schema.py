@@ -73,7 +73,10 @@ def test_only_rare_event_kinds_are_indexed_by_kind(tmp_path):
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"
         )
     }
-    assert "events_by_kind" not in indexes and "NOT IN" in indexes["events_of_rare_kind"]
+    assert (
+        "events_by_kind" not in indexes
+        and "kind <> 'notify.sent'" in indexes["events_of_rare_kind"]
+    )
     store.hod_store_append_events(
         events=[Event(samples.START, k, "r1") for k in ("notify.sent", "notify.failed") * 50]
     )
@@ -129,3 +132,29 @@ def test_a_version_5_file_keeps_its_events_and_their_order_without_autoincrement
     ] == [12, 7]
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         store._db.execute("DELETE FROM events")
+
+
+def test_a_version_7_file_gets_the_rare_kinds_index_without_a_list(tmp_path):
+    """Step 7 rewrites the index's `NOT IN (...)` (a throwaway table per
+    insert) as a chain of `<>`; listings of rare kinds still read it."""
+    path = tmp_path / "hod.sqlite3"
+    _older_file(path, 7, failed_at_seqs=(1, 2))
+    db = sqlite3.connect(path)
+    listed = ", ".join(repr(k) for k in listings.FREQUENT_KINDS)
+    db.executescript(
+        "DROP INDEX events_of_rare_kind;"
+        f" CREATE INDEX events_of_rare_kind ON events (kind, seq) WHERE kind NOT IN ({listed});"
+    )
+    db.close()
+    store = SqliteStore(path)
+    (sql,) = store._db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'events_of_rare_kind'"
+    ).fetchone()
+    assert "NOT IN" not in sql and f"WHERE {listings._NOT_FREQUENT}" in sql
+    plan = store._db.execute(
+        "EXPLAIN QUERY PLAN SELECT seq FROM events WHERE kind IN ('notify.failed')"
+        f" AND {listings._NOT_FREQUENT} ORDER BY seq DESC LIMIT 5"
+    ).fetchall()
+    assert "events_of_rare_kind" in str(plan)
+    found = store.hod_store_events_of_kind(kinds=["notify.failed"], before=None, limit=5)
+    assert [e.seq for e in found] == [2, 1]

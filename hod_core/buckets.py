@@ -69,9 +69,10 @@ class Bucket:
         heads = [group[0] for group in by_zip.values()]
         self.index = PointIndex(list(map(_LAT, heads)), list(map(_LON, heads)))
         self.gates = list(map(_GATE, heads))  # right for a group of one
-        for position, group in enumerate(by_zip.values()):
-            if len(group) > 1:
-                self.gates[position] = _gate(group)
+        groups = list(by_zip.values())
+        sizes = np.diff(np.frombuffer(self.starts, dtype=np.int_))
+        for position in np.flatnonzero(sizes > 1).tolist():
+            self.gates[position] = _gate(groups[position])
         # For long rings: bit i of schedule_bits[g] is set when an agent of
         # group g has shared schedule schedules[i]; OTHERS when one has none
         # (an override, time off) or the bucket has too many to number.

@@ -48,6 +48,27 @@ class Roster:
                 self._seen = max(self._seen, changed[-1][0])
         return len(changed)
 
+    @property
+    def revision(self) -> int:
+        """The store revision of the newest agent this roster has loaded."""
+        return self._seen
+
+    def switch_instants(self) -> list[datetime]:
+        """Sorted instants, off a whole minute, where some agent's availability
+        switches by an out-of-office period (A1) or a day's override (A2); every
+        other switch (hours, breaks, dates) is on a whole minute (see Sweep)."""
+        instants = set()
+        with self._lock:
+            agents = self.matcher.agents()
+        for agent in agents:
+            availability = agent.availability
+            today = availability.today
+            bounds = [today.since, today.until] if today is not None else []
+            for period in availability.out_of_office:
+                bounds += (period.start, period.end)
+            instants.update(b for b in bounds if b is not None and (b.second or b.microsecond))
+        return sorted(instants)
+
     def agent(self, npn: str) -> Agent:
         """The agent as last saved, by anyone; `NotFound` if there is none."""
         self.sync()

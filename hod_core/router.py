@@ -96,7 +96,7 @@ class Router:
         self._new_id = new_id or time_ordered_id
         self.matcher = Matcher(self.policy)
         self.roster = Roster(self.matcher, self.hook)
-        self.sweep = Sweep(self.hook, self.policy, self._transact)
+        self.sweep = Sweep(self.hook, self.policy, self._transact, self.roster)
         self._load(freeze_after_load)
 
     def _load(self, freeze: bool) -> None:
@@ -137,6 +137,7 @@ class Router:
             agent = wire.structure(agent, Agent, source="agent")
         now = self.now()
         self.roster.save(agent, Event(now, "agent.saved", npn=agent.npn, actor=actor))
+        self.sweep.changed()
         self.sweep.waiting(now)  # this agent may be the one a waiting referral needs
         return agent
 
@@ -145,6 +146,7 @@ class Router:
         now = self.now()
         agent = evolve(self.roster.agent(npn), suspended=False, reinstated_at=now)
         self.roster.save(agent, Event(now, "agent.reinstated", npn=npn, actor=actor, rule="L9"))
+        self.sweep.changed()
         self.sweep.waiting(now)
         return agent
 
@@ -294,8 +296,10 @@ class Router:
             if offer.status is OfferStatus.PENDING and was is None:
                 agent = self.matcher.agent(offer.npn)
                 self.dispatch.offer(new, offer, agent, self.matcher.zone(offer.npn))
-            elif offer.status is OfferStatus.MISSED and was is OfferStatus.PENDING:
-                self.roster.count_misses(offer.npn, offer.expires_at)
+            elif was is OfferStatus.PENDING and offer.status is not OfferStatus.PENDING:
+                self.sweep.changed()  # the agent holds one offer fewer (E12)
+                if offer.status is OfferStatus.MISSED:
+                    self.roster.count_misses(offer.npn, offer.expires_at)
 
     # -- delivery -----------------------------------------------------------------
     def flush(self) -> None:

@@ -11,6 +11,7 @@ router's compare-and-set loop (`transact`), like any other action.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
 
@@ -48,12 +49,21 @@ class TickReport:
 
 class Sweep:
     """The sweep's three passes over the store. `hook`: the store hooks;
-    `transact(referral_id, now, decide)`: the router's commit loop."""
+    `transact(referral_id, now, decide)`: the router's commit loop;
+    `roster`: the agents (`hod_core.roster.Roster`), to tell when waiting
+    referrals need matching again (None: at every pass)."""
 
-    def __init__(self, hook, policy: Policy, transact: Transact):
+    def __init__(self, hook, policy: Policy, transact: Transact, roster=None):
         self._hook = hook
         self._policy = policy
         self._transact = transact
+        self._roster = roster
+        # L10 without a match per waiting referral at every tick: a pass that
+        # left them waiting stays true until something that could change a
+        # match happens (see `_unchanged_since`).
+        self._changed = True
+        self._last_pass: tuple[datetime, int] | None = None  # its now, agents' revision
+        self._switches: tuple[int, list[datetime]] = (-1, [])  # revision, instants
 
     def due(self, now: datetime) -> dict[str, int]:
         """Act on every referral due by `now`; what was done, counted by kind."""
@@ -79,8 +89,15 @@ class Sweep:
 
         return self._transact(referral_id, now, decide)
 
+    def changed(self) -> None:
+        """Something that can make an agent eligible happened (an agent saved or
+        reinstated, an offer ended: E12): match waiting referrals at the next pass."""
+        self._changed = True
+
     def waiting(self, now: datetime) -> int:
         """Offer waiting referrals, oldest first, to whoever is eligible now (L10)."""
+        if self._unchanged_since(now):
+            return 0  # every waiting referral would get the answer it got last time
 
         def decide(stored: Referral | None, head: HeadOf) -> Decision | None:
             if stored is None or stored.status is not ReferralStatus.WAITING:
@@ -88,8 +105,47 @@ class Sweep:
             placed = lifecycle.place(stored, now, head(stored), self._policy)
             return None if placed.change is Change.WAITING else placed
 
-        waiting = self._hook.hod_store_waiting()
-        return [self._transact(rid, now, decide)[1] for rid in waiting].count(Change.OFFERED)
+        # Cleared before the pass: a change during it is seen by the next one.
+        self._changed, revision = False, self._revision()
+        try:
+            waiting = self._hook.hod_store_waiting()
+            offered = [self._transact(rid, now, decide)[1] for rid in waiting]
+        except BaseException:
+            self._changed = True
+            raise
+        self._last_pass = (now, revision)
+        return offered.count(Change.OFFERED)
+
+    def _unchanged_since(self, now: datetime) -> bool:
+        """True when no waiting referral can match differently at `now` than at
+        the last pass: this process changed no agent and ended no offer, no agent
+        was saved by anyone (the roster's revision), and no availability can have
+        switched (L10, A1-A4). Hours, breaks, dates and time zones switch on
+        whole minutes, so any whole minute of the clock between the two passes
+        counts as a change; so does an out-of-office period or a day's override
+        (A1, A2) starting or ending between them, at whatever second. An offer
+        ended by another process is seen by that process's next pass, and by
+        every process's first pass in the next minute."""
+        if self._changed or self._roster is None or self._last_pass is None:
+            return False
+        then, revision = self._last_pass
+        if revision != self._revision() or not then <= now:
+            return False
+        if _minute(now) != _minute(then):
+            return False
+        switches = self._switch_instants(revision)
+        at = bisect_right(switches, then)
+        return at == len(switches) or switches[at] > now
+
+    def _revision(self) -> int:
+        return -1 if self._roster is None else self._roster.revision
+
+    def _switch_instants(self, revision: int) -> list[datetime]:
+        """The instants, off a whole minute, where an agent's A1 or A2 switches,
+        sorted; worked out again only when agents changed."""
+        if self._switches[0] != revision:
+            self._switches = (revision, self._roster.switch_instants())
+        return self._switches[1]
 
     def erase(self, now: datetime) -> int:
         """P2: erase the contact data of referrals that ended `contact_retention`
@@ -110,3 +166,7 @@ class Sweep:
         if erased:
             self._hook.hod_store_scrub()
         return erased
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)

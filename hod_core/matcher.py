@@ -23,6 +23,7 @@ from datetime import date, datetime
 from operator import itemgetter
 from types import MappingProxyType
 
+from . import verdicts
 from .availability import ScheduleBook
 from .buckets import SIFT_FROM, Bucket, sieve, sifted
 from .bulk import gc_paused
@@ -218,7 +219,7 @@ class Matcher:
         queue = _queue(self._search(query, limit))
         if not explain:
             return MatchResult(queue)
-        return MatchResult(queue, self._exclusions(query))
+        return MatchResult(queue, verdicts.exclusions(self._records, self.policy.rules, query))
 
     def consumer_failure(self, consumer: Consumer, at: datetime) -> str | None:
         """The first rule the consumer fails whoever the agent (E5: a state that
@@ -368,17 +369,6 @@ class Matcher:
             ranked.extend(tied)
         return ranked[:want]
 
-    def _exclusions(self, query: Query) -> dict[str, str]:
-        """npn -> the first rule, in file order, each ineligible agent fails."""
-        excluded = {}
-        rules = self.policy.rules
-        for npn, record in self._records.items():
-            for rule in rules:
-                if not rule.check(record, query):
-                    excluded[npn] = rule.id
-                    break
-        return excluded
-
     def why(
         self,
         npn: str,
@@ -392,25 +382,7 @@ class Matcher:
         record = self._records.get(npn)
         if record is None:
             raise InputError(f"no agent with NPN {npn!r}", field="npn")
-        query = _query(consumer, at, offered, offers)
-        rules = [
-            {
-                "id": rule.id,
-                "passed": bool(rule.check(record, query)),
-                "description": rule.description,
-            }
-            for rule in self.policy.rules
-        ]
-        available, decided_by = record.plan.decide(query.clock(record.zone))
-        facts = query.consumer
-        return {
-            "npn": npn,
-            "eligible": all(r["passed"] for r in rules),
-            "first_failing": next((r["id"] for r in rules if not r["passed"]), None),
-            "rules": rules,
-            "availability": {"available": available, "decided_by": decided_by, "zone": record.zone},
-            "distance_km": round(geodesic_km(facts.lat, facts.lon, record.lat, record.lon), 3),
-        }
+        return verdicts.why(record, self.policy.rules, _query(consumer, at, offered, offers))
 
     def naive_match(
         self,
@@ -426,13 +398,7 @@ class Matcher:
         The benchmark's baseline and the tests' oracle: no index, no search.
         """
         query = _query(consumer, at, offered, offers)
-        rules = self.policy.rules
-        facts = query.consumer
-        eligible = [
-            (geodesic_km(facts.lat, facts.lon, r.lat, r.lon), r)
-            for r in self._records.values()
-            if all(rule.check(r, query) for rule in rules)
-        ]
+        eligible = verdicts.eligible(self._records.values(), self.policy.rules, query)
         return MatchResult(_queue(self._ranked(eligible, query, limit)))
 
 

@@ -4,9 +4,11 @@
     python benchmarks/match.py --agents 100000 --json
 
 For each size, in a fresh process pinned to one core: synthetic agents (fixed
-seed) on real ZIPs of HealthCare.gov states are written as JSONL, parsed and
-validated (parse_s), loaded into a Matcher with every bucket's index built
-(load_s); then consumers drawn the same way are matched at Open Enrollment
+seed) on real ZIPs of HealthCare.gov states are written as JSONL by a child
+process (the synthesizer adds nothing to rss_mb), parsed and validated
+(parse_s), loaded into a Matcher with every bucket's index built (load_s),
+both in one span with the cyclic GC paused, as `hod match` and a server
+load; then consumers drawn the same way are matched at Open Enrollment
 instants (p50_us, p99_us: the median of three timed rounds after an untimed
 one), for the queue length asked (--limit) and again for a queue of 10
 (p50_us_limit10, p99_us_limit10). The untimed round leaves the matcher's ring

@@ -63,9 +63,7 @@ def write_inputs(folder: Path, agents: int, queries: int) -> None:
     from hod_core.synthetic import Synthesizer
 
     synth = Synthesizer(seed=2026)
-    with (folder / "agents.jsonl").open("w") as out:
-        for i in range(agents):
-            out.write(json.dumps(synth.agent(str(10_000_000 + i))) + "\n")
+    synth.write_agents(folder / "agents.jsonl", agents)
     with (folder / "consumers.jsonl").open("w") as out:
         for _ in range(queries):
             consumer = synth.consumer()

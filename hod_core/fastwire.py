@@ -8,7 +8,7 @@ only in their canonical spelling, and the agent's own text fields checked
 together by one pattern (`_SCALARS`) that takes a subset of what the
 validators in `validate` take, spelled as they would return it. Values
 that thousands of agents repeat (participation, weekly hours, lines of
-authority, expiry dates) are checked once each by `wire`'s own code and
+authority, expiry dates) are checked once each by the wire's own converter and
 shared, as `wire` shares them.
 
 Anything this path is not sure of (a spelling `wire` would normalise, a
@@ -29,6 +29,7 @@ import msgspec
 
 from . import limits, validate
 from .codes import ISO_639_1, US_STATES
+from .converter import converter
 from .models import Agent, Availability, ContactMethod, DisplayOption, License, Participation
 
 _UNSET = msgspec.UNSET
@@ -104,10 +105,9 @@ class NotSure(Exception):
 
 
 def _by_wire(cls: type, value):
-    from . import wire  # wire imports this module
-
+    """`value` as the one converter reads it (the wire's own checks), or NotSure."""
     try:
-        return wire.converter.structure(value, cls)
+        return converter.structure(value, cls)
     except Exception:  # noqa: BLE001 - any doubt: wire reads the whole line
         raise NotSure from None
 

@@ -138,6 +138,18 @@ class Roster:
                 npn, referral.consumer, now, offered=referral.offered_npns, offers=self.ledger()
             )
 
+    def any_eligible(self, npns: Iterable[str], referral: Referral, now: datetime) -> bool:
+        """Does one of these agents pass every rule for this referral at `now`?
+        The match's own rules (the naive match's test, which the match equals)."""
+        with self._lock:
+            return any(
+                npn in self.matcher
+                and self.matcher.why(
+                    npn, referral.consumer, now, offered=referral.offered_npns, offers=self.ledger()
+                )["eligible"]
+                for npn in npns
+            )
+
     def ledger(self) -> StoreLedger:
         return StoreLedger(self._hook.hod_store_offer_stats)
 

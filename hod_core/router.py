@@ -297,7 +297,7 @@ class Router:
                 agent = self.matcher.agent(offer.npn)
                 self.dispatch.offer(new, offer, agent, self.matcher.zone(offer.npn))
             elif was is OfferStatus.PENDING and offer.status is not OfferStatus.PENDING:
-                self.sweep.changed()  # the agent holds one offer fewer (E12)
+                self.sweep.freed(offer.npn)  # the agent holds one offer fewer (E12)
                 if offer.status is OfferStatus.MISSED:
                     self.roster.count_misses(offer.npn, offer.expires_at)
 

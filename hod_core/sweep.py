@@ -11,6 +11,7 @@ router's compare-and-set loop (`transact`), like any other action.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
@@ -62,6 +63,8 @@ class Sweep:
         # left them waiting stays true until something that could change a
         # match happens (see `_unchanged_since`).
         self._changed = True
+        self._freed: set[str] = set()  # agents whose offer ended since the last pass
+        self._freed_lock = threading.Lock()
         self._last_pass: tuple[datetime, int] | None = None  # its now, agents' revision
         self._switches: tuple[int, list[datetime]] = (-1, [])  # revision, instants
 
@@ -90,22 +93,33 @@ class Sweep:
         return self._transact(referral_id, now, decide)
 
     def changed(self) -> None:
-        """Something that can make an agent eligible happened (an agent saved or
-        reinstated, an offer ended: E12): match waiting referrals at the next pass."""
+        """Something that can make any agent eligible happened (an agent saved or
+        reinstated): match waiting referrals at the next pass."""
         self._changed = True
+
+    def freed(self, npn: str) -> None:
+        """An offer of agent `npn` ended (E12: one offer fewer): at the next pass,
+        a waiting referral is matched again if this agent now passes its rules."""
+        with self._freed_lock:
+            self._freed.add(npn)
 
     def waiting(self, now: datetime) -> int:
         """Offer waiting referrals, oldest first, to whoever is eligible now (L10)."""
-        if self._unchanged_since(now):
+        # Taken before the pass: a change during it is seen by the next one.
+        with self._freed_lock:
+            freed, self._freed = self._freed, set()
+        only = sorted(freed) if self._unchanged_since(now) else None
+        if only == []:
             return 0  # every waiting referral would get the answer it got last time
 
         def decide(stored: Referral | None, head: HeadOf) -> Decision | None:
             if stored is None or stored.status is not ReferralStatus.WAITING:
                 return None
+            if only is not None and not self._roster.any_eligible(only, stored, now):
+                return None  # nobody else changed: still nobody for it
             placed = lifecycle.place(stored, now, head(stored), self._policy)
             return None if placed.change is Change.WAITING else placed
 
-        # Cleared before the pass: a change during it is seen by the next one.
         self._changed, revision = False, self._revision()
         try:
             waiting = self._hook.hod_store_waiting()

@@ -219,6 +219,7 @@ class Matcher:
         queue = _queue(self._search(query, limit))
         if not explain:
             return MatchResult(queue)
+        query.slot = -1  # the exclusions read offers agent by agent, not by ring
         return MatchResult(queue, verdicts.exclusions(self._records, self.policy.rules, query))
 
     def consumer_failure(self, consumer: Consumer, at: datetime) -> str | None:
@@ -261,6 +262,8 @@ class Matcher:
             positions, dots, kms = ring[0], ring[1], ring[2]
             seen += len(positions)
             slots = range(len(positions))
+            if batched:
+                query.near, query.slot, query.fetched_to = (bucket, ring, gates), -1, 0
             if gates is not None and len(positions) > SIFT_FROM:
                 slots = sifted(bucket, ring, query)
             for slot in slots:
@@ -277,8 +280,8 @@ class Matcher:
                             continue
                 km = kms[slot]
                 first, end = starts[position], starts[position + 1]
-                if batched:  # the first agent here to need its offers fetches everyone's
-                    query.group = records[first:end] if end - first > 1 else None
+                if batched:  # the first agent here to need its offers fetches for those near
+                    query.slot = slot
                 for member in range(first, end):
                     record, until = records[member], untils[member]
                     check = dynamic

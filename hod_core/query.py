@@ -8,6 +8,7 @@ shared by many agents is tested once per zone.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
@@ -18,7 +19,8 @@ from .availability import LocalClock, SharedSchedule
 from .codes import US_STATES
 from .errors import InputError
 from .geo import zips
-from .geo.distance import unit_vector
+from .geo.distance import SPHERE_ERROR, unit_vector
+from .geo.index import EARTH_RADIUS_KM, dot_at
 from .models import Consumer
 
 
@@ -51,6 +53,10 @@ class OfferSnapshot:
         return self.last_offered.get(npn)
 
 
+# A store read of offers covers the tested group and the groups up to
+# (1 + 2 SPHERE_ERROR) its distance plus this many km, at most NEARBY_GROUPS.
+NEARBY_KM_SLACK = 0.01
+NEARBY_GROUPS = 16
 NO_OFFERS = OfferSnapshot()  # no offers yet: none pending, nobody ever offered one
 
 
@@ -87,7 +93,9 @@ class Query:
         "offered_npns",
         "offers",
         "prefetch",
-        "group",
+        "near",
+        "slot",
+        "fetched_to",
         "_pending_offers",
         "surely_valid_until",
         "_clocks",
@@ -108,11 +116,15 @@ class Query:
         self.offered_npns = offered_npns
         self.offers = offers or NO_OFFERS
         self._pending_offers = self.offers.pending_offers  # bound once: E12 runs per candidate
-        # A ledger that reads a store may take the agents at one ZIP in one go:
-        # the matcher names the group it is testing; the first agent of it to
-        # reach E12 fetches for all (agents who fail availability never do).
+        # A ledger that reads a store may take many agents in one go: the
+        # matcher names the ring and the slot (ZIP group) it is testing; the
+        # first agent there to reach E12 fetches for its group and the groups
+        # just beyond it, which a queue of one tests too (see `_nearby`).
+        # Agents who fail availability never cause a read.
         self.prefetch = getattr(self.offers, "prefetch", None)
-        self.group: list | None = None  # the agent records at the ZIP being tested
+        self.near: tuple | None = None  # (bucket, ring, gates) of the ring being walked
+        self.slot = -1  # the ring slot being tested
+        self.fetched_to = 0  # slots before this one had their offers fetched
         # Every zone's local date is within a day of UTC's: a licence valid
         # through this date is valid here whatever the agent's zone.
         self.surely_valid_until = at.astimezone(UTC).date() + timedelta(days=1)
@@ -120,10 +132,31 @@ class Query:
         self.opens: dict[SharedSchedule, bool] = {}  # (zone, schedule) -> open now
 
     def pending_offers_of(self, npn: str) -> int:
-        if self.group is not None:
-            self.prefetch([record.npn for record in self.group])
-            self.group = None
+        if self.slot >= self.fetched_to:
+            self.prefetch(self._nearby(self.slot))
         return self._pending_offers(npn)
+
+    def _nearby(self, slot: int) -> list[str]:
+        """The agents of this slot's group and of the open groups right after
+        it in the ring: one read instead of one per group. A match of one
+        agent goes on testing every group within SPHERE_ERROR of the first
+        found, as a rule one to three more; past NEARBY_KM_SLACK of that, a
+        group is left to its own read (most matches never reach it)."""
+        bucket, (positions, dots), gates = self.near[0], self.near[1][:2], self.near[2]
+        records, starts, opens = bucket.records, bucket.starts, self.opens
+        reach = dot_at(
+            math.acos(min(dots[slot], 1.0)) * EARTH_RADIUS_KM * (1 + 2 * SPHERE_ERROR)
+            + NEARBY_KM_SLACK
+        )
+        npns, end, last = [], slot, min(len(positions), slot + NEARBY_GROUPS)
+        while end < last and dots[end] >= reach:
+            position = positions[end]
+            end += 1
+            if gates is not None and opens.get(gates[position]) is False:
+                continue  # closed: nobody here reaches E12
+            npns.extend([record.npn for record in records[starts[position] : starts[position + 1]]])
+        self.fetched_to = end
+        return npns
 
     def clock(self, zone: str) -> LocalClock:
         clock = self._clocks.get(zone)

@@ -13,6 +13,8 @@ from hod_core.errors import InputError
 from hod_core.matcher import Matcher
 from hod_core.models import Agent, Consumer
 from hod_core.query import OfferSnapshot
+from hod_core.referrals import OfferStats
+from hod_core.roster import StoreLedger
 from hod_core.synthetic import Synthesizer
 
 from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer, queue_npns
@@ -349,6 +351,50 @@ def test_a_crowded_point_gives_the_naive_queue(policy, seed):
         assert fast.queue and fast.queue[0].distance_km == 0.0
         assert ledger.prefetched  # each ZIP there fetched once, not agent by agent
         assert all(len(set(npns)) == len(npns) for npns in ledger.prefetched)
+
+
+class AskedLedger(StoreLedger):
+    """The router's ledger over a store that counts its reads, and records
+    which agents' pending offers the rules asked for (E12)."""
+
+    def __init__(self, full: set[str]):
+        super().__init__(self._read)
+        self.full, self.reads, self.asked = full, [], []
+
+    def _read(self, npns: list[str]) -> dict[str, OfferStats]:
+        self.reads.append(list(npns))
+        return {npn: OfferStats(pending=1) for npn in npns if npn in self.full}
+
+    def pending_offers(self, npn: str) -> int:
+        self.asked.append(npn)
+        return super().pending_offers(npn)
+
+
+def test_one_read_serves_the_zip_groups_a_match_tests_next(policy):
+    """E12's store reads: the first agent of a ring to reach E12 fetches for
+    its ZIP group and the groups just beyond, which a queue of one goes on
+    testing (distances within SPHERE_ERROR): fewer reads than ZIP groups
+    asked, no agent read twice, and still the naive scan's queue."""
+    synth = Synthesizer(seed=5)
+    agents = [wire.structure(a, Agent) for a in synth.agents(3000)]
+    matcher = Matcher(policy, agents)
+    zip_of = {a.npn: a.zip for a in agents}
+    full = {a.npn for a in agents[::7]}  # E12 fails some
+    reads = groups = 0
+    for _ in range(60):
+        consumer = wire.structure(synth.consumer(), Consumer)
+        for limit in (1, 3):
+            ledger = AskedLedger(full)
+            fast = matcher.match(consumer, MONDAY_10AM_HOUSTON, limit=limit, offers=ledger)
+            naive = matcher.naive_match(
+                consumer, MONDAY_10AM_HOUSTON, limit=limit, offers=AskedLedger(full)
+            )
+            assert fast.queue == naive.queue
+            read = [npn for npns in ledger.reads for npn in npns]
+            assert len(read) == len(set(read))  # nobody read twice in a match
+            reads += len(ledger.reads)
+            groups += len({zip_of[npn] for npn in ledger.asked})
+    assert 0 < reads < groups  # one read per group asked, before
 
 
 def test_built_buckets_take_adds_updates_and_removes_like_a_fresh_matcher(policy):

@@ -38,13 +38,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from attrs import evolve, frozen
+from attrs import frozen
 
 from .errors import DeliveryFailed
 from .hookspecs import CHANNEL_HOOKS
 from .models import Agent
 from .notices import Notice, notice_language
-from .referrals import Event, Offer, Referral
+from .referrals import Event, Offer, Referral, evolve
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,9 @@ class Dispatcher:
     def _attempt(self, job: _Job) -> None:
         """One attempt at every sender still owed the notice; the outcome recorded."""
         at = self._now()
-        notice = evolve(job.notice, sent_at=at)
+        notice = job.notice
+        if notice.sent_at != at:  # stamped at creation; a retry or a queue's wait moves it
+            notice = evolve(notice, sent_at=at)
         failed: list[Callable[..., None]] = []
         errors: list[BaseException] = []
         for send in job.senders:

@@ -18,7 +18,7 @@ import enum
 from collections.abc import Sequence
 from datetime import datetime
 
-from attrs import evolve, frozen
+from attrs import frozen
 
 from .errors import LifecycleError, NotFound, OfferExpired
 from .models import Agent, Consumer
@@ -31,6 +31,7 @@ from .referrals import (
     OfferStatus,
     Referral,
     ReferralStatus,
+    evolve,
 )
 from .rules.policy import Policy
 

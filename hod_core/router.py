@@ -21,8 +21,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from attrs import evolve
-
 from . import hookspecs, lifecycle, views, wire
 from .bulk import gc_paused
 from .dispatch import Dispatcher, RetryPolicy
@@ -40,6 +38,7 @@ from .referrals import (
     OfferStatus,
     Referral,
     ReferralStatus,
+    evolve,
     time_ordered_id,
 )
 from .roster import Roster

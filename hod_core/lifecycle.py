@@ -95,6 +95,15 @@ def create(referral: Referral, now: datetime, head: Head, policy: Policy) -> Dec
     return place(referral, now, head, policy, (created,))
 
 
+def next_version(decided: Referral, expected: int) -> Referral:
+    """The decided referral as committed over version `expected`: one higher.
+    The commonest decisions (an offer, an accept) build it so already, saving
+    the router a copy of the whole record; any other gets its number here."""
+    if decided.version == expected + 1:
+        return decided
+    return evolve(decided, version=expected + 1)
+
+
 def is_due(referral: Referral, now: datetime) -> bool:
     """Is anything due on the referral by `now` (see `settle`)?"""
     return referral.due_at is not None and referral.due_at <= now
@@ -119,7 +128,12 @@ def place(
         offer = Offer(head.npn, now, now + policy.offer_window)
         detail = {"distance_km": head.distance_km, "expires_at": offer.expires_at.isoformat()}
         made = Event(now, "offer.made", referral.id, head.npn, rule="L1", detail=detail)
-        offered = evolve(referral, status=ReferralStatus.OFFERED, offers=(*referral.offers, offer))
+        offered = evolve(
+            referral,
+            status=ReferralStatus.OFFERED,
+            offers=(*referral.offers, offer),
+            version=referral.version + 1,  # see `next_version`
+        )
         return Decision(offered, (*events, made), Change.OFFERED)
     if head.impossible or now >= referral.wait_until:
         detail = {"because": head.impossible or "max_wait", "offers": len(referral.offers)}
@@ -202,6 +216,7 @@ def accept(referral: Referral, npn: str, now: datetime, policy: Policy) -> Decis
         agent_npn=npn,
         accepted_at=now,
         contact_deadline=now + policy.contact_deadline,
+        version=referral.version + 1,  # see `next_version`
     )
     detail = {
         "contact_target": (now + policy.contact_target).isoformat(),

@@ -255,7 +255,7 @@ class Router:
             if decision is None:
                 return stored, None
             expected = stored.version if stored else 0
-            new = evolve(decision.referral, version=expected + 1)
+            new = lifecycle.next_version(decision.referral, expected)
             done = self._commit(new, expected, decision.events)
             if done is Commit.WRITTEN:
                 self._after_commit(stored, new)

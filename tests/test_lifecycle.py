@@ -8,7 +8,7 @@ import attrs
 import pytest
 from attrs import evolve
 
-from hod_core import lifecycle
+from hod_core import lifecycle, referrals
 from hod_core.errors import LifecycleError, NotFound, OfferExpired, PolicyError
 from hod_core.lifecycle import NOBODY, Change, Head
 from hod_core.referrals import AgentOffer, Offer, OfferStatus, ReferralStatus
@@ -269,3 +269,26 @@ def test_p2_retention_is_an_optional_rule_file_parameter_of_whole_days():
             text.replace("contact_retention_days = 90", "contact_retention_days = -1"),
             source="p.toml",
         )
+
+
+def test_the_records_copy_is_attrs_evolve_to_the_letter():
+    """`referrals.evolve` (compiled per class, for speed) gives what attrs'
+    gives, defaults and factories included, and refuses an unknown field alike."""
+    referral = offered()
+    for changes in ({}, {"version": 7}, {"consumer": None, "language": "es"}, {"agent_npn": None}):
+        assert referrals.evolve(referral, **changes) == evolve(referral, **changes)
+    offer = referral.offers[-1]
+    assert referrals.evolve(offer, status=OfferStatus.MISSED) == evolve(
+        offer, status=OfferStatus.MISSED
+    )
+    with pytest.raises(TypeError, match="no field"):
+        referrals.evolve(referral, colour="red")
+
+
+def test_an_offer_and_an_accept_are_decided_at_the_next_version():
+    placed = lifecycle.create(new(), NOW, Head("101", 1.0), POLICY).referral
+    assert placed.version == 1
+    assert lifecycle.next_version(placed, 0) is placed  # no second copy
+    accepted = lifecycle.accept(evolve(placed, version=4), "101", NOW, POLICY).referral
+    assert accepted.version == 5
+    assert lifecycle.next_version(accepted, 2).version == 3  # stamped over what was read

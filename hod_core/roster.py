@@ -40,8 +40,11 @@ class Roster:
     def sync(self) -> int:
         """Load agents saved since the last sync, by this process or another;
         how many were loaded."""
-        with gc_paused():  # a first sync reads every agent: millions of new objects
+        if self._seen:  # the usual call (once per request): nothing new, no pause needed
             changed = list(self._hook.hod_store_agents(after=self._seen))
+        else:
+            with gc_paused():  # a first sync reads every agent: millions of new objects
+                changed = list(self._hook.hod_store_agents(after=self._seen))
         if changed:
             with self._lock:
                 self.matcher.add_many(agent for _, agent in changed)

@@ -22,6 +22,8 @@ from matplotlib.figure import Figure
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 LINESTYLES = ("-", "--", ":", "-.")  # one per policy: the plots read in black and white too
+# Bars and series also differ by hatch and marker, so a report printed in grey still tells policies apart.
+HATCHES = ("", "//", "..", "xx")
 MARKERS = ("o", "s", "D", "v")
 QUANTILES = (("p50", 50), ("p90", 90), ("p99", 99))
 GAP_COLOUR = "#b2182b"  # nobody available
@@ -206,6 +208,15 @@ def _style(number: int) -> str:
     return LINESTYLES[number % len(LINESTYLES)]
 
 
+def _bar_look(number: int) -> dict:
+    return {
+        "color": _colour(number),
+        "hatch": HATCHES[number % len(HATCHES)],
+        "edgecolor": "black",
+        "linewidth": 0.4,
+    }
+
+
 def waiting_over_day(result: dict) -> bytes | None:
     """Referrals waiting (nobody eligible) and open (not yet accepted nor ended)."""
     runs = [r for r in _runs(result) if _get(r, "figures", "waiting_over_day", "start")]
@@ -226,6 +237,9 @@ def waiting_over_day(result: dict) -> bytes | None:
                     points,
                     style,
                     color=_colour(number),
+                    marker=MARKERS[number % len(MARKERS)],
+                    markevery=8,
+                    markersize=4,
                     label=f"{_name(run, number + 1)}: {key}",
                 )
     axes.set_xlabel("time (UTC)")
@@ -253,7 +267,7 @@ def unmatched_by_state(result: dict) -> bytes | None:
             shares,
             width,
             label=_name(run, number + 1),
-            color=_colour(number),
+            **_bar_look(number),
         )
     axes.set_xticks(np.arange(len(states)) + width * (len(runs) - 1) / 2, states, fontsize=8)
     axes.set_ylabel("% of requests unmatched")
@@ -283,7 +297,7 @@ def offers_per_agent(result: dict) -> bytes | None:
             [histogram.get(b) or 0 for b in buckets],
             width,
             label=label,
-            color=_colour(number),
+            **_bar_look(number),
         )
     axes.set_xticks(np.arange(len(buckets)) + width * (len(runs) - 1) / 2, buckets)
     axes.set_xlabel("offers received")

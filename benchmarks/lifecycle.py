@@ -133,7 +133,7 @@ def main() -> None:
     from hod_core.synthetic import Synthesizer
 
     synth = Synthesizer(seed=2026)
-    agents = [wire.structure(synth.agent(str(10_000_000 + i)), Agent) for i in range(args.agents)]
+    agents = [wire.structure(a, Agent) for a in synth.agents(args.agents)]
     consumers = [synth.consumer() for _ in range(args.warmup + args.referrals)]
 
     memory = run(MemoryStore(), agents, consumers, args.warmup, args.delivery_threads)

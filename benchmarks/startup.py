@@ -126,7 +126,7 @@ def main() -> None:
     from hod_core.synthetic import Synthesizer
 
     synth = Synthesizer(seed=2026)
-    agents = [wire.structure(synth.agent(str(10_000_000 + i)), Agent) for i in range(args.agents)]
+    agents = [wire.structure(a, Agent) for a in synth.agents(args.agents)]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "hod.sqlite3"
         result = {"agents": args.agents, "save_s": round(save_agents(path, agents), 2)}

@@ -20,16 +20,3 @@ def gc_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-def freeze_long_lived() -> None:
-    """Move everything alive now out of the collector's sight (gc.freeze).
-
-    A router's agents, indexes and schedules live as long as it does. Left
-    to the cyclic collector, every full collection rescans those millions of
-    objects, which at 100k agents nearly halved the referral rate. We
-    collect first, so no garbage is frozen with them; reference counting
-    still frees frozen objects that are dropped later.
-    """
-    gc.collect()
-    gc.freeze()

@@ -12,11 +12,16 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from itertools import islice
 
-from attrs import Attribute, Converter, field, frozen
+from attrs import Attribute, Converter, field
+from attrs import frozen as _frozen
 
 from . import limits, validate
 from .codes import WEEKDAYS
 from .errors import InputError
+
+# Value objects are never weakly referenced: no __weakref__ slot, 8 bytes less
+# each (at 100k agents: 400k agents and licences, 3 MB).
+frozen = _frozen(weakref_slot=False)
 
 
 class DisplayOption(enum.IntEnum):

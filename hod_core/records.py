@@ -21,15 +21,7 @@ class AgentRecord:
     __slots__ = (
         "agent",
         "npn",
-        "zip",
-        "home_state",
-        "display_option",
-        "languages",
-        "state_preferences",
-        "suspended",
-        "contact_method",
         "zone",
-        "participation",
         "policy",
         "plan",
         "schedule_key",
@@ -40,7 +32,7 @@ class AgentRecord:
     )
 
     def __init__(self, agent: Agent, policy: Policy, book: ScheduleBook):
-        lat, lon, place_zone = _located(agent.zip)
+        lat, lon, place_zone = _centroid(agent.zip)
         zone = agent.timezone or place_zone
         if zone is None:
             raise InputError(
@@ -48,16 +40,8 @@ class AgentRecord:
                 field="timezone",
             )
         self.agent = agent
-        self.npn = agent.npn
-        self.zip = agent.zip
-        self.home_state = agent.home_state
-        self.display_option = int(agent.display_option)
-        self.languages = agent.languages
-        self.state_preferences = agent.state_preferences
-        self.suspended = agent.suspended
-        self.contact_method = agent.contact_method._value_  # .value is a slow descriptor
+        self.npn = agent.npn  # read per match (offers): a slot, not a property
         self.zone = zone
-        self.participation = agent.participation
         self.policy = policy
         self.plan: AvailabilityPlan = book.plan(agent.availability)
         # Agents in one zone with one (interned) schedule share an answer per match.
@@ -67,6 +51,17 @@ class AgentRecord:
         self.gate = self.schedule_key if self.plan.plain else None
         self.lat, self.lon = lat, lon
         self.static_failure: str | None = None
+
+    # The agent's own fields the rules read: read at placement and by explain,
+    # never per match, so properties (a slot each would be 6 MB at 100k agents).
+    zip = property(lambda self: self.agent.zip)
+    home_state = property(lambda self: self.agent.home_state)
+    display_option = property(lambda self: int(self.agent.display_option))
+    languages = property(lambda self: self.agent.languages)
+    state_preferences = property(lambda self: self.agent.state_preferences)
+    suspended = property(lambda self: self.agent.suspended)
+    contact_method = property(lambda self: self.agent.contact_method._value_)
+    participation = property(lambda self: self.agent.participation)
 
     @property
     def health_licenses(self) -> dict[str, date | None]:
@@ -81,19 +76,9 @@ class AgentRecord:
 _MEMO_MOST = 65_536  # distinct names and tuples judged and kept; beyond, judged each time
 
 
-_PLACES: dict[str, tuple[float, float, str | None]] = {}  # ZIP -> (lat, lon, zone)
-
-
-def _located(code: str) -> tuple[float, float, str | None]:
-    """A ZIP's centroid and zone, kept per code (agents share their ZIPs): a
-    tuple, about half the memory of a ZipPlace and its lru_cache entry."""
-    place = _PLACES.get(code)
-    if place is None:
-        found = zips.locate(code)  # raises for an unknown or unlocated ZIP: nothing kept
-        place = (found.lat, found.lon, found.zone)
-        if len(_PLACES) < 65_536:  # more than there are ZIPs
-            _PLACES[code] = place
-    return place
+def _centroid(code: str) -> tuple[float, float, str | None]:
+    """(lat, lon, zone) of the agent's ZIP; InputError for an unknown or unlocated one."""
+    return zips.zip_table().centroid(code)
 
 
 def health_licenses(agent: Agent, policy: Policy) -> dict[str, date | None]:

@@ -3,9 +3,11 @@
 import math
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hod_core.errors import InputError
 from hod_core.geo import zips
 from hod_core.geo.distance import EARTH_RADIUS_KM, SPHERE_ERROR, cap_box, geodesic_km, unit_vector
 from hod_core.geo.index import PointIndex
@@ -24,6 +26,27 @@ def test_zero_or_missing_centroids_are_kept_unlocated():
     unlocated = [p for p in table.values() if not p.located]
     assert 100 < len(unlocated) < 1500
     assert not zips.lookup("09001").located  # military APO
+
+
+def test_zip_table_finds_only_five_ascii_digits_it_ships():
+    table = zips.zip_table()
+    assert "48371" in table and zips.lookup("00501").state == "NY"  # leading zeros kept
+    for code in ("4837", "483711", "4837a", "\uff14\uff18\uff13\uff17\uff11", "", 48371, None):
+        assert code not in table and zips.lookup(code) is None
+    assert "99999" not in table  # five digits, not a shipped ZIP
+    places = list(table.values())
+    assert len({p.zip for p in places}) == len(table)
+    assert all(zips.lookup(place.zip) == place for place in places[::997])
+
+
+def test_centroid_is_the_lookup_of_a_located_zip_and_refuses_the_rest():
+    table = zips.zip_table()
+    place = zips.lookup("48371")
+    assert table.centroid("48371") == (place.lat, place.lon, place.zone)
+    for code, reason in (("09001", "no location"), ("99999", "unknown ZIP"), ("x", "unknown ZIP")):
+        with pytest.raises(InputError, match=reason) as caught:
+            table.centroid(code)
+        assert caught.value.field == "zip"
 
 
 def test_every_zone_in_the_table_is_a_valid_iana_name():

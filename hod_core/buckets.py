@@ -17,6 +17,7 @@ from operator import attrgetter
 import numpy as np
 
 from .availability import SharedSchedule
+from .geo import zips
 from .geo.index import PointIndex
 from .query import Query
 from .records import AgentRecord
@@ -24,7 +25,7 @@ from .records import AgentRecord
 SIFT_FROM = 16  # rings of more ZIP groups than this drop closed ones in one numpy pass
 OTHERS_BIT = 63
 OTHERS = 1 << OTHERS_BIT  # an agent whose availability is not a shared schedule's alone
-_LAT, _LON, _GATE = attrgetter("lat"), attrgetter("lon"), attrgetter("gate")
+_GATE = attrgetter("gate")
 
 
 class Bucket:
@@ -67,7 +68,7 @@ class Bucket:
         self.groups = len(by_zip)
         self.size = len(members)
         heads = [group[0] for group in by_zip.values()]
-        self.index = PointIndex(list(map(_LAT, heads)), list(map(_LON, heads)))
+        self.index = PointIndex(*zips.zip_table().centroids(by_zip))  # a point per ZIP group
         self.gates = list(map(_GATE, heads))  # right for a group of one
         groups = list(by_zip.values())
         sizes = np.diff(np.frombuffer(self.starts, dtype=np.int_))

@@ -247,6 +247,7 @@ class Matcher:
         want = limit or bucket.size
         dynamic, batched = self._dynamic, query.prefetch is not None
         records, untils, starts = bucket.records, bucket.untils, bucket.starts
+        point_lats, point_lons = bucket.index.lat_of, bucket.index.lon_of  # per ZIP group
         rest = self._dynamic_rest
         gates, opens = (bucket.gates if self._gated else None), query.opens
         surely_valid = query.surely_valid_until  # licences lapsing later need no zone math
@@ -301,7 +302,9 @@ class Matcher:
                     if check is not None and not check(record, query):
                         continue
                     if km < 0.0:
-                        km = kms[slot] = geodesic_km(facts.lat, facts.lon, record.lat, record.lon)
+                        km = kms[slot] = geodesic_km(
+                            facts.lat, facts.lon, point_lats[position], point_lons[position]
+                        )
                     found.append((km, record))
                     if km < cutoff:  # the want-th nearest so far moves in
                         bisect.insort(best, km)

@@ -21,18 +21,18 @@ class AgentRecord:
     __slots__ = (
         "agent",
         "npn",
+        "display_option",
+        "contact_method",
         "zone",
         "policy",
         "plan",
         "schedule_key",
         "gate",
-        "lat",
-        "lon",
         "static_failure",
     )
 
     def __init__(self, agent: Agent, policy: Policy, book: ScheduleBook):
-        lat, lon, place_zone = _centroid(agent.zip)
+        place_zone = _centroid(agent.zip)[2]  # raises for an unknown or unlocated ZIP
         zone = agent.timezone or place_zone
         if zone is None:
             raise InputError(
@@ -41,6 +41,9 @@ class AgentRecord:
             )
         self.agent = agent
         self.npn = agent.npn  # read per match (offers): a slot, not a property
+        # Converted from their enums once (rules read them at every placement):
+        self.display_option = int(agent.display_option)
+        self.contact_method = agent.contact_method._value_  # .value is a slow descriptor
         self.zone = zone
         self.policy = policy
         self.plan: AvailabilityPlan = book.plan(agent.availability)
@@ -49,19 +52,20 @@ class AgentRecord:
         # Whether the agent is available is the shared schedule's answer alone
         # (no time off, no override): a match may ask the schedule instead.
         self.gate = self.schedule_key if self.plan.plain else None
-        self.lat, self.lon = lat, lon
         self.static_failure: str | None = None
 
     # The agent's own fields the rules read: read at placement and by explain,
-    # never per match, so properties (a slot each would be 6 MB at 100k agents).
+    # never per match: properties (eight slots and two floats would be 11 MB at
+    # 100k agents).
     zip = property(lambda self: self.agent.zip)
     home_state = property(lambda self: self.agent.home_state)
-    display_option = property(lambda self: int(self.agent.display_option))
     languages = property(lambda self: self.agent.languages)
     state_preferences = property(lambda self: self.agent.state_preferences)
     suspended = property(lambda self: self.agent.suspended)
-    contact_method = property(lambda self: self.agent.contact_method._value_)
     participation = property(lambda self: self.agent.participation)
+    # The ZIP's centroid, from the ZIP table (buckets keep their groups' own).
+    lat = property(lambda self: _centroid(self.agent.zip)[0])
+    lon = property(lambda self: _centroid(self.agent.zip)[1])
 
     @property
     def health_licenses(self) -> dict[str, date | None]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,11 +35,20 @@ def dot_at(km: float) -> float:
     return math.cos(km / EARTH_RADIUS_KM) if km < FULL_EARTH_KM else -1.0
 
 
+def _floats(values: Sequence[float]) -> array:
+    floats = array("d")
+    floats.frombytes(np.asarray(values, dtype=float).tobytes())
+    return floats
+
+
 class PointIndex:
-    def __init__(self, lats: list[float], lons: list[float]):
+    def __init__(self, lats: Sequence[float], lons: Sequence[float]):
         self.size = len(lats)
-        self.lats = np.asarray(lats, dtype=float)
-        self.lons = np.asarray(lons, dtype=float)
+        # Plain arrays, read one point at a time (`lat_of[i]`), with numpy views
+        # of the same memory for the whole-index passes.
+        self.lat_of, self.lon_of = _floats(lats), _floats(lons)
+        self.lats = np.frombuffer(self.lat_of, dtype=float)
+        self.lons = np.frombuffer(self.lon_of, dtype=float)
         self.flat = array("d", unit_vectors(self.lats, self.lons).tobytes())  # x0 y0 z0 x1 ...
         self.vectors = np.frombuffer(self.flat, dtype=float).reshape(-1, 3)  # same memory
         cells = (np.floor((self.lats + 90.0) / CELL_DEGREES) * _COLUMNS).astype(np.int64)

@@ -26,7 +26,9 @@ from typing import Any
 from attrs import frozen
 
 # (agent record, query) -> value. Written out as plain lambdas, not built from
-# attrgetter, because they run per candidate and every call level counts.
+# attrgetter, because they run per candidate and every call level counts. The
+# agent's own fields are read from the record's agent (`a.agent.home_state`):
+# the record keeps only what it converts or derives (see records.AgentRecord).
 Getter = Callable[[Any, Any], Any]
 
 
@@ -43,9 +45,13 @@ class Fact:
 
 AGENT_FACTS = (
     Fact("agent.npn", "string", "static", "National Producer Number", lambda a, q: a.npn),
-    Fact("agent.zip", "string", "static", "the agent's ZIP code", lambda a, q: a.zip),
+    Fact("agent.zip", "string", "static", "the agent's ZIP code", lambda a, q: a.agent.zip),
     Fact(
-        "agent.home_state", "string", "static", "resident (home) state", lambda a, q: a.home_state
+        "agent.home_state",
+        "string",
+        "static",
+        "resident (home) state",
+        lambda a, q: a.agent.home_state,
     ),
     Fact(
         "agent.display_option",
@@ -59,16 +65,16 @@ AGENT_FACTS = (
         "list<string>",
         "static",
         "ISO 639-1 codes the agent speaks",
-        lambda a, q: a.languages,
+        lambda a, q: a.agent.languages,
     ),
     Fact(
         "agent.state_preferences",
         "list<string>?",
         "static",
         "states the agent wants referrals from; null = never narrowed",
-        lambda a, q: a.state_preferences,
+        lambda a, q: a.agent.state_preferences,
     ),
-    Fact("agent.suspended", "bool", "static", "account suspended", lambda a, q: a.suspended),
+    Fact("agent.suspended", "bool", "static", "account suspended", lambda a, q: a.agent.suspended),
     Fact(
         "agent.contact_method",
         "string",
@@ -88,28 +94,28 @@ AGENT_FACTS = (
         "int",
         "static",
         "plan year of the completed Marketplace registration and agreements",
-        lambda a, q: a.participation.plan_year,
+        lambda a, q: a.agent.participation.plan_year,
     ),
     Fact(
         "agent.participation.hod_training",
         "bool",
         "static",
         "Help On Demand course done",
-        lambda a, q: a.participation.hod_training,
+        lambda a, q: a.agent.participation.hod_training,
     ),
     Fact(
         "agent.participation.npn_on_ffm_list",
         "bool",
         "static",
         "NPN valid on the FFM registration completion list",
-        lambda a, q: a.participation.npn_on_ffm_list,
+        lambda a, q: a.agent.participation.npn_on_ffm_list,
     ),
     Fact(
         "agent.participation.terms_accepted",
         "bool",
         "static",
         "both terms of use accepted",
-        lambda a, q: a.participation.terms_accepted,
+        lambda a, q: a.agent.participation.terms_accepted,
     ),
     Fact(
         "agent.health_license_states",

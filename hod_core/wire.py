@@ -38,11 +38,12 @@ def read_jsonl(path: str | Path, cls: type[T], *, fast: bool = True) -> Iterator
     stay the same. `fast=False` reads every line by `read_record` (the
     benchmark's and the tests' reference)."""
     path = Path(path)
-    fast_path = fastwire.agent_from_line if fast and cls is Agent else None
+    fast = fast and cls is Agent
+    texts: dict[str, str] = {}  # repeated texts, shared across the file's agents
     for number, data in limits.read_lines(path, source=path.name):
-        if fast_path is not None:
+        if fast:
             try:
-                record = fast_path(data)
+                record = fastwire.agent_from_line(data, texts)
             except fastwire.NotSure:
                 pass
             else:

@@ -274,6 +274,20 @@ def test_files_read_the_same_both_ways(tmp_path):
         assert quick == slow and quick.startswith("agents.jsonl:6: "), quick
 
 
+def test_a_file_shares_the_street_addresses_and_last_names_its_agents_repeat(tmp_path):
+    path = tmp_path / "agents.jsonl"
+    office = {"street_address": "1 Agency Plaza", "last_name": "Garcia"}
+    lines = [agent_data(npn=str(7_100_000 + i), **office) for i in range(3)]
+    lines.append(agent_data(npn="7100009", street_address="2 Elm St", last_name="Lee"))
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    quick, slow = read_both(path)
+    assert all(same(a, b) for (_, a), (_, b) in zip(quick, slow, strict=True))
+    agents = [agent for _, agent in quick]
+    assert agents[0].street_address is agents[1].street_address is agents[2].street_address
+    assert agents[0].last_name is agents[2].last_name == "Garcia"
+    assert agents[3].street_address == "2 Elm St" and agents[3].last_name == "Lee"
+
+
 def test_the_same_npn_twice_names_both_lines(tmp_path):
     path = tmp_path / "agents.jsonl"
     path.write_text("\n".join([LINE, json.dumps(agent_data(npn="1")), LINE]) + "\n")

@@ -64,14 +64,14 @@ class Bucket:
                 group.append(record)
         self.records = records = list(itertools.chain.from_iterable(by_zip.values()))
         self.untils = list(map(members.__getitem__, records))
-        self.starts = array("l", itertools.accumulate(map(len, by_zip.values()), initial=0))
+        self.starts = array("i", itertools.accumulate(map(len, by_zip.values()), initial=0))
         self.groups = len(by_zip)
         self.size = len(members)
         heads = [group[0] for group in by_zip.values()]
         self.index = PointIndex(*zips.zip_table().centroids(by_zip))  # a point per ZIP group
         self.gates = list(map(_GATE, heads))  # right for a group of one
         groups = list(by_zip.values())
-        sizes = np.diff(np.frombuffer(self.starts, dtype=np.int_))
+        sizes = np.diff(np.frombuffer(self.starts, dtype=np.int32))
         for position in np.flatnonzero(sizes > 1).tolist():
             self.gates[position] = _gate(groups[position])
         # For long rings: bit i of schedule_bits[g] is set when an agent of
@@ -85,7 +85,7 @@ class Bucket:
         bits = list(map(bit_of.get, gates, itertools.repeat(OTHERS)))
         self.schedule_bits = (
             np.bitwise_or.reduceat(np.array(bits, dtype=np.uint64), heads_at)
-            if (heads_at := np.frombuffer(self.starts, dtype=np.int_)[:-1]).size
+            if (heads_at := np.frombuffer(self.starts, dtype=np.int32)[:-1]).size
             else np.zeros(0, np.uint64)
         )
         self.rings: dict[tuple, tuple] = {}
@@ -94,7 +94,7 @@ class Bucket:
 def sieve(bucket: Bucket, positions) -> tuple[np.ndarray, int]:
     """A long ring's schedule bits, group by group, and the schedules met in it."""
     if isinstance(positions, array):
-        positions = np.frombuffer(positions, dtype=np.int_)
+        positions = np.frombuffer(positions, dtype=np.int32)
     bits = bucket.schedule_bits[positions]
     return bits, int(np.bitwise_or.reduce(bits)) & ~OTHERS
 

@@ -339,7 +339,7 @@ class Matcher:
         count = len(positions)
         if count > RING_CACHE_LARGEST or not self.ring_cache_points:
             return positions, dots, [-1.0] * count, None
-        positions = array("l", positions)
+        positions = array("i", positions)  # 32-bit, as the buckets' own
         ring = (
             positions,
             array("d", dots),

@@ -22,7 +22,6 @@ class AgentRecord:
         "agent",
         "npn",
         "display_option",
-        "contact_method",
         "zone",
         "policy",
         "plan",
@@ -41,9 +40,7 @@ class AgentRecord:
             )
         self.agent = agent
         self.npn = agent.npn  # read per match (offers): a slot, not a property
-        # Converted from their enums once (rules read them at every placement):
-        self.display_option = int(agent.display_option)
-        self.contact_method = agent.contact_method._value_  # .value is a slow descriptor
+        self.display_option = int(agent.display_option)  # E4, E7, E8 read it at every placement
         self.zone = zone
         self.policy = policy
         self.plan: AvailabilityPlan = book.plan(agent.availability)
@@ -54,15 +51,16 @@ class AgentRecord:
         self.gate = self.schedule_key if self.plan.plain else None
         self.static_failure: str | None = None
 
-    # The agent's own fields the rules read: read at placement and by explain,
-    # never per match: properties (eight slots and two floats would be 11 MB at
-    # 100k agents).
+    # The agent's own fields, for views such as the directory: not slots (the
+    # rules read them from `agent`, see rules.vocabulary), since seven slots
+    # and two floats per record would be 11 MB at 100k agents.
     zip = property(lambda self: self.agent.zip)
     home_state = property(lambda self: self.agent.home_state)
     languages = property(lambda self: self.agent.languages)
     state_preferences = property(lambda self: self.agent.state_preferences)
     suspended = property(lambda self: self.agent.suspended)
     participation = property(lambda self: self.agent.participation)
+    contact_method = property(lambda self: self.agent.contact_method._value_)
     # The ZIP's centroid, from the ZIP table (buckets keep their groups' own).
     lat = property(lambda self: _centroid(self.agent.zip)[0])
     lon = property(lambda self: _centroid(self.agent.zip)[1])

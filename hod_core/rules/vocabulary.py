@@ -80,7 +80,7 @@ AGENT_FACTS = (
         "string",
         "static",
         "preferred contact method",
-        lambda a, q: a.contact_method,
+        lambda a, q: a.agent.contact_method._value_,  # .value is a slow descriptor
     ),
     Fact(
         "agent.timezone",

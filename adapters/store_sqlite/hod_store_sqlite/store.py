@@ -23,8 +23,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -80,10 +79,11 @@ def _json(value) -> str:
 # test holds the two byte for byte): a third of the cost of `_json`.
 _BODY = cattrs.Converter()
 _BODY.register_unstructure_hook(datetime, lambda at: at)
+_UNSTRUCTURE_REFERRAL = _BODY.get_unstructure_hook(Referral)  # without a dispatch per call
 
 
 def _referral_json(referral: Referral) -> str:
-    return orjson.dumps(_BODY.unstructure(referral)).decode()
+    return orjson.dumps(_UNSTRUCTURE_REFERRAL(referral)).decode()
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -185,22 +185,15 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
             self._local.db = db
         return db
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, holding the write lock from its first statement."""
-        db = self._db
-        with self._writing:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                if db.in_transaction:  # SQLite rolls back itself on some errors (a full disk)
-                    db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            self._commits += 1
-            if self._commits % CHECKPOINT_EVERY == 0:
-                self._checkpoint_soon()
+    def _write(self) -> _Transaction:
+        """`with self._write() as db:` one write transaction, holding the
+        write lock from its first statement."""
+        return _Transaction(self)
+
+    def _committed(self) -> None:
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:
+            self._checkpoint_soon()
 
     def _checkpoint_soon(self) -> None:
         """Wake the checkpoint thread (see CHECKPOINT_EVERY), started at first need."""
@@ -273,15 +266,15 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
     ) -> Commit:
         body = _referral_json(referral)
-        offers = {o.npn: _offer_row(referral.id, o) for o in referral.offers}
         due_at = None if referral.due_at is None else _instant(referral.due_at)
         closed_at = closed_column(referral)
         with self._write() as db:
             stored = self._stored_offers(db, referral.id, expected_version)
-            changed = [r for npn, r in offers.items() if stored.get(npn) != r]
-            for row in changed:
-                newly_pending = row[2] == "pending" and row[1] not in stored
-                if newly_pending and self._pending(db, row[1]) >= max_pending:
+            # Offers are immutable records: the same object, or an equal one, is unchanged.
+            changed = [o for o in referral.offers if _changed(stored.get(o.npn), o)]
+            for offer in changed:
+                newly_pending = offer.status is OfferStatus.PENDING and offer.npn not in stored
+                if newly_pending and self._pending(db, offer.npn) >= max_pending:
                     # E12; nothing written yet, so nothing to undo. A wrong
                     # version is the truer answer: the router reads again.
                     current = db.execute(
@@ -321,16 +314,17 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
                 ).rowcount
             if not written:
                 return Commit.STALE  # another commit got there first; nothing written
-            db.executemany(
-                f"INSERT OR REPLACE INTO offers ({_OFFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                changed,
-            )
+            if changed:
+                db.executemany(
+                    f"INSERT OR REPLACE INTO offers ({_OFFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    [_offer_row(referral.id, o) for o in changed],
+                )
             self._append(db, events)
         self._remember(body, referral)
         return Commit.WRITTEN
 
     def _stored_offers(self, db: sqlite3.Connection, referral_id: str, version: int) -> dict:
-        """npn -> the offer's row as stored at `version` (none for a new referral).
+        """npn -> the offer as stored at `version` (none for a new referral).
 
         If the stored version is not `version` after all, the commit's UPDATE
         finds no row and writes nothing, so a cached answer is never wrong.
@@ -343,7 +337,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
             if row is None:
                 return {}
             known = self._parse(row[0])
-        return {o.npn: _offer_row(referral_id, o) for o in known.offers}
+        return {o.npn: o for o in known.offers}
 
     def _remember(self, body: str, referral: Referral) -> None:
         if len(self._parsed) >= PARSED_CACHE:
@@ -431,22 +425,12 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
 
     @staticmethod
     def _append(db: sqlite3.Connection, events: Sequence[Event]) -> None:
-        db.executemany(
-            "INSERT INTO events (at, kind, referral_id, npn, actor, rule, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    _instant(e.at),
-                    e.kind,
-                    e.referral_id,
-                    e.npn,
-                    e.actor,
-                    e.rule,
-                    orjson.dumps(dict(e.detail)).decode(),
-                )
-                for e in events
-            ],
-        )
+        if events:
+            db.executemany(
+                "INSERT INTO events (at, kind, referral_id, npn, actor, rule, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_event_row(e) for e in events],
+            )
 
     @hookimpl
     def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:
@@ -462,6 +446,58 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
                 (referral_id, after, limit),
             )
         return [event_of_row(row) for row in rows]
+
+
+class _Transaction:
+    """One `BEGIN IMMEDIATE` transaction of a store (see `SqliteStore._write`):
+    this process's threads take turns (`_writing`), then SQLite's write lock.
+    Committed at the end of the block, rolled back if it raises. A class, not
+    a generator: it runs twice per referral."""
+
+    __slots__ = ("_store", "_db")
+
+    def __init__(self, store: SqliteStore):
+        self._store = store
+        self._db = store._db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._store._writing.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._store._writing.release()
+            raise
+        return self._db
+
+    def __exit__(self, kind, error, trace) -> bool:
+        db = self._db
+        try:
+            if kind is not None:
+                if db.in_transaction:  # SQLite rolls back itself on some errors (a full disk)
+                    db.execute("ROLLBACK")
+                return False
+            db.execute("COMMIT")
+            self._store._committed()
+        finally:
+            self._store._writing.release()
+        return False
+
+
+def _changed(stored: Offer | None, offer: Offer) -> bool:
+    return stored is not offer and stored != offer
+
+
+def _event_row(e: Event) -> tuple:
+    detail = e.detail if type(e.detail) is dict else dict(e.detail)
+    return (
+        _instant(e.at),
+        e.kind,
+        e.referral_id,
+        e.npn,
+        e.actor,
+        e.rule,
+        orjson.dumps(detail).decode(),
+    )
 
 
 def _flag(value: str | bool, name: str) -> bool:

@@ -57,9 +57,9 @@ class Bucket:
     def __init__(self, members: dict[AgentRecord, date | None]):
         by_zip: dict[str, list[AgentRecord]] = {}
         for record in members:
-            group = by_zip.get(record.agent.zip)
+            group = by_zip.get(record.zip)
             if group is None:
-                by_zip[record.agent.zip] = [record]
+                by_zip[record.zip] = [record]
             else:
                 group.append(record)
         self.records = records = list(itertools.chain.from_iterable(by_zip.values()))

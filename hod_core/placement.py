@@ -15,7 +15,7 @@ from datetime import date
 from operator import attrgetter
 
 from .records import AgentRecord
-from .rules.compile import WILDCARD
+from .rules.compile import WILDCARD, all_of
 
 ANY = "*"
 _ANY_VALUE = {ANY: None}  # a key field no term restricts: any consumer value
@@ -31,49 +31,55 @@ class Placement:
             [k for r in rules for k in r.keys if k.field == f] for f in self.fields
         ]
         self._static = [(r.id, r.static) for r in rules if r.static]
+        self._all_static = all_of([check for _, check in self._static])  # one call when all pass
         self._keys: dict[tuple, tuple] = {}  # one tuple object per member key
         self.wild_keys: set[tuple] = set()  # member keys holding a wildcard
 
     def __call__(self, record: AgentRecord) -> list[tuple[tuple, date | None]]:
-        for rule_id, check in self._static:
-            if not check(record, None):
-                record.static_failure = rule_id
-                return []
+        if self._all_static is not None and not self._all_static(record, None):
+            record.static_failure = next(
+                rule_id for rule_id, check in self._static if not check(record, None)
+            )
+            return []
         per_field = []
         for terms in self._field_terms:
             allowed: dict | None = None  # None: any value of this consumer field
             for term in terms:
-                values = term.values(record)
+                values = term.values(record)  # a dict of its own, read and never changed here
                 if values is WILDCARD:
                     continue
-                allowed = dict(values) if allowed is None else _intersect(allowed, values)
+                allowed = values if allowed is None else _intersect(allowed, values)
             if allowed is None:
                 allowed = _ANY_VALUE
             elif not allowed:
                 return []  # no value of this field admits the agent: in no bucket
             per_field.append(allowed)
+        keys, placements = self._keys, []
         if len(per_field) == 2:  # the usual (state, language): no product machinery
             first, second = per_field
-            pairs = [
-                ((a, b), ua if ub is None else ub if ua is None or ub < ua else ua)
-                for a, ua in first.items()
-                for b, ub in second.items()
-            ]
-        else:
-            pairs = [
-                (tuple([value for value, _ in combo]), _earliest([until for _, until in combo]))
-                for combo in itertools.product(*(f.items() for f in per_field))
-            ]
-        placements = []
-        keys = self._keys
-        for key, until in pairs:
+            for a, ua in first.items():
+                for b, ub in second.items():
+                    shared = keys.get(key := (a, b))
+                    if shared is None:
+                        shared = self._new_key(key)
+                    placements.append(
+                        (shared, ua if ub is None else ub if ua is None or ub < ua else ua)
+                    )
+            return placements
+        for combo in itertools.product(*(f.items() for f in per_field)):
+            key = tuple([value for value, _ in combo])
             shared = keys.get(key)
             if shared is None:
-                shared = keys[key] = key  # one tuple per bucket, not per agent
-                if ANY in key:
-                    self.wild_keys.add(key)
-            placements.append((shared, until))
+                shared = self._new_key(key)
+            placements.append((shared, _earliest([until for _, until in combo])))
         return placements
+
+    def _new_key(self, key: tuple) -> tuple:
+        """The one tuple of a bucket key, kept: placements share it, not a copy per agent."""
+        self._keys[key] = key
+        if ANY in key:
+            self.wild_keys.add(key)
+        return key
 
     def wilds_covering(self, key: tuple) -> list[tuple]:
         """The wildcard member keys whose agents also belong in bucket `key`."""

@@ -43,7 +43,12 @@ def test_centroid_is_the_lookup_of_a_located_zip_and_refuses_the_rest():
     table = zips.zip_table()
     place = zips.lookup("48371")
     assert table.centroid("48371") == (place.lat, place.lon, place.zone)
-    for code, reason in (("09001", "no location"), ("99999", "unknown ZIP"), ("x", "unknown ZIP")):
+    for code, reason in (
+        ("09001", "no location"),
+        ("99999", "unknown ZIP"),
+        ("x", "unknown ZIP"),
+        ("4837a", "unknown ZIP"),
+    ):
         with pytest.raises(InputError, match=reason) as caught:
             table.centroid(code)
         assert caught.value.field == "zip"

@@ -87,8 +87,12 @@ def read_lines(
     source = source or str(path)
     total = 0
     with _opened(path, source) as stream:
+        readline, most = stream.readline, line_bytes + 1  # once, not per line: 100k lines
         for number in range(1, file_lines + 2):
-            data = _read(stream, line_bytes + 1, source, line=True)
+            try:
+                data = readline(most)
+            except OSError as exc:
+                raise InputError(f"cannot read: {exc.strerror or exc}", source=source) from None
             if not data:
                 return
             if number > file_lines:
@@ -112,9 +116,9 @@ def _opened(path: str | Path, source: str):
         raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
 
 
-def _read(stream, most: int, source: str, *, line: bool = False) -> bytes:
+def _read(stream, most: int, source: str) -> bytes:
     try:
-        return stream.readline(most) if line else stream.read(most)
+        return stream.read(most)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", source=source) from None
 

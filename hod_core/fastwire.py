@@ -7,9 +7,10 @@ types (`true` is not 1, `2026.0` is not 2026), no unknown key, the codes
 only in their canonical spelling, and the agent's own text fields checked
 together by one pattern (`_SCALARS`) that takes a subset of what the
 validators in `validate` take, spelled as they would return it. Values
-that thousands of agents repeat (participation, weekly hours, lines of
-authority, expiry dates) are checked once each by the wire's own converter and
-shared, as `wire` shares them.
+that thousands of agents repeat (participation, availability, lines of
+authority, expiry dates) are checked once each and shared, as `wire` shares
+them: by the wire's own converter, or for availability by msgspec into the
+wire's shape and the models' own constructors (`_hours`).
 
 Anything this path is not sure of (a spelling `wire` would normalise, a
 key given twice, a bad value of any kind) raises `NotSure`, and `wire`

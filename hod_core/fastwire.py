@@ -107,8 +107,19 @@ class _Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _DECODER = msgspec.json.Decoder(_Line)
-_astuple = msgspec.structs.astuple
-_FIELDS = len(_Line.__struct_fields__)
+# A line's keys: the required fields, plus each optional one it gives (counted
+# by name in agent_from_line: cheaper than a tuple of every field per line).
+_OPTIONAL = _Line.__struct_fields__[len(_Line.__struct_fields__) - len(_Line.__struct_defaults__) :]
+_REQUIRED = len(_Line.__struct_fields__) - len(_OPTIONAL)
+if _OPTIONAL != (
+    "street_address",
+    "state_preferences",
+    "suspended",
+    "reinstated_at",
+    "timezone",
+    "availability",
+):
+    raise ImportError("fastwire._Line's optional fields changed: update agent_from_line's count")
 _PARTICIPATION_KEYS = len(_Participation.__struct_fields__)
 
 
@@ -331,9 +342,12 @@ def agent_from_line(data: bytes, texts: dict[str, str] | None = None) -> Agent:
     licenses, keys, colons = _licenses(line.licenses)
     raw = line.availability
     availability = _NO_AVAILABILITY if raw is _UNSET else _AVAILABILITY[bytes(raw)]
-    keys += _FIELDS - _astuple(line).count(_UNSET) + _PARTICIPATION_KEYS
+    keys += _REQUIRED + _PARTICIPATION_KEYS + (street is not _UNSET) + (raw is not _UNSET)
+    keys += line.state_preferences is not _UNSET
+    keys += line.suspended is not _UNSET
     colons += joined.count(":")
     at, zone = line.reinstated_at, line.timezone
+    keys += (at is not _UNSET) + (zone is not _UNSET)
     if type(at) is str:
         colons += at.count(":")
         at = _checked(_instant, at)

@@ -11,13 +11,19 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from attrs import evolve
-
 from .hookspecs import Commit, hookimpl
 from .memory_accounts import MemoryAccounts
 from .memory_listings import MemoryListings
 from .models import Agent
-from .referrals import AgentOffer, Event, OfferStats, OfferStatus, Referral, ReferralStatus
+from .referrals import (
+    AgentOffer,
+    Event,
+    OfferStats,
+    OfferStatus,
+    Referral,
+    ReferralStatus,
+    evolve,  # compiled per class: five events stamped a referral
+)
 
 
 class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accounts/listings.py

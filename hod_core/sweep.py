@@ -26,7 +26,8 @@ from .rules.policy import Policy
 BATCH = 500  # ids asked of the store at a time
 HeadOf = Callable[[Referral], Head]  # a referral's queue head at the action's now
 Decide = Callable[[Referral | None, HeadOf], Decision | None]
-Transact = Callable[[str, datetime, Decide], tuple[Referral | None, Change | None]]
+# (referral id, now, decide, known=the referral just read: saves reading it again)
+Transact = Callable[..., tuple[Referral | None, Change | None]]
 # What the sweep counts, by the kind of change it made.
 _COUNTED = {
     Change.EXPIRED: "expired",
@@ -83,14 +84,17 @@ class Sweep:
     def settle(self, referral_id: str, now: datetime) -> tuple[Referral | None, Change | None]:
         """Do what is due on one referral by `now`: the referral after, and the
         kind of change (an accept or reject records a due expiry first)."""
+        stored = self._hook.hod_store_referral(referral_id=referral_id)
+        if stored is None or not lifecycle.is_due(stored, now):
+            return stored, None  # the usual answer (every accept asks), before any match
 
         def decide(stored: Referral | None, head: HeadOf) -> Decision | None:
             if stored is None or not lifecycle.is_due(stored, now):
-                return None  # the usual answer, before any match
+                return None  # another process settled it first
             first = head(stored) if lifecycle.needs_queue(stored) else None
             return lifecycle.settle(stored, now, first, self._policy)
 
-        return self._transact(referral_id, now, decide)
+        return self._transact(referral_id, now, decide, known=stored)
 
     def changed(self) -> None:
         """Something that can make any agent eligible happened (an agent saved or

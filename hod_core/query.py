@@ -73,11 +73,17 @@ class ConsumerFacts:
 
     @classmethod
     def of(cls, consumer: Consumer) -> ConsumerFacts:
-        zip_state, lat, lon, vector = _located(consumer.zip)
-        state = consumer.state or zip_state
-        if consumer.state is None and zip_state not in US_STATES:
-            raise InputError(f"ZIP {consumer.zip} is in {zip_state}, not a state", field="zip")
-        return cls(state, consumer.language, consumer.zip, lat, lon, vector)
+        return _facts(consumer.zip, consumer.state, consumer.language)
+
+
+@lru_cache(maxsize=65536)
+def _facts(zip_code: str, given_state: str | None, language: str) -> ConsumerFacts:
+    """One shared (frozen) object per ZIP, state and language: a router asks for
+    the same consumer's facts twice a request, and consumers of a town repeat."""
+    zip_state, lat, lon, vector = _located(zip_code)
+    if given_state is None and zip_state not in US_STATES:
+        raise InputError(f"ZIP {zip_code} is in {zip_state}, not a state", field="zip")
+    return ConsumerFacts(given_state or zip_state, language, zip_code, lat, lon, vector)
 
 
 @lru_cache(maxsize=65536)  # more than there are ZIPs: each is placed once per process

@@ -65,6 +65,7 @@ def run(store, agents, consumers, warmup: int, delivery_threads: int) -> dict:
     for agent in agents:
         store.hod_store_put_agent(agent=agent, events=())
     save_s = time.perf_counter() - started
+    os.sync()  # what was saved is not flushing to disk during the timed rounds
     clock = FakeClock(datetime.fromisoformat("2026-11-23T12:00:00-05:00"))
     started = time.perf_counter()
     router = Router(

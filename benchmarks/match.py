@@ -87,6 +87,9 @@ def measure(agents: int, queries: int, baseline_queries: int, limit: int) -> dic
             + ["--queries", str(queries)],
             check=True,
         )
+        # The 96 MB just written would otherwise be flushing to disk while it
+        # is read back, on this core: a file is read long after it was written.
+        os.sync()
         gc.collect()
         # As `hod match` and a router load: the cyclic GC paused across reading
         # and building the matcher, each timed.

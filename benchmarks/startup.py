@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,7 @@ def startup(path: Path, *, validate: bool) -> dict:
 
 def measure(path: Path, rounds: int = ROUNDS) -> dict:
     """Start-up on the store at `path`, trusted against validating, best of `rounds`."""
+    os.sync()  # the file just written, not flushing to disk while it is read back
     runs: dict[bool, list[dict]] = {False: [], True: []}
     for _ in range(rounds):
         for validate in (False, True):

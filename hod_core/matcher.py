@@ -72,6 +72,7 @@ class Matcher:
         self._members: dict[tuple, dict[AgentRecord, date | None]] = {}
         self._buckets: dict[tuple, Bucket | None] = {}  # built, per consumer key
         self._tie_break = tie_break(self.policy.ranking)
+        self._opens_memo: tuple[int | None, dict] = (None, {})  # see _opens_at
         self.revision = 0  # counts adds and removes: views built from records know when to rebuild
         self.add_many(agents)
 
@@ -216,11 +217,25 @@ class Matcher:
         if limit is not None and limit < 1:
             raise InputError("limit must be at least 1", field="limit")
         query = _query(consumer, at, offered, offers)
+        query.opens = self._opens_at(at)
         queue = _queue(self._search(query, limit))
         if not explain:
             return MatchResult(queue)
         query.slot = -1  # the exclusions read offers agent by agent, not by ring
         return MatchResult(queue, verdicts.exclusions(self._records, self.policy.rules, query))
+
+    def _opens_at(self, at: datetime) -> dict:
+        """Which shared schedules are open, kept for the UTC minute of `at`.
+
+        Weekly hours are whole minutes (on a DST-change day too), so every
+        match in one minute gets the same answers: a busy router asks each
+        (zone, schedule) once a minute, not once a match. One attribute holds
+        (minute, answers), so a thread never pairs a minute with another's."""
+        minute = int(at.timestamp() // 60)
+        memo = self._opens_memo
+        if memo[0] != minute:
+            memo = self._opens_memo = (minute, {})
+        return memo[1]
 
     def consumer_failure(self, consumer: Consumer, at: datetime) -> str | None:
         """The first rule the consumer fails whoever the agent (E5: a state that

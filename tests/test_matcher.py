@@ -231,8 +231,9 @@ def _hours(start: str, end: str) -> dict:
     return {"weekly": {d: [[start, end]] for d in ("mon", "tue", "wed", "thu", "fri")}}
 
 
-def test_a_shared_schedule_is_asked_again_at_each_instant(policy):
-    """One answer per (zone, schedule) per match, never carried to the next."""
+def test_a_shared_schedule_is_asked_again_at_each_minute(policy):
+    """One answer per (zone, schedule) per UTC minute (hours are whole minutes):
+    shared by the matches of that minute, never carried to the next."""
     agents = [
         make_agent(npn="1", zip="77030", availability=_hours("09:00", "17:00")),
         make_agent(npn="2", zip="77030", availability=_hours("09:00", "17:00")),
@@ -241,9 +242,12 @@ def test_a_shared_schedule_is_asked_again_at_each_instant(policy):
     matcher = Matcher(policy, agents)
     consumer = make_consumer()
     before = datetime.fromisoformat("2026-11-23T16:59:00-06:00")
+    last_moment = datetime.fromisoformat("2026-11-23T16:59:59.999999-06:00")
     after = datetime.fromisoformat("2026-11-23T17:00:00-06:00")
-    for at, expected in ((before, ["1", "2"]), (after, ["3"]), (before, ["1", "2"])):
-        assert queue_npns(matcher.match(consumer, at, limit=3)) == expected
+    moments = (before, last_moment, after, last_moment, after + timedelta(seconds=59), before)
+    for at in moments:
+        expected = ["1", "2"] if at < after else ["3"]
+        assert queue_npns(matcher.match(consumer, at, limit=3)) == expected, at
         assert queue_npns(matcher.naive_match(consumer, at, limit=3)) == expected
 
 

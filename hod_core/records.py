@@ -55,7 +55,7 @@ class AgentRecord:
 
     # The agent's own fields, for views such as the directory: not slots (the
     # rules read them from `agent`, see rules.vocabulary), since six slots
-    # and two floats per record would be 10 MB at 100k agents.
+    # and two floats per record would be 11 MB at 100k agents.
     home_state = property(lambda self: self.agent.home_state)
     languages = property(lambda self: self.agent.languages)
     state_preferences = property(lambda self: self.agent.state_preferences)

@@ -32,7 +32,6 @@ The last line of --json is one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
@@ -41,6 +40,8 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+from printout import print_result  # benchmarks/printout.py, beside this file
 
 TARGET_SQLITE_PER_S = 3_000
 ROUNDS = 5
@@ -167,10 +168,7 @@ def main() -> None:
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         **started,
     }
-    for key, value in result.items():
-        print(f"{key:24} {value}")
-    if args.json:
-        print(json.dumps(result))
+    print_result(result, args.json)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lifecycle import NoopNotifier  # benchmarks/lifecycle.py, beside this file
+from printout import print_result  # benchmarks/printout.py, beside this file
 
 AT = "2026-11-23T12:00:00-05:00"
 SCHEMA = "hod_bench"
@@ -304,10 +305,7 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.destroy()
-    for key, value in result.items():
-        print(f"{key:26} {value}")
-    if args.json:
-        print(json.dumps(result))
+    print_result(result, args.json)
 
 
 if __name__ == "__main__":

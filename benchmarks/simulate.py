@@ -24,12 +24,13 @@ sweep, the event queue. Wall times on a shared machine swing; `day_cpu_s`
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import tempfile
 import time
 from pathlib import Path
+
+from printout import print_result  # benchmarks/printout.py, beside this file
 
 TARGET_S = 60.0
 
@@ -141,10 +142,7 @@ def main() -> None:
         "meets_target": day["total_s"] < TARGET_S,
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
-    for key, value in result.items():
-        print(f"{key:24} {value}")
-    if args.json:
-        print(json.dumps(result))
+    print_result(result, args.json)
 
 
 if __name__ == "__main__":

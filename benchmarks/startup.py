@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from printout import print_result  # benchmarks/printout.py, beside this file
+
 TARGET_S = 3.0
 ROUNDS = 2
 
@@ -133,10 +135,7 @@ def main() -> None:
         path = Path(folder) / "hod.sqlite3"
         result = {"agents": args.agents, "save_s": round(save_agents(path, agents), 2)}
         result.update(measure(path, args.rounds))
-    for key, value in result.items():
-        print(f"{key:26} {value}")
-    if args.json:
-        print(json.dumps(result))
+    print_result(result, args.json)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,14 @@
+"""How every benchmark shows its figures: a line each, then, with --json, one
+JSON object as the last line (what scripts and the README tables read)."""
+
+from __future__ import annotations
+
+import json
+
+
+def print_result(result: dict, as_json: bool) -> None:
+    width = max(map(len, result), default=0) + 2
+    for key, value in result.items():
+        print(f"{key:{width}} {value}")
+    if as_json:
+        print(json.dumps(result))

@@ -70,7 +70,12 @@ def _number(value, _type) -> float:
 def _interval(value, _type) -> Interval:
     if not isinstance(value, list) or len(value) != 2:
         raise InputError('expected ["HH:MM", "HH:MM"], got {value}', value=value)
-    return Interval(validate.minutes_of_day(value[0]), validate.minutes_of_day(value[1]))
+    return interval(*value)
+
+
+def interval(start: str, end: str) -> Interval:
+    """An interval from its wire texts "HH:MM" (fastwire builds them so too)."""
+    return Interval(validate.minutes_of_day(start), validate.minutes_of_day(end))
 
 
 def _break(value, _type) -> Break:

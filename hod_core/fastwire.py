@@ -30,14 +30,13 @@ import msgspec
 
 from . import limits, validate
 from .codes import ISO_639_1, US_STATES
-from .converter import converter
+from .converter import converter, interval
 from .models import (
     Agent,
     Availability,
     Break,
     ContactMethod,
     DisplayOption,
-    Interval,
     License,
     OutOfOffice,
     Participation,
@@ -267,9 +266,7 @@ def _read_date(text: str):
 
 
 _AVAILABILITY = _Shared(_read_availability, 20_000)
-_INTERVALS = _Shared(
-    lambda span: Interval(validate.minutes_of_day(span[0]), validate.minutes_of_day(span[1])), 4_096
-)
+_INTERVALS = _Shared(lambda span: interval(*span), 4_096)  # span: ("HH:MM", "HH:MM")
 _PARTICIPATION = _Shared(lambda p: _by_wire(Participation, msgspec.to_builtins(p)), 1_000)
 _LINES_OF_AUTHORITY = _Shared(_read_lines_of_authority, 4_096)
 _DATES = _Shared(_read_date, 8_192)

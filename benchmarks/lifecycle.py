@@ -41,7 +41,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from printout import print_result  # benchmarks/printout.py, beside this file
+from printout import interpreter, print_result  # benchmarks/printout.py, beside this file
 
 TARGET_SQLITE_PER_S = 3_000
 ROUNDS = 5
@@ -167,6 +167,7 @@ def main() -> None:
         "sqlite_load_s": sqlite["load_s"],
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         **started,
+        "python": interpreter(),
     }
     print_result(result, args.json)
 

@@ -39,6 +39,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from printout import interpreter  # benchmarks/printout.py, beside this file
+
 SIZES = (1_000, 10_000, 100_000)
 ROUNDS = 3
 
@@ -138,6 +140,7 @@ def measure(agents: int, queries: int, baseline_queries: int, limit: int) -> dic
         "load_s": round(load_s, 2),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **startup.in_child(agents),  # a Router on SQLite, these agents: benchmarks/startup.py
+        "python": interpreter(),
     }
 
 

@@ -18,9 +18,10 @@ from .listings import (
     RARE_KINDS_INDEX,
     RARE_KINDS_SCHEMA,
 )
+from .offers import OFFERS_BY_PENDING
 from .retention import RETENTION_SCHEMA
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 APPEND_ONLY = """
     CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
@@ -103,6 +104,7 @@ MIGRATIONS: dict[int, str] = {
     """,
     6: BY_STATUS_ONLY,  # referrals listed through one index (listings.py)
     7: RARE_KINDS_CHAIN,  # the rare kinds' index tested without a list (listings.py)
+    8: OFFERS_BY_PENDING,  # offers keyed by agent and pending, no index beside (offers.py)
 }
 
 

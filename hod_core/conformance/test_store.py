@@ -187,6 +187,26 @@ def test_offers_are_indexed_by_agent(store):
     assert [h.referral_id for h in newest] == ["r2"]
 
 
+def test_offer_stats_of_many_agents_at_once_are_each_agents_own(store):
+    """A match may ask about hundreds of agents in one call (a town's PO-box
+    ZIPs): the answer is what asking about each alone gives."""
+    offered = [str(7000 + n) for n in range(30)]
+    for n, npn in enumerate(offered):
+        at = T0 + timedelta(minutes=n)
+        assert written(store, samples.referral(f"r{n}", offered_to=npn, at=at), 0)
+    asked = [str(7000 + n) for n in range(-300, 400)]  # 700 agents, 30 of them offered one
+
+    def of(stats, npns):
+        return {npn: stats.get(npn, OfferStats()) for npn in npns}
+
+    alone = {npn: of(store.hod_store_offer_stats(npns=[npn]), [npn])[npn] for npn in asked}
+    assert of(store.hod_store_offer_stats(npns=asked), asked) == alone
+    assert of(store.hod_store_offer_stats(npns=asked[295:307]), asked[295:307]) == {
+        npn: alone[npn] for npn in asked[295:307]
+    }
+    assert alone[offered[3]] == OfferStats(1, T0 + timedelta(minutes=3))
+
+
 def test_an_offer_is_delivered_once_a_sent_notice_of_it_is_recorded(store):
     """L9 counts only misses of offers whose notice reached the agent."""
     first = samples.referral("r1", offered_to="7")

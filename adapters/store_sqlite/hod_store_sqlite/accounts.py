@@ -7,7 +7,7 @@ holds a secret."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from hod_core.accounts import (
     CREATED,
@@ -20,6 +20,8 @@ from hod_core.accounts import (
     ThrottleState,
 )
 from hod_core.hookspecs import hookimpl
+
+from .instants import instant, moment
 
 # The schema step that adds these tables (see store.MIGRATIONS).
 ACCOUNTS_SCHEMA = """
@@ -72,12 +74,7 @@ _FOUND_BY = {"id": "id", "login": "login", "npn": "npn", "email": "email"}
 
 
 def _at(at: datetime | None) -> str | None:
-    """UTC, fixed width: text order is time order (as store.py keeps instants)."""
-    return None if at is None else at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _moment(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+    return None if at is None else instant(at)
 
 
 def _account_row(a: Account) -> tuple:
@@ -102,23 +99,23 @@ def _account(row: tuple) -> Account:
         role=role,
         login=login,
         password_hash=password_hash,
-        created_at=_moment(created),
+        created_at=moment(created),
         npn=npn,
         email=email,
         terms_accepted=frozenset(terms.split()),
-        password_changed_at=_moment(changed),
+        password_changed_at=moment(changed),
         disabled=bool(disabled),
     )
 
 
 def _link(row: tuple) -> Invitation:
     token, kind, subject, sent, expires, used = row
-    return Invitation(token, kind, subject, _moment(sent), _moment(expires), _moment(used))
+    return Invitation(token, kind, subject, moment(sent), moment(expires), moment(used))
 
 
 def _session(row: tuple) -> Session:
     token, account_id, kind, created, expires = row
-    return Session(token, account_id, kind, _moment(created), _moment(expires))
+    return Session(token, account_id, kind, moment(created), moment(expires))
 
 
 class SqliteAccounts:
@@ -293,7 +290,7 @@ class SqliteAccounts:
         return (
             ThrottleState()
             if row is None
-            else ThrottleState(row[0], _moment(row[1]), _moment(row[2]))
+            else ThrottleState(row[0], moment(row[1]), moment(row[2]))
         )
 
     @hookimpl

@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 
 from hod_core.hookspecs import hookimpl
 from hod_core.referrals import AgentOffer, Offer, OfferStats, OfferStatus
+
+from .instants import instant, moment
 
 # The schema step that puts `pending` into the key and drops offers_pending
 # (see schema.MIGRATIONS). Every offer is copied; a Pending one keeps its place
@@ -74,16 +75,6 @@ _STATS = (
     " (SELECT max(offered_at) FROM offers o WHERE o.npn = asked.npn AND o.pending = 0)"
     " FROM asked WHERE EXISTS (SELECT 1 FROM offers o WHERE o.npn = asked.npn)"
 )
-
-
-@lru_cache(maxsize=4096)  # a referral's instants recur in every commit of it
-def instant(at: datetime) -> str:
-    """UTC, fixed width: text order is time order, so SQL can compare and sort."""
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _moment(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 def _row(referral_id: str, offer: Offer) -> tuple:
@@ -169,10 +160,10 @@ class SqliteOffers:
                 referral_id,
                 Offer(
                     npn,
-                    _moment(offered_at),
-                    _moment(expires_at),
+                    moment(offered_at),
+                    moment(expires_at),
                     OfferStatus(status),
-                    _moment(answered_at),
+                    moment(answered_at),
                 ),
                 bool(delivered),
             )

@@ -17,9 +17,11 @@ ordinary commit (the record without `consumer`); what this module adds:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from hod_core.hookspecs import hookimpl
+
+from .instants import instant
 
 # The schema step that adds the column and its index (see store.MIGRATIONS).
 # Referrals that ended before it count from their last status event: the
@@ -44,7 +46,7 @@ class SqliteRetention:
         rows = self._db.execute(
             "SELECT id FROM referrals WHERE closed_at IS NOT NULL AND closed_at <= ?"
             " ORDER BY closed_at LIMIT ?",
-            (closed_text(closed_before), limit),
+            (instant(closed_before), limit),
         )
         return [rid for (rid,) in rows]
 
@@ -65,10 +67,5 @@ class SqliteRetention:
 def closed_column(referral) -> str | None:
     """The `closed_at` column: set while a final referral holds contact data."""
     if referral.final and referral.consumer is not None:
-        return closed_text(referral.closed_at or referral.created_at)
+        return instant(referral.closed_at or referral.created_at)
     return None
-
-
-def closed_text(at: datetime) -> str:
-    """The store's instants: UTC, fixed width, so text order is time order."""
-    return at.astimezone(UTC).isoformat(timespec="microseconds")

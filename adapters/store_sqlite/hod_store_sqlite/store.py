@@ -38,8 +38,9 @@ from hod_core.referrals import Event, Offer, OfferStatus, Referral
 
 from .accounts import SqliteAccounts
 from .agents import AgentDecoder
+from .instants import instant
 from .listings import EVENT_COLUMNS, SqliteListings, event_of_row
-from .offers import SqliteOffers, instant, pending_count, write_offers
+from .offers import SqliteOffers, pending_count, write_offers
 from .opening import check_header, check_schema, opening_error
 from .retention import SqliteRetention, closed_column
 from .schema import MIGRATIONS, SCHEMA_VERSION, statements

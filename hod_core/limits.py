@@ -69,7 +69,7 @@ def forbidden_char(text: str) -> str | None:
 def read_bytes(path: str | Path, most: int, *, source: str = "") -> bytes:
     """A whole (small) file, refused once it passes `most` bytes."""
     with _opened(path, source) as stream:
-        data = _read(stream, most + 1, source)
+        data = _read(stream.read, most + 1, source)
     if len(data) > most:
         raise InputError(f"file larger than {_size(most)}", source=source or str(path))
     return data
@@ -87,12 +87,9 @@ def read_lines(
     source = source or str(path)
     total = 0
     with _opened(path, source) as stream:
-        readline, most = stream.readline, line_bytes + 1  # once, not per line: 100k lines
+        readline, most = stream.readline, line_bytes + 1  # bound once, not per line
         for number in range(1, file_lines + 2):
-            try:
-                data = readline(most)
-            except OSError as exc:
-                raise InputError(f"cannot read: {exc.strerror or exc}", source=source) from None
+            data = _read(readline, most, source)
             if not data:
                 return
             if number > file_lines:
@@ -116,9 +113,10 @@ def _opened(path: str | Path, source: str):
         raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
 
 
-def _read(stream, most: int, source: str) -> bytes:
+def _read(read, most: int, source: str) -> bytes:
+    """`read(most)` (a stream's read or readline); a failing disk as InputError."""
     try:
-        return stream.read(most)
+        return read(most)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", source=source) from None
 

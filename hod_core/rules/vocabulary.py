@@ -27,8 +27,9 @@ from attrs import frozen
 
 # (agent record, query) -> value. Written out as plain lambdas, not built from
 # attrgetter, because they run per candidate and every call level counts. The
-# agent's own fields are read from the record's agent (`a.agent.home_state`):
-# the record keeps only what it converts or derives (see records.AgentRecord).
+# agent's own fields are read from the record's agent (`a.agent.home_state`),
+# but for the few the record keeps as slots (npn, zip, display option; see
+# records.AgentRecord, which keeps only what it converts, derives or groups by).
 Getter = Callable[[Any, Any], Any]
 
 
@@ -45,7 +46,7 @@ class Fact:
 
 AGENT_FACTS = (
     Fact("agent.npn", "string", "static", "National Producer Number", lambda a, q: a.npn),
-    Fact("agent.zip", "string", "static", "the agent's ZIP code", lambda a, q: a.agent.zip),
+    Fact("agent.zip", "string", "static", "the agent's ZIP code", lambda a, q: a.zip),
     Fact(
         "agent.home_state",
         "string",

@@ -85,6 +85,30 @@ def test_a_status_change_moves_a_referral_between_lists(store):
     assert ids(store.hod_store_referrals(status="accepted", before=None, limit=5)) == ["r1"]
 
 
+def test_every_status_pages_newest_first_ties_by_id(store):
+    """Each status's list, and the list of all, page after page, are the
+    referrals sorted newest first, ties in creation broken by id (a store
+    may read each status through a different index)."""
+    made = []
+    for i in range(9):
+        at = START + timedelta(minutes=i // 2)  # two referrals created per minute
+        referral = samples.referral(f"r{i}", offered_to=str(i) if i % 3 else None, at=at)
+        _commit(store, referral)
+        if i % 3 == 2:  # offered, then accepted
+            referral = samples.answered(referral, OfferStatus.ACCEPTED, at)
+            _commit(store, referral, expected=1)
+        made.append(referral)
+    newest_first = sorted(made, key=lambda r: (r.created_at, r.id), reverse=True)
+    for status in (None, "offered", "waiting", "accepted"):
+        expected = [r.id for r in newest_first if status in (None, r.status.value)]
+        assert expected, status
+        pages, before = [], None
+        while page := store.hod_store_referrals(status=status, before=before, limit=2):
+            pages += ids(page)
+            before = page[-1].id
+        assert pages == expected, status
+
+
 def test_events_of_some_kinds_newest_first(store):
     kinds = ["notify.sent", "notify.failed", "notify.sent", "offer.made", "notify.failed"]
     store.hod_store_append_events(

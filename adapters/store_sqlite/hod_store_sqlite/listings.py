@@ -51,6 +51,20 @@ RARE_KINDS_CHAIN = f"DROP INDEX events_of_rare_kind;\n{RARE_KINDS_INDEX}"
 # creation as well was one more WAL page per commit. Every status's newest
 # are one range of the by-status index each; a listing of all merges them.
 BY_STATUS_ONLY = "DROP INDEX IF EXISTS referrals_by_created;"
+# Offered and waiting referrals are the ones in motion: few (each is due
+# within the wait limit), and every one is in the due index (its offer's
+# expiry, its wait's end; store.py), waiting ones in their own index too.
+# Left out of the by-status index, a referral that is offered and accepted
+# writes that index once (accepted in), not three times (offered in, offered
+# out, accepted in): 1.2 WAL pages a referral fewer. Their listings read the
+# waiting index, or the due index and sort what it holds.
+IN_MOTION = ("offered", "waiting")
+_SETTLED = " AND ".join(f"status <> '{status}'" for status in IN_MOTION)
+# The schema step that narrows the index (see store.MIGRATIONS).
+BY_STATUS_SETTLED = f"""
+DROP INDEX referrals_by_status;
+CREATE INDEX referrals_by_status ON referrals (status, created_at, id) WHERE {_SETTLED};
+"""
 # Events as the store reads them back, here and in `hod_store_events`.
 EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
 
@@ -70,6 +84,15 @@ def event_of_row(row: tuple) -> Event:
     )
 
 
+# Each status's page, read through its index: the term of a partial index
+# word for word, so SQLite may use it.
+_WHERE_SETTLED = f" WHERE status = ? AND {_SETTLED}"
+_WHERE_STATUS = {
+    "waiting": " WHERE status = 'waiting'",  # referrals_waiting (schema.py)
+    "offered": " INDEXED BY referrals_due WHERE status = 'offered' AND due_at IS NOT NULL",
+}
+
+
 class SqliteListings:
     @hookimpl
     def hod_store_referrals(
@@ -83,16 +106,19 @@ class SqliteListings:
             if row is None:
                 return []
             after, cursor = " AND (created_at, id) < (?, ?)", [row[0], before]
-        # One range of the by-status index per status, merged (see BY_STATUS_ONLY).
+        # One index range per status, merged (see BY_STATUS_ONLY, BY_STATUS_SETTLED).
         statuses = [status] if status is not None else [s.value for s in ReferralStatus]
-        page = (
-            f"SELECT * FROM (SELECT id, version, body, created_at FROM referrals WHERE status = ?{after}"
-            " ORDER BY created_at DESC, id DESC LIMIT ?)"
-        )
+        pages, params = [], []
+        for each in statuses:
+            pages.append(
+                "SELECT * FROM (SELECT id, version, body, created_at"
+                f" FROM referrals{_WHERE_STATUS.get(each, _WHERE_SETTLED)}{after}"
+                " ORDER BY created_at DESC, id DESC LIMIT ?)"
+            )
+            params += [*([] if each in _WHERE_STATUS else [each]), *cursor, limit]
         rows = self._db.execute(
-            f"{' UNION ALL '.join([page] * len(statuses))}"
-            " ORDER BY created_at DESC, id DESC LIMIT ?",
-            [*(v for s in statuses for v in (s, *cursor, limit)), limit],
+            f"{' UNION ALL '.join(pages)} ORDER BY created_at DESC, id DESC LIMIT ?",
+            [*params, limit],
         )
         return [self._known(referral_id, version, body) for referral_id, version, body, _ in rows]
 

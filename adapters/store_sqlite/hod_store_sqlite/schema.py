@@ -12,6 +12,7 @@ import sqlite3
 from .accounts import ACCOUNTS_SCHEMA
 from .listings import (
     BY_STATUS_ONLY,
+    BY_STATUS_SETTLED,
     EVENT_COLUMNS,
     LISTINGS_SCHEMA,
     RARE_KINDS_CHAIN,
@@ -21,7 +22,7 @@ from .listings import (
 from .offers import OFFERS_BY_PENDING
 from .retention import RETENTION_SCHEMA
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 APPEND_ONLY = """
     CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
@@ -105,6 +106,7 @@ MIGRATIONS: dict[int, str] = {
     6: BY_STATUS_ONLY,  # referrals listed through one index (listings.py)
     7: RARE_KINDS_CHAIN,  # the rare kinds' index tested without a list (listings.py)
     8: OFFERS_BY_PENDING,  # offers keyed by agent and pending, no index beside (offers.py)
+    9: BY_STATUS_SETTLED,  # offered and waiting referrals listed through other indexes (listings.py)
 }
 
 

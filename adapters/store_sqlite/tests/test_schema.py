@@ -251,3 +251,45 @@ def test_an_answer_whose_offer_row_is_gone_writes_it_anew(tmp_path):
     (history,) = store.hod_store_agent_offers(npn="7", since=None, limit=None)
     assert history.offer == accepted.offers[0]
     assert store.hod_store_offer_stats(npns=["7"])["7"] == OfferStats(0, START)
+
+
+def test_a_version_9_file_lists_referrals_in_motion_through_other_indexes(tmp_path):
+    """Step 10 leaves offered and waiting referrals out of the by-status index
+    (a create and an accept write it once, not three times); their lists
+    read the due and waiting indexes, and every list reads as before."""
+    path = tmp_path / "hod.sqlite3"
+    store = SqliteStore(path)
+    offered = samples.referral("r-offered", offered_to="1", at=START)
+    accepted = samples.referral("r-accepted", offered_to="2", at=START + timedelta(minutes=1))
+    for referral in (offered, accepted, samples.referral("r-waiting", at=START)):
+        assert store.hod_store_commit(
+            referral=referral, expected_version=0, events=[], max_pending=1
+        ) == Commit.WRITTEN
+    accepted = samples.answered(accepted, OfferStatus.ACCEPTED, START + timedelta(minutes=2))
+    assert store.hod_store_commit(
+        referral=accepted, expected_version=1, events=[], max_pending=1
+    ) == Commit.WRITTEN
+    store._db.executescript(  # the index as version 9 had it: every status
+        "DROP INDEX referrals_by_status;"
+        " CREATE INDEX referrals_by_status ON referrals (status, created_at, id);"
+        " PRAGMA user_version = 9;"
+    )
+    store.close()
+
+    store = SqliteStore(path)
+    (sql,) = store._db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'referrals_by_status'"
+    ).fetchone()
+    assert sql.endswith(f"WHERE {listings._SETTLED}")
+    indexed = store._db.execute(
+        f"SELECT id FROM referrals INDEXED BY referrals_by_status WHERE {listings._SETTLED}"
+    ).fetchall()
+    assert indexed == [("r-accepted",)]
+    for status, expected in (
+        ("offered", ["r-offered"]),
+        ("waiting", ["r-waiting"]),
+        ("accepted", ["r-accepted"]),
+        (None, ["r-accepted", "r-waiting", "r-offered"]),  # same instant: by id, descending
+    ):
+        listed = store.hod_store_referrals(status=status, before=None, limit=10)
+        assert [r.id for r in listed] == expected, status

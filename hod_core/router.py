@@ -47,6 +47,9 @@ from .sweep import Decide, HeadOf, Sweep, TickReport
 
 COMMIT_ATTEMPTS = 100  # commits refused in a row before giving up: a store that never settles
 BULK_LOAD = 10_000  # agents loaded at start-up from which their objects are aged at once
+# The referral versions this router committed last, kept to start an answer
+# from (`_answer`): every offer of a 15-minute window at 4.5 referrals a second.
+KEPT_COMMITTED = 4096
 _UNREAD = object()  # `_transact` has not read the referral yet
 _COMMIT_ANSWERS = tuple(c.value for c in Commit)
 
@@ -93,6 +96,7 @@ class Router:
             threads=delivery_threads,
         )
         self._new_id = new_id or time_ordered_id
+        self._committed: dict[str, Referral] = {}  # id -> last version committed here
         self.matcher = Matcher(self.policy)
         self.roster = Roster(self.matcher, self.hook)
         self.sweep = Sweep(self.hook, self.policy, self._transact, self.roster)
@@ -170,24 +174,22 @@ class Router:
     def accept(self, referral_id: str, npn: str) -> views.AgentReferralView:
         """Accept a Pending offer (L3): the consumer's contact data, to this agent only."""
         now = self.now()
-        current, _ = self.sweep.settle(referral_id, now)  # an expiry due by now is recorded first
 
         def decide(stored: Referral | None, _: HeadOf) -> Decision:
             return lifecycle.accept(_found(stored, referral_id), npn, now, self.policy)
 
-        return views.for_agent(self._transact(referral_id, now, decide, known=current)[0], npn)
+        return views.for_agent(self._answer(referral_id, now, decide)[0], npn)
 
     def reject(self, referral_id: str, npn: str) -> None:
         """Reject a Pending offer (L4): no penalty, and the next agent gets it now."""
         now = self.now()
-        current, _ = self.sweep.settle(referral_id, now)
 
         def decide(stored: Referral | None, head: HeadOf) -> Decision:
             stored = _found(stored, referral_id)
             lifecycle.answerable(stored, npn, now, expired_rule="L5")  # before a match
             return lifecycle.reject(stored, npn, now, head(stored), self.policy)
 
-        self._transact(referral_id, now, decide, known=current)
+        self._answer(referral_id, now, decide)
 
     def update_status(
         self,
@@ -226,6 +228,29 @@ class Router:
         return TickReport(**counts)
 
     # -- committing --------------------------------------------------------------
+    def _answer(
+        self, referral_id: str, now: datetime, decide: Decide
+    ) -> tuple[Referral | None, Change | None]:
+        """An answer to an offer: what is due on the referral is settled first
+        (an expiry is recorded before the answer meets it), then the answer is
+        decided and committed.
+
+        It starts from the version this router committed last, when it has it
+        (`_committed`), not from a read: as a rule nothing changes between an
+        offer and its answer. The commit is a compare-and-set on that version,
+        so a version changed since is found there and the answer decided again
+        on what is stored; a refusal is decided again on a fresh read too.
+        """
+        known = self._committed.get(referral_id)
+        if known is not None:
+            try:
+                current, _ = self.sweep.settle(referral_id, now, known=known)
+                return self._transact(referral_id, now, decide, known=current)
+            except LifecycleError:
+                pass  # perhaps refused on a version changed since: read it
+        current, _ = self.sweep.settle(referral_id, now)
+        return self._transact(referral_id, now, decide, known=current)
+
     def _transact(
         self,
         referral_id: str,
@@ -258,6 +283,9 @@ class Router:
             new = lifecycle.next_version(decision.referral, expected)
             done = self._commit(new, expected, decision.events)
             if done is Commit.WRITTEN:
+                if len(self._committed) >= KEPT_COMMITTED:
+                    self._committed.clear()
+                self._committed[new.id] = new
                 self._after_commit(stored, new)
                 return new, decision.change
             if done is Commit.AT_CAPACITY and new.pending_offer:

@@ -81,10 +81,13 @@ class Sweep:
             if len(due) < BATCH:
                 return counts
 
-    def settle(self, referral_id: str, now: datetime) -> tuple[Referral | None, Change | None]:
+    def settle(
+        self, referral_id: str, now: datetime, known: Referral | None = None
+    ) -> tuple[Referral | None, Change | None]:
         """Do what is due on one referral by `now`: the referral after, and the
-        kind of change (an accept or reject records a due expiry first)."""
-        stored = self._hook.hod_store_referral(referral_id=referral_id)
+        kind of change (an accept or reject records a due expiry first).
+        `known`: a version to start from instead of reading it (see Router._answer)."""
+        stored = known or self._hook.hod_store_referral(referral_id=referral_id)
         if stored is None or not lifecycle.is_due(stored, now):
             return stored, None  # the usual answer (every accept asks), before any match
 

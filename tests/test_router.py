@@ -419,6 +419,26 @@ def test_an_agent_saved_in_another_router_reaches_this_one(store, clock, router)
     assert referral.pending_offer.npn == MID  # this router synced the suspension
 
 
+def test_an_answer_is_decided_on_what_another_router_changed(store, clock, router):
+    """An answer starts from the version this router committed last; a
+    change by another router since is found, and the answer decided on it."""
+    other = Router([store, clock, Outbox()], delivery_threads=0)
+    referral = router.request_contact(BASE_CONSUMER)
+    other.reject(referral.id, NEAR)  # offered to MID, which this router has not seen
+    assert router.accept(referral.id, MID).status == "Accepted"
+    assert router.referral(referral.id).agent_npn == MID
+
+
+def test_an_answer_to_an_offer_answered_elsewhere_is_refused(store, clock, router):
+    other = Router([store, clock, Outbox()], delivery_threads=0)
+    referral = router.request_contact(BASE_CONSUMER)
+    other.accept(referral.id, NEAR)
+    with pytest.raises(LifecycleError):
+        router.reject(referral.id, NEAR)  # Pending in the version this router committed
+    stored = router.referral(referral.id)
+    assert (stored.status, stored.version) == (ReferralStatus.ACCEPTED, 2)
+
+
 def test_a_bad_agent_record_names_the_field_and_stores_nothing(router, store):
     before = (router.events(), store.hod_store_agents(after=0))
     with pytest.raises(InputError, match="phone"):

@@ -8,7 +8,9 @@ of its queue when the decision places it, decide its next version with the
 clock's `now`, and commit it over the version read. If another thread or
 process committed first, the commit is refused and the action is decided
 again on what is stored now. So two accepts of one offer cannot both win,
-and an accept after expiry meets the expiry already recorded.
+and an accept after expiry meets the expiry already recorded. An answer to
+an offer may start from the version this router committed last instead of
+a read (`_answer`): the compare-and-set makes that safe.
 
 Time moves only through `tick()`, the sweep (`hod_core.sweep`). The
 matcher, kept in step with the store's agents, is `hod_core.roster`'s.

@@ -51,19 +51,19 @@ RARE_KINDS_CHAIN = f"DROP INDEX events_of_rare_kind;\n{RARE_KINDS_INDEX}"
 # creation as well was one more WAL page per commit. Every status's newest
 # are one range of the by-status index each; a listing of all merges them.
 BY_STATUS_ONLY = "DROP INDEX IF EXISTS referrals_by_created;"
-# Offered and waiting referrals are the ones in motion: few (each is due
-# within the wait limit), and every one is in the due index (its offer's
-# expiry, its wait's end; store.py), waiting ones in their own index too.
-# Left out of the by-status index, a referral that is offered and accepted
-# writes that index once (accepted in), not three times (offered in, offered
-# out, accepted in): 1.2 WAL pages a referral fewer. Their listings read the
-# waiting index, or the due index and sort what it holds.
-IN_MOTION = ("offered", "waiting")
-_SETTLED = " AND ".join(f"status <> '{status}'" for status in IN_MOTION)
+# Referrals in motion have a due time (an offered one its offer's expiry, a
+# waiting one its wait's end, an accepted one its contact deadline until
+# its first status update; store.py) and are all in the due index: few, the
+# last hour's. Only the settled (no due time) are in the by-status index, so
+# the two indexes split the referrals between them, and a referral offered
+# and accepted writes the by-status index not at all (it wrote it three
+# times: offered in, offered out, accepted in). A list reads one range of
+# the by-status index per status and the due index, sorting what it holds.
+SETTLED = "due_at IS NULL"
 # The schema step that narrows the index (see store.MIGRATIONS).
 BY_STATUS_SETTLED = f"""
 DROP INDEX referrals_by_status;
-CREATE INDEX referrals_by_status ON referrals (status, created_at, id) WHERE {_SETTLED};
+CREATE INDEX referrals_by_status ON referrals (status, created_at, id) WHERE {SETTLED};
 """
 # Events as the store reads them back, here and in `hod_store_events`.
 EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
@@ -84,13 +84,12 @@ def event_of_row(row: tuple) -> Event:
     )
 
 
-# Each status's page, read through its index: the term of a partial index
-# word for word, so SQLite may use it.
-_WHERE_SETTLED = f" WHERE status = ? AND {_SETTLED}"
-_WHERE_STATUS = {
-    "waiting": " WHERE status = 'waiting'",  # referrals_waiting (schema.py)
-    "offered": " INDEXED BY referrals_due WHERE status = 'offered' AND due_at IS NOT NULL",
-}
+# A list's parts, each read through its index (a partial index's term word
+# for word, so SQLite may use it).
+_COLUMNS = "SELECT * FROM (SELECT id, version, body, created_at FROM referrals"
+_SETTLED_PAGE = f"{_COLUMNS} WHERE status = ? AND {SETTLED}"
+_MOVING_PAGE = f"{_COLUMNS} INDEXED BY referrals_due WHERE due_at IS NOT NULL"
+_NEWEST = " ORDER BY created_at DESC, id DESC LIMIT ?)"
 
 
 class SqliteListings:
@@ -106,16 +105,14 @@ class SqliteListings:
             if row is None:
                 return []
             after, cursor = " AND (created_at, id) < (?, ?)", [row[0], before]
-        # One index range per status, merged (see BY_STATUS_ONLY, BY_STATUS_SETTLED).
+        # One range of the by-status index per status, and the due index
+        # (see BY_STATUS_SETTLED), merged.
         statuses = [status] if status is not None else [s.value for s in ReferralStatus]
-        pages, params = [], []
-        for each in statuses:
-            pages.append(
-                "SELECT * FROM (SELECT id, version, body, created_at"
-                f" FROM referrals{_WHERE_STATUS.get(each, _WHERE_SETTLED)}{after}"
-                " ORDER BY created_at DESC, id DESC LIMIT ?)"
-            )
-            params += [*([] if each in _WHERE_STATUS else [each]), *cursor, limit]
+        pages = [f"{_SETTLED_PAGE}{after}{_NEWEST}"] * len(statuses)
+        params = [v for each in statuses for v in (each, *cursor, limit)]
+        of_status = "" if status is None else " AND status = ?"
+        pages.append(f"{_MOVING_PAGE}{of_status}{after}{_NEWEST}")
+        params += [*([] if status is None else [status]), *cursor, limit]
         rows = self._db.execute(
             f"{' UNION ALL '.join(pages)} ORDER BY created_at DESC, id DESC LIMIT ?",
             [*params, limit],

@@ -253,22 +253,35 @@ def test_an_answer_whose_offer_row_is_gone_writes_it_anew(tmp_path):
     assert store.hod_store_offer_stats(npns=["7"])["7"] == OfferStats(0, START)
 
 
-def test_a_version_9_file_lists_referrals_in_motion_through_other_indexes(tmp_path):
-    """Step 10 leaves offered and waiting referrals out of the by-status index
-    (a create and an accept write it once, not three times); their lists
-    read the due and waiting indexes, and every list reads as before."""
+def test_a_version_9_file_lists_referrals_in_motion_through_the_due_index(tmp_path):
+    """Step 10 leaves the referrals in motion (with a due time) out of the
+    by-status index: an offer and its accept write it not at all. Lists read
+    both indexes, and every list reads as before."""
     path = tmp_path / "hod.sqlite3"
     store = SqliteStore(path)
+
+    def commit(referral, expected=0):
+        assert (
+            store.hod_store_commit(
+                referral=referral, expected_version=expected, events=[], max_pending=1
+            )
+            == Commit.WRITTEN
+        )
+
     offered = samples.referral("r-offered", offered_to="1", at=START)
-    accepted = samples.referral("r-accepted", offered_to="2", at=START + timedelta(minutes=1))
-    for referral in (offered, accepted, samples.referral("r-waiting", at=START)):
-        assert store.hod_store_commit(
-            referral=referral, expected_version=0, events=[], max_pending=1
-        ) == Commit.WRITTEN
-    accepted = samples.answered(accepted, OfferStatus.ACCEPTED, START + timedelta(minutes=2))
-    assert store.hod_store_commit(
-        referral=accepted, expected_version=1, events=[], max_pending=1
-    ) == Commit.WRITTEN
+    commit(samples.referral("r-waiting", at=START))
+    commit(offered)
+    for i, rid in enumerate(("r-accepted", "r-completed")):
+        at = START + timedelta(minutes=1 + i)
+        offered_now = samples.referral(rid, offered_to=str(2 + i), at=at)
+        commit(offered_now)
+        accepted = evolve(  # L7: due again at its contact deadline
+            samples.answered(offered_now, OfferStatus.ACCEPTED, at),
+            contact_deadline=at + timedelta(minutes=30),
+        )
+        commit(accepted, expected=1)
+    completed = evolve(accepted, status=ReferralStatus.COMPLETED, contact_deadline=None, version=3)
+    commit(completed, expected=2)
     store._db.executescript(  # the index as version 9 had it: every status
         "DROP INDEX referrals_by_status;"
         " CREATE INDEX referrals_by_status ON referrals (status, created_at, id);"
@@ -280,16 +293,17 @@ def test_a_version_9_file_lists_referrals_in_motion_through_other_indexes(tmp_pa
     (sql,) = store._db.execute(
         "SELECT sql FROM sqlite_master WHERE name = 'referrals_by_status'"
     ).fetchone()
-    assert sql.endswith(f"WHERE {listings._SETTLED}")
+    assert sql.endswith(f"WHERE {listings.SETTLED}")
     indexed = store._db.execute(
-        f"SELECT id FROM referrals INDEXED BY referrals_by_status WHERE {listings._SETTLED}"
+        f"SELECT id FROM referrals INDEXED BY referrals_by_status WHERE {listings.SETTLED}"
     ).fetchall()
-    assert indexed == [("r-accepted",)]
+    assert indexed == [("r-completed",)]
     for status, expected in (
         ("offered", ["r-offered"]),
         ("waiting", ["r-waiting"]),
         ("accepted", ["r-accepted"]),
-        (None, ["r-accepted", "r-waiting", "r-offered"]),  # same instant: by id, descending
+        ("completed", ["r-completed"]),
+        (None, ["r-completed", "r-accepted", "r-waiting", "r-offered"]),  # ties: by id, descending
     ):
         listed = store.hod_store_referrals(status=status, before=None, limit=10)
         assert [r.id for r in listed] == expected, status

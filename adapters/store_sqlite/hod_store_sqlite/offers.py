@@ -22,6 +22,7 @@ from datetime import datetime
 from hod_core.hookspecs import hookimpl
 from hod_core.referrals import AgentOffer, Offer, OfferStats, OfferStatus
 
+from .event_refs import DELIVERED
 from .instants import instant, moment
 
 # The schema step that puts `pending` into the key and drops offers_pending
@@ -139,8 +140,9 @@ class SqliteOffers:
     def hod_store_agent_offers(
         self, npn: str, since: datetime | None, limit: int | None
     ) -> list[AgentOffer]:
-        # Delivered (L9): a notify.sent event of the offer, one seek into the
-        # referral's few events; derived from the log, so nothing to keep in step.
+        # Delivered (L9): a notify.sent event of the offer, a seek into the
+        # referral's few events (event_refs.py); derived from the log, so
+        # nothing to keep in step.
         ranges = (
             "SELECT * FROM (SELECT referral_id, status, offered_at, expires_at, answered_at"
             f" FROM offers WHERE npn = ?1 AND pending = {pending} AND offered_at >= ?2"
@@ -148,9 +150,7 @@ class SqliteOffers:
             for pending in (1, 0)
         )
         rows = self._db.execute(
-            "SELECT referral_id, status, offered_at, expires_at, answered_at,"
-            " EXISTS (SELECT 1 FROM events e WHERE e.referral_id = o.referral_id"
-            " AND e.npn = ?1 AND e.kind = 'notify.sent')"
+            f"SELECT referral_id, status, offered_at, expires_at, answered_at, {DELIVERED}"
             f" FROM ({' UNION ALL '.join(ranges)}) o"
             " ORDER BY offered_at DESC, referral_id DESC LIMIT ?3",
             (npn, "" if since is None else instant(since), -1 if limit is None else limit),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 from .accounts import ACCOUNTS_SCHEMA
+from .event_refs import EVENT_REFS_SCHEMA
 from .listings import (
     BY_STATUS_ONLY,
     BY_STATUS_SETTLED,
@@ -22,7 +23,7 @@ from .listings import (
 from .offers import OFFERS_BY_PENDING
 from .retention import RETENTION_SCHEMA
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 APPEND_ONLY = """
     CREATE TRIGGER events_are_not_updated BEFORE UPDATE ON events
@@ -106,7 +107,8 @@ MIGRATIONS: dict[int, str] = {
     6: BY_STATUS_ONLY,  # referrals listed through one index (listings.py)
     7: RARE_KINDS_CHAIN,  # the rare kinds' index tested without a list (listings.py)
     8: OFFERS_BY_PENDING,  # offers keyed by agent and pending, no index beside (offers.py)
-    9: BY_STATUS_SETTLED,  # offered and waiting referrals listed through other indexes (listings.py)
+    9: BY_STATUS_SETTLED,  # only settled referrals by status; those in motion by due time (listings.py)
+    10: EVENT_REFS_SCHEMA,  # the event log by referral, indexed in batches (event_refs.py)
 }
 
 

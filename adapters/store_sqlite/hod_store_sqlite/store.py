@@ -38,6 +38,7 @@ from hod_core.referrals import Event, Offer, OfferStatus, Referral
 
 from .accounts import SqliteAccounts
 from .agents import AgentDecoder
+from .event_refs import OF_REFERRAL, index_past
 from .instants import instant
 from .listings import EVENT_COLUMNS, SqliteListings, event_of_row
 from .offers import SqliteOffers, pending_count, write_offers
@@ -118,6 +119,7 @@ class SqliteStore(
         # text, the bodies read are not kept (they were 3 MB of strings).
         self._latest: dict[str, Referral] = {}
         self._commits = 0
+        self._refs_mark = 0  # the event log's index by referral, as last seen (event_refs.py)
         self._checkpoint_due = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._migrate()
@@ -347,14 +349,14 @@ class SqliteStore(
         with self._write() as db:
             self._append(db, events)
 
-    @staticmethod
-    def _append(db: sqlite3.Connection, events: Sequence[Event]) -> None:
+    def _append(self, db: sqlite3.Connection, events: Sequence[Event]) -> None:
         if events:
             db.executemany(
                 "INSERT INTO events (at, kind, referral_id, npn, actor, rule, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [_event_row(e) for e in events],
             )
+            self._refs_mark = index_past(db, self._refs_mark)  # see event_refs.py
 
     @hookimpl
     def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:
@@ -364,11 +366,7 @@ class SqliteStore(
                 f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
             )
         else:
-            rows = self._db.execute(
-                f"SELECT {columns} FROM events WHERE referral_id = ? AND seq > ?"
-                " ORDER BY seq LIMIT ?",
-                (referral_id, after, limit),
-            )
+            rows = self._db.execute(OF_REFERRAL, (referral_id, after, limit))
         return [event_of_row(row) for row in rows]
 
 
@@ -397,6 +395,7 @@ class _Transaction:
         db = self._db
         try:
             if kind is not None:
+                self._store._refs_mark = 0  # a batch rolled back: read the mark again
                 if db.in_transaction:  # SQLite rolls back itself on some errors (a full disk)
                     db.execute("ROLLBACK")
                 return False

@@ -282,9 +282,11 @@ def test_a_version_9_file_lists_referrals_in_motion_through_the_due_index(tmp_pa
         commit(accepted, expected=1)
     completed = evolve(accepted, status=ReferralStatus.COMPLETED, contact_deadline=None, version=3)
     commit(completed, expected=2)
-    store._db.executescript(  # the index as version 9 had it: every status
+    store._db.executescript(  # the indexes as version 9 had them
         "DROP INDEX referrals_by_status;"
         " CREATE INDEX referrals_by_status ON referrals (status, created_at, id);"
+        " DROP TABLE event_refs; DROP TABLE event_refs_upto;"
+        " CREATE INDEX events_by_referral ON events (referral_id, seq);"
         " PRAGMA user_version = 9;"
     )
     store.close()

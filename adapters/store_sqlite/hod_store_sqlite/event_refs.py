@@ -5,11 +5,12 @@ an offer's notice reached its agent (L9, `offers.py`). An index of the log
 by referral cost 1.4 WAL pages a commit, about 12 us a referral: every
 commit appends events, and each wrote a page of that index too. Here the
 log is indexed in batches: `event_refs` (referral, seq) holds every event up
-to the mark (`event_refs_upto`), and an append that leaves BATCH or more
-events past the mark indexes them in its own transaction, so the mark and
-the index never disagree. A read takes a referral's events from the index,
-and those past the mark, fewer than BATCH and one append's, from the end of
-the log.
+to the mark (`event_refs_upto`). A store looks at the mark on opening and
+every CHECK_EVERY events it appends, and then indexes the events past it if
+they are BATCH or more, in the same transaction, so the mark and the index
+never disagree. A read takes a referral's events from the index, and those
+past the mark from the end of the log: fewer than BATCH, plus CHECK_EVERY
+for each store writing now.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import sqlite3
 
 from .listings import EVENT_COLUMNS
 
-BATCH = 256  # events past the mark that an append indexes
+BATCH = 256  # events past the mark that are indexed at once
+CHECK_EVERY = 64  # events a store appends between two looks at the mark
 
 # The schema step that replaces the index on the log (see store.MIGRATIONS).
 EVENT_REFS_SCHEMA = """
@@ -54,14 +56,9 @@ DELIVERED = (
 )
 
 
-def index_past(db: sqlite3.Connection, mark: int) -> int:
-    """Index the log's events past the mark, if BATCH or more (inside a write
-    transaction, after an append); the mark after. `mark`: the caller's
-    last knowledge of it, never ahead of the stored one (another process may
-    have moved it on: then the stored one is read and used)."""
-    (last,) = db.execute("SELECT last_insert_rowid()").fetchone()
-    if last - mark < BATCH:
-        return mark
+def index_past(db: sqlite3.Connection, last: int) -> None:
+    """Index the log's events past the mark if they are BATCH or more (inside
+    a write transaction). `last`: the log's last seq."""
     (mark,) = db.execute("SELECT seq FROM event_refs_upto").fetchone()
     if last - mark >= BATCH:
         db.execute(
@@ -70,5 +67,3 @@ def index_past(db: sqlite3.Connection, mark: int) -> int:
             (mark,),
         )
         db.execute("UPDATE event_refs_upto SET seq = ?", (last,))
-        mark = last
-    return mark

@@ -36,6 +36,7 @@ from hod_core.hookspecs import Commit, hookimpl
 from hod_core.models import Agent
 from hod_core.referrals import Event, Offer, OfferStatus, Referral
 
+from . import event_refs
 from .accounts import SqliteAccounts
 from .agents import AgentDecoder
 from .event_refs import OF_REFERRAL, index_past
@@ -119,7 +120,7 @@ class SqliteStore(
         # text, the bodies read are not kept (they were 3 MB of strings).
         self._latest: dict[str, Referral] = {}
         self._commits = 0
-        self._refs_mark = 0  # the event log's index by referral, as last seen (event_refs.py)
+        self._unchecked = 0  # events appended since this store last looked (event_refs.py)
         self._checkpoint_due = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._migrate()
@@ -197,6 +198,7 @@ class SqliteStore(
                         db.execute(statement)
                     version += 1
                 db.execute(f"PRAGMA user_version = {version}")  # also proves it writable
+                index_past(db, db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
         except sqlite3.Error as exc:
             self.close()
             raise opening_error(self.path, exc) from None
@@ -356,7 +358,11 @@ class SqliteStore(
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [_event_row(e) for e in events],
             )
-            self._refs_mark = index_past(db, self._refs_mark)  # see event_refs.py
+            self._unchecked += len(events)
+            if self._unchecked >= event_refs.CHECK_EVERY:
+                (last,) = db.execute("SELECT last_insert_rowid()").fetchone()
+                index_past(db, last)
+                self._unchecked = 0
 
     @hookimpl
     def hod_store_events(self, referral_id: str | None, after: int, limit: int) -> list[Event]:
@@ -395,7 +401,6 @@ class _Transaction:
         db = self._db
         try:
             if kind is not None:
-                self._store._refs_mark = 0  # a batch rolled back: read the mark again
                 if db.in_transaction:  # SQLite rolls back itself on some errors (a full disk)
                     db.execute("ROLLBACK")
                 return False

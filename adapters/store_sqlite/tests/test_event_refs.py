@@ -15,6 +15,7 @@ from hod_store_sqlite import SqliteStore, event_refs
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setattr(event_refs, "BATCH", 4)
+    monkeypatch.setattr(event_refs, "CHECK_EVERY", 2)
     return SqliteStore(tmp_path / "hod.sqlite3")
 
 
@@ -32,7 +33,7 @@ def test_a_referrals_events_read_the_same_on_both_sides_of_the_mark(store):
         store.hod_store_append_events(events=batch)
         appended += batch
         (last,) = store._db.execute("SELECT max(seq) FROM events").fetchone()
-        assert last - _mark(store) < event_refs.BATCH  # the tail stays short
+        assert last - _mark(store) < event_refs.BATCH + event_refs.CHECK_EVERY  # short
     assert 0 < _mark(store) < len(appended)  # some indexed, some past the mark
     for rid in ("r1", "r2"):
         every = [(e.detail["i"], e.referral_id) for e in appended if e.referral_id == rid]
@@ -94,3 +95,19 @@ def test_a_version_10_file_gets_its_log_indexed_by_referral(tmp_path):
     assert store._db.execute("SELECT count(*) FROM event_refs").fetchone()[0] == 3
     assert store.hod_store_events(referral_id="a", after=0, limit=10) == before
     assert [e.seq for e in before] == [1, 3]
+
+
+def test_a_store_opening_indexes_what_others_left_past_the_mark(tmp_path, monkeypatch):
+    monkeypatch.setattr(event_refs, "BATCH", 4)
+    monkeypatch.setattr(event_refs, "CHECK_EVERY", 1000)  # these appends never look
+    path = tmp_path / "hod.sqlite3"
+    store = SqliteStore(path)
+    for i in range(10):
+        store.hod_store_append_events(events=[Event(START, "offer.made", "r1", detail={"i": i})])
+    assert _mark(store) == 0
+    store.close()
+    store = SqliteStore(path)
+    assert _mark(store) == 10
+    assert store._db.execute("SELECT count(*) FROM event_refs").fetchone()[0] == 10
+    read = store.hod_store_events(referral_id="r1", after=0, limit=100)
+    assert [e.detail["i"] for e in read] == list(range(10))

@@ -73,10 +73,6 @@ _SESSION_COLUMNS = "token_hash, account_id, kind, created_at, expires_at"
 _FOUND_BY = {"id": "id", "login": "login", "npn": "npn", "email": "email"}
 
 
-def _at(at: datetime | None) -> str | None:
-    return None if at is None else instant(at)
-
-
 def _account_row(a: Account) -> tuple:
     return (
         a.id,
@@ -85,9 +81,9 @@ def _account_row(a: Account) -> tuple:
         a.npn,
         a.email,
         a.password_hash,
-        _at(a.created_at),
+        instant(a.created_at),
         " ".join(sorted(a.terms_accepted)),
-        _at(a.password_changed_at),
+        instant(a.password_changed_at),
         int(a.disabled),
     )
 
@@ -141,7 +137,7 @@ class SqliteAccounts:
                 used = db.execute(
                     "UPDATE invitations SET used_at = ? WHERE token_hash = ? AND kind = 'register'"
                     " AND subject = ? AND used_at IS NULL AND expires_at > ?",
-                    (_at(now), invitation_hash, account.npn, _at(now)),
+                    (instant(now), invitation_hash, account.npn, instant(now)),
                 ).rowcount
                 if not used:
                     return INVITATION_INVALID
@@ -199,9 +195,9 @@ class SqliteAccounts:
                     i.token_hash,
                     i.kind,
                     i.subject,
-                    _at(i.sent_at),
-                    _at(i.expires_at),
-                    _at(i.used_at),
+                    instant(i.sent_at),
+                    instant(i.expires_at),
+                    instant(i.used_at),
                 ),
             )
 
@@ -220,7 +216,7 @@ class SqliteAccounts:
             row = db.execute(
                 f"UPDATE invitations SET used_at = ? WHERE token_hash = ? AND kind = ?"
                 f" AND used_at IS NULL AND expires_at > ? RETURNING {_LINK_COLUMNS}",
-                (_at(now), token_hash, kind, _at(now)),
+                (instant(now), token_hash, kind, instant(now)),
             ).fetchone()
         return None if row is None else _link(row)
 
@@ -231,14 +227,14 @@ class SqliteAccounts:
         with self._write() as db:
             db.execute(
                 f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                (s.token_hash, s.account_id, s.kind, _at(s.created_at), _at(s.expires_at)),
+                (s.token_hash, s.account_id, s.kind, instant(s.created_at), instant(s.expires_at)),
             )
 
     @hookimpl
     def hod_store_session(self, token_hash: str, now: datetime) -> Session | None:
         row = self._db.execute(
             f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE token_hash = ? AND expires_at > ?",
-            (token_hash, _at(now)),
+            (token_hash, instant(now)),
         ).fetchone()
         return None if row is None else _session(row)
 
@@ -252,17 +248,17 @@ class SqliteAccounts:
         with self._write() as db:
             return db.execute(
                 "DELETE FROM sessions WHERE account_id = ? OR expires_at <= ?",
-                (account_id, _at(expired_by)),  # NULL matches nothing
+                (account_id, instant(expired_by)),  # NULL matches nothing
             ).rowcount
 
     @hookimpl
     def hod_store_purge(self, links_before: datetime, throttle_before: datetime) -> int:
         with self._write() as db:
             links = db.execute(
-                "DELETE FROM invitations WHERE expires_at <= ?", (_at(links_before),)
+                "DELETE FROM invitations WHERE expires_at <= ?", (instant(links_before),)
             ).rowcount
             keys = db.execute(
-                "DELETE FROM throttle WHERE first_at <= ?", (_at(throttle_before),)
+                "DELETE FROM throttle WHERE first_at <= ?", (instant(throttle_before),)
             ).rowcount
         return links + keys
 
@@ -274,7 +270,7 @@ class SqliteAccounts:
             db.execute(
                 "INSERT OR REPLACE INTO throttle (key, count, first_at, last_at)"
                 " VALUES (?, ?, ?, ?)",
-                (key, state.count, _at(state.first_at), _at(now)),
+                (key, state.count, instant(state.first_at), instant(now)),
             )
         return state
 

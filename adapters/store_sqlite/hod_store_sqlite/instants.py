@@ -9,8 +9,8 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=4096)  # a referral's instants recur in every commit of it
-def instant(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
+def instant(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def moment(text: str | None) -> datetime | None:

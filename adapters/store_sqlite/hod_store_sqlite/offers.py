@@ -79,16 +79,14 @@ _STATS = (
 
 
 def _row(referral_id: str, offer: Offer) -> tuple:
-    answered = None if offer.answered_at is None else instant(offer.answered_at)
-    pending = offer.status is OfferStatus.PENDING
     return (
         offer.npn,
-        pending,
+        offer.status is OfferStatus.PENDING,
         instant(offer.offered_at),
         referral_id,
         offer.status.value,
         instant(offer.expires_at),
-        answered,
+        instant(offer.answered_at),
     )
 
 

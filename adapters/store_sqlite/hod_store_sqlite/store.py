@@ -39,7 +39,6 @@ from hod_core.referrals import Event, Offer, OfferStatus, Referral
 from . import event_refs
 from .accounts import SqliteAccounts
 from .agents import AgentDecoder
-from .event_refs import OF_REFERRAL, index_past
 from .instants import instant
 from .listings import EVENT_COLUMNS, SqliteListings, event_of_row
 from .offers import SqliteOffers, pending_count, write_offers
@@ -198,7 +197,8 @@ class SqliteStore(
                         db.execute(statement)
                     version += 1
                 db.execute(f"PRAGMA user_version = {version}")  # also proves it writable
-                index_past(db, db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+                (last,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+                event_refs.index_past(db, last)  # what other stores left (event_refs.py)
         except sqlite3.Error as exc:
             self.close()
             raise opening_error(self.path, exc) from None
@@ -239,7 +239,7 @@ class SqliteStore(
         self, referral: Referral, expected_version: int, events: Sequence[Event], max_pending: int
     ) -> Commit:
         body = _referral_json(referral)
-        due_at = None if referral.due_at is None else instant(referral.due_at)
+        due_at = instant(referral.due_at)
         closed_at = closed_column(referral)
         with self._write() as db:
             stored = self._stored_offers(db, referral.id, expected_version)
@@ -361,7 +361,7 @@ class SqliteStore(
             self._unchecked += len(events)
             if self._unchecked >= event_refs.CHECK_EVERY:
                 (last,) = db.execute("SELECT last_insert_rowid()").fetchone()
-                index_past(db, last)
+                event_refs.index_past(db, last)
                 self._unchecked = 0
 
     @hookimpl
@@ -372,7 +372,7 @@ class SqliteStore(
                 f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
             )
         else:
-            rows = self._db.execute(OF_REFERRAL, (referral_id, after, limit))
+            rows = self._db.execute(event_refs.OF_REFERRAL, (referral_id, after, limit))
         return [event_of_row(row) for row in rows]
 
 

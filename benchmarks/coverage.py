@@ -36,10 +36,10 @@ ROUNDS = 3
 
 def measure(agents: int, languages: list[str], sample: int) -> dict:
     from hod_core import wire
+    from hod_core.coverage.counts import count_coverage
+    from hod_core.coverage.naive import naive_coverage
     from hod_core.rules.policy import load_policy
-    from hod_core.simulate.coverage import count_coverage
-    from hod_core.simulate.coverage_naive import naive_coverage
-    from hod_core.synthetic import Synthesizer
+    from hod_core.testing.synthetic import Synthesizer
 
     synth = Synthesizer(seed=2026)
     policy = load_policy()

@@ -59,8 +59,8 @@ class NoopNotifier:
 
 
 def run(store, agents, consumers, warmup: int, delivery_threads: int) -> dict:
-    from hod_core.doubles import FakeClock
-    from hod_core.router import Router
+    from hod_core.lifecycle.router import Router
+    from hod_core.testing.doubles import FakeClock
 
     started = time.perf_counter()
     for agent in agents:
@@ -130,9 +130,9 @@ def main() -> None:
     import startup  # benchmarks/startup.py, beside this file
 
     from hod_core import wire
-    from hod_core.memory_store import MemoryStore
-    from hod_core.models import Agent
-    from hod_core.synthetic import Synthesizer
+    from hod_core.domain.models import Agent
+    from hod_core.stores.memory.memory_store import MemoryStore
+    from hod_core.testing.synthetic import Synthesizer
 
     synth = Synthesizer(seed=2026)
     agents = [wire.structure(a, Agent) for a in synth.agents(args.agents)]

@@ -49,7 +49,7 @@ def parse_the_reference_way(path: Path) -> float:
     """parse_s of the reference reading (json + cattrs, `fast=False`), timed in a
     child process: like parse_s it keeps every agent, without adding to this RSS."""
     code = (
-        "import sys, time; from hod_core import wire; from hod_core.models import Agent; "
+        "import sys, time; from hod_core import wire; from hod_core.domain.models import Agent; "
         "started = time.perf_counter(); wire.read_jsonl_all(sys.argv[1], Agent, fast=False); "
         "print(time.perf_counter() - started)"
     )
@@ -62,7 +62,7 @@ def parse_the_reference_way(path: Path) -> float:
 def write_inputs(folder: Path, agents: int, queries: int) -> None:
     """agents.jsonl and consumers.jsonl (consumer, instant) from the fixed seed, in
     this process: run as a child, so the synthesizer adds nothing to the RSS measured."""
-    from hod_core.synthetic import Synthesizer
+    from hod_core.testing.synthetic import Synthesizer
 
     synth = Synthesizer(seed=2026)
     synth.write_agents(folder / "agents.jsonl", agents)
@@ -76,10 +76,10 @@ def measure(agents: int, queries: int, baseline_queries: int, limit: int) -> dic
     import startup  # benchmarks/startup.py, beside this file
 
     from hod_core import wire
-    from hod_core.bulk import gc_paused
-    from hod_core.matcher import RING_CACHE_POINTS, Matcher
-    from hod_core.models import Agent, Consumer
+    from hod_core.domain.models import Agent, Consumer
+    from hod_core.matching.matcher import RING_CACHE_POINTS, Matcher
     from hod_core.rules.policy import load_policy
+    from hod_core.wire.bulk import gc_paused
 
     policy = load_policy()
     with tempfile.TemporaryDirectory() as folder:

@@ -65,10 +65,10 @@ NEAR_TIE = 0.005
 # -- one router process ----------------------------------------------------------------
 def worker(config: dict) -> None:
     """Open the store, load the agents, say ready; on `go`, run the referrals."""
-    from hod_core.doubles import FakeClock
-    from hod_core.plugins import load_adapter
-    from hod_core.router import Router
-    from hod_core.synthetic import Synthesizer
+    from hod_core.extend.plugins import load_adapter
+    from hod_core.lifecycle.router import Router
+    from hod_core.testing.doubles import FakeClock
+    from hod_core.testing.synthetic import Synthesizer
 
     synth = Synthesizer(seed=SYNTH_SEED + 1 + config["index"])
     consumers = [synth.consumer() for _ in range(config["warmup"] + config["referrals"])]
@@ -164,7 +164,7 @@ LIMIT 1
 
 def crm_rows(matcher, at: datetime):
     """Each agent as the CRM table holds it, its facts as the matcher placed them."""
-    from hod_core.availability import LocalClock
+    from hod_core.matching.availability import LocalClock
 
     for record in matcher.records():
         clock = LocalClock.of(at, record.zone)
@@ -186,10 +186,10 @@ def crm_rows(matcher, at: datetime):
 
 def knn_vs_matcher(conn, agents, consumers, at: datetime) -> dict:
     from hod_core import wire
+    from hod_core.domain.models import Consumer
     from hod_core.geo import zips
-    from hod_core.matcher import Matcher
-    from hod_core.models import Consumer
-    from hod_core.query import ConsumerFacts
+    from hod_core.matching.match_facts import ConsumerFacts
+    from hod_core.matching.matcher import Matcher
 
     matcher = Matcher(agents=agents)
     conn.execute(POSTGIS_TABLE)
@@ -253,8 +253,8 @@ def main() -> None:
     import psycopg
 
     from hod_core import wire
-    from hod_core.models import Agent
-    from hod_core.synthetic import Synthesizer
+    from hod_core.domain.models import Agent
+    from hod_core.testing.synthetic import Synthesizer
 
     synth = Synthesizer(seed=SYNTH_SEED)
     agents = [wire.structure(synth.agent(str(10_000_000 + i)), Agent) for i in range(args.agents)]

@@ -72,11 +72,11 @@ def prepare(data_dir: Path, agents: int) -> dict[str, str]:
     tokens_file = data_dir / TOKENS
     if tokens_file.exists():
         return json.loads(tokens_file.read_text())
-    from hod_core.accounts import TERMS, Account, Session, new_token, token_hash
-    from hod_core.models import Agent
-    from hod_core.server.accounts import SESSION_TTL
-    from hod_core.server.passwords import Passwords
-    from hod_core.synthetic import Synthesizer
+    from hod_core.domain.account_records import TERMS, Account, Session, new_token, token_hash
+    from hod_core.domain.models import Agent
+    from hod_core.server.accounts.account_service import SESSION_TTL
+    from hod_core.server.accounts.passwords import Passwords
+    from hod_core.testing.synthetic import Synthesizer
     from hod_core.wire import structure
     from hod_store_sqlite import SqliteStore
 
@@ -320,7 +320,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def measure(args) -> dict:
-    from hod_core.synthetic import Synthesizer
+    from hod_core.testing.synthetic import Synthesizer
 
     run_dir, tokens = fresh_copy(args.data_dir, args.agents)
     synthesizer = Synthesizer(seed=11)

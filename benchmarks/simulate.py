@@ -3,7 +3,7 @@
     python benchmarks/simulate.py                    # 100k agents, 20,000 requests
     python benchmarks/simulate.py --agents 10000 --requests 5000 --json
 
-One process pinned to one core. Synthetic agents (`hod_core.synthetic`, fixed
+One process pinned to one core. Synthetic agents (`hod_core.testing.synthetic`, fixed
 seed) are written to a JSONL file, then the day runs as `hod simulate
 --agents FILE --synthetic N` does, phase by phase: reading and validating
 the agents file (parse_s), drawing the day (demand_s), loading the agents
@@ -45,11 +45,11 @@ def timed(phases: dict, name: str, work):
 
 def lifecycle(agents, demand, policy) -> dict:
     """The floor: each request created at its instant and accepted at once."""
-    from hod_core.doubles import FakeClock
-    from hod_core.memory_store import MemoryStore
-    from hod_core.models import Consumer
-    from hod_core.router import Router
+    from hod_core.domain.models import Consumer
+    from hod_core.lifecycle.router import Router
     from hod_core.simulate.engine import PLACEHOLDER
+    from hod_core.stores.memory.memory_store import MemoryStore
+    from hod_core.testing.doubles import FakeClock
 
     store, clock = MemoryStore(), FakeClock(demand[0].at)
     for agent in agents:
@@ -70,12 +70,12 @@ def lifecycle(agents, demand, policy) -> dict:
 
 def one_day(agents_file: Path, requests: int, seed: int) -> dict:
     from hod_core import wire
-    from hod_core.bulk import gc_paused
     from hod_core.rules.policy import load_policy
     from hod_core.simulate.behaviour import Behaviours
     from hod_core.simulate.demand import synthetic_day
     from hod_core.simulate.engine import Simulation
     from hod_core.simulate.figures import figures_of
+    from hod_core.wire.bulk import gc_paused
 
     phases: dict[str, float] = {}
     policy = load_policy()
@@ -127,7 +127,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
-    from hod_core.synthetic import Synthesizer
+    from hod_core.testing.synthetic import Synthesizer
 
     with tempfile.TemporaryDirectory() as folder:
         agents_file = Synthesizer(seed=2026).write_agents(

@@ -21,11 +21,11 @@ import numpy as np
 import shapely
 
 from hod_core import wire
+from hod_core.domain.models import Agent
 from hod_core.geo.distance import EARTH_RADIUS_KM, cap_box, unit_vector
 from hod_core.geo.index import PointIndex
-from hod_core.matcher import Matcher
-from hod_core.models import Agent
-from hod_core.synthetic import Synthesizer
+from hod_core.matching.matcher import Matcher
+from hod_core.testing.synthetic import Synthesizer
 
 
 class StrTreeRing:

@@ -52,10 +52,10 @@ def _child(path: str, validate: bool) -> None:
     from datetime import datetime
 
     from hod_core import wire
-    from hod_core.doubles import FakeClock
-    from hod_core.models import Consumer
-    from hod_core.router import Router
-    from hod_core.synthetic import Synthesizer
+    from hod_core.domain.models import Consumer
+    from hod_core.lifecycle.router import Router
+    from hod_core.testing.doubles import FakeClock
+    from hod_core.testing.synthetic import Synthesizer
     from hod_store_sqlite import SqliteStore
 
     clock = FakeClock(datetime.fromisoformat("2026-11-23T12:00:00-05:00"))
@@ -126,8 +126,8 @@ def main() -> None:
             "benchmarks/startup.py needs the SQLite store: pip install -e adapters/store_sqlite"
         )
     from hod_core import wire
-    from hod_core.models import Agent
-    from hod_core.synthetic import Synthesizer
+    from hod_core.domain.models import Agent
+    from hod_core.testing.synthetic import Synthesizer
 
     synth = Synthesizer(seed=2026)
     agents = [wire.structure(a, Agent) for a in synth.agents(args.agents)]

@@ -17,9 +17,9 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
-from hod_core.doubles import FakeClock
-from hod_core.memory_store import MemoryStore
-from hod_core.router import Router
+from hod_core.lifecycle.router import Router
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing.doubles import FakeClock
 
 AGENTS = [  # three agents near downtown Houston, nearest first
     ("17294001", "Maria", "77002"),

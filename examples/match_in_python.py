@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hod_core import Matcher, load_policy, read_json, read_jsonl
-from hod_core.models import Agent, Consumer
+from hod_core.domain.models import Agent, Consumer
 
 HERE = Path(__file__).parent
 

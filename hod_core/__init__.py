@@ -3,15 +3,15 @@
 The public surface for embedding:
 
     from hod_core import Matcher, load_policy, read_jsonl, read_json
-    from hod_core.models import Agent, Consumer
+    from hod_core.domain.models import Agent, Consumer
 """
 
-from .errors import HodError, InputError, PolicyError
-from .matcher import Matcher
-from .models import Agent, Consumer, MatchResult, QueueEntry
-from .query import OfferLedger, OfferSnapshot
-from .rules.policy import Policy, load_policy
-from .wire import read_json, read_jsonl, structure, unstructure
+from hod_core.domain.models import Agent, Consumer, MatchResult, QueueEntry
+from hod_core.errors import HodError, InputError, PolicyError
+from hod_core.matching.match_facts import OfferLedger, OfferSnapshot
+from hod_core.matching.matcher import Matcher
+from hod_core.rules.policy import Policy, load_policy
+from hod_core.wire import read_json, read_jsonl, structure, unstructure
 
 __all__ = [
     "Agent",

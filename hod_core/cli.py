@@ -20,13 +20,14 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from . import __version__, validate, wire
-from .bulk import gc_paused
-from .errors import InputError, PolicyError, excerpt, one_line
-from .matcher import Matcher
-from .models import Consumer
-from .query import OfferSnapshot
-from .rules.policy import check_policy, default_policy_text, load_policy
+from hod_core import __version__, wire
+from hod_core.domain import validate
+from hod_core.domain.models import Consumer
+from hod_core.errors import InputError, PolicyError, excerpt, one_line
+from hod_core.matching.match_facts import OfferSnapshot
+from hod_core.matching.matcher import Matcher
+from hod_core.rules.policy import check_policy, default_policy_text, load_policy
+from hod_core.wire.bulk import gc_paused
 
 USER_ERROR = 2
 MAX_LINE = 200  # an error line on stderr, "hod: " included
@@ -102,19 +103,21 @@ def add_rules(commands) -> None:
 
 
 def add_server_commands(commands) -> None:
-    from .server.cli import register  # hod serve and the operator's tools (no web imports)
+    from hod_core.server.commands.server_commands import (
+        register,  # hod serve and the operator's tools (no web imports)
+    )
 
     register(commands)
 
 
 def add_simulate_commands(commands) -> None:
-    from .simulate.cli import register  # hod simulate, hod export demand
+    from hod_core.simulate.simulate_cli import register  # hod simulate, hod export demand
 
     register(commands)
 
 
 def add_coverage_command(commands) -> None:
-    from .simulate.coverage_cli import register  # hod coverage
+    from hod_core.coverage.coverage_cli import register  # hod coverage
 
     register(commands)
 

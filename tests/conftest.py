@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 
 from hod_core import wire
-from hod_core.matcher import Matcher
-from hod_core.models import Agent, Consumer
+from hod_core.domain.models import Agent, Consumer
+from hod_core.matching.matcher import Matcher
 from hod_core.rules.policy import load_policy
 
 BASE_AGENT = {

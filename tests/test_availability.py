@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hod_core.availability import LocalClock, Schedule, ScheduleBook
-from hod_core.codes import WEEKDAYS
-from hod_core.models import Availability, Break, Interval, OutOfOffice, TodayOverride
+from hod_core.domain.codes import WEEKDAYS
+from hod_core.domain.models import Availability, Break, Interval, OutOfOffice, TodayOverride
+from hod_core.matching.availability import LocalClock, Schedule, ScheduleBook
 
 NINE_TO_FIVE = {d: (Interval(9 * 60, 17 * 60),) for d in WEEKDAYS[:5]}
 DEFAULT_HOURS = {d: (Interval(8 * 60, 17 * 60),) for d in WEEKDAYS[:5]}

@@ -1,4 +1,4 @@
-"""Adapter settings (hod_core.config) and the rule file's delivery parameters."""
+"""Adapter settings (hod_core.extend.settings) and the rule file's delivery parameters."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from attrs import frozen
 
-from hod_core.config import adapter_config, secret, secret_values
 from hod_core.errors import ConfigurationError, PolicyError
+from hod_core.extend.settings import adapter_config, secret, secret_values
 from hod_core.rules.policy import default_policy_text, parse_policy
 
 

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from hod_core.domain.referrals import ReferralStatus
 from hod_core.errors import DeliveryFailed
-from hod_core.memory_store import MemoryStore
-from hod_core.referrals import ReferralStatus
-from hod_core.router import Router
+from hod_core.lifecycle.router import Router
 from hod_core.rules.policy import default_policy_text, parse_policy
-from hod_core.testing import FakeClock, Outbox
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing.plugin import FakeClock, Outbox
 
 from .conftest import BASE_CONSUMER, MONDAY_10AM_HOUSTON, agent_data
 
@@ -173,7 +173,7 @@ def test_l2_retries_stop_at_the_rule_files_limit(clock):
 
 
 def test_l2_backoff_doubles_up_to_the_cap():
-    from hod_core.dispatch import RetryPolicy
+    from hod_core.notify.dispatch import RetryPolicy
 
     policy = RetryPolicy(6, timedelta(seconds=30), timedelta(seconds=100))
 

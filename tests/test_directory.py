@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from hod_core.directory import KM_PER_MILE, Directory
 from hod_core.errors import InputError, PolicyError
 from hod_core.geo.distance import geodesic_km
 from hod_core.geo.zips import locate
-from hod_core.matcher import Matcher
+from hod_core.matching.local_help import KM_PER_MILE, Directory
+from hod_core.matching.matcher import Matcher
 from hod_core.rules.policy import default_policy_text, load_policy, parse_policy
 
 from .conftest import MONDAY_10AM_HOUSTON, make_agent

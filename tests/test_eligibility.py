@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from hod_core.matcher import Matcher
-from hod_core.query import OfferSnapshot
+from hod_core.matching.match_facts import OfferSnapshot
+from hod_core.matching.matcher import Matcher
 
 from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer, queue_npns
 

@@ -15,14 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hod_core import limits, wire
+from hod_core import wire
 from hod_core.cli import MAX_LINE, main
-from hod_core.doubles import FakeClock, Outbox
+from hod_core.domain import limits
+from hod_core.domain.models import Agent, Consumer
 from hod_core.errors import InputError
-from hod_core.memory_store import MemoryStore
-from hod_core.models import Agent, Consumer
-from hod_core.plugins import load_adapter
-from hod_core.router import Router
+from hod_core.extend.plugins import load_adapter
+from hod_core.lifecycle.router import Router
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing.doubles import FakeClock, Outbox
 
 from .conftest import BASE_CONSUMER, agent_data
 

@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hod_core import wire
+from hod_core.domain.models import Agent, Consumer
+from hod_core.domain.referrals import OfferStats
 from hod_core.errors import InputError
-from hod_core.matcher import Matcher
-from hod_core.models import Agent, Consumer
-from hod_core.query import OfferSnapshot
-from hod_core.referrals import OfferStats
-from hod_core.roster import StoreLedger
-from hod_core.synthetic import Synthesizer
+from hod_core.lifecycle.roster import StoreLedger
+from hod_core.matching.match_facts import OfferSnapshot
+from hod_core.matching.matcher import Matcher
+from hod_core.testing.synthetic import Synthesizer
 
 from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer, queue_npns
 

@@ -8,6 +8,9 @@ import pytest
 from attrs import evolve
 
 from hod_core import wire
+from hod_core.domain.disclosure import CONTACT_ERASED, MISSED_REFERRAL
+from hod_core.domain.models import Agent
+from hod_core.domain.referrals import OfferStatus, ReferralStatus
 from hod_core.errors import (
     ConfigurationError,
     DeliveryFailed,
@@ -17,14 +20,11 @@ from hod_core.errors import (
     OfferExpired,
     PolicyError,
 )
-from hod_core.memory_store import MemoryStore
-from hod_core.models import Agent
-from hod_core.plugins import load_adapter
-from hod_core.referrals import OfferStatus, ReferralStatus
-from hod_core.router import Router
+from hod_core.extend.plugins import load_adapter
+from hod_core.lifecycle.router import Router
 from hod_core.rules.policy import default_policy_text, parse_policy
-from hod_core.testing import FakeClock, Outbox
-from hod_core.views import CONTACT_ERASED, MISSED_REFERRAL
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing.plugin import FakeClock, Outbox
 
 from .conftest import BASE_CONSUMER, MONDAY_10AM_HOUSTON, agent_data
 

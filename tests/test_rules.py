@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from hod_core.errors import PolicyError
-from hod_core.matcher import Matcher
+from hod_core.matching.matcher import Matcher
 from hod_core.rules.policy import check_policy, default_policy_text, load_policy, parse_policy
 
 from .conftest import MONDAY_10AM_HOUSTON, make_agent, make_consumer, queue_npns

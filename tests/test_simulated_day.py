@@ -15,11 +15,11 @@ from datetime import timedelta
 
 import pytest
 
-from hod_core.hookspecs import CHANNEL_HOOKS
-from hod_core.memory_store import MemoryStore
-from hod_core.referrals import OfferStatus, ReferralStatus
-from hod_core.router import Router
-from hod_core.testing import FakeClock, Outbox
+from hod_core.domain.referrals import OfferStatus, ReferralStatus
+from hod_core.extend.hookspecs import CHANNEL_HOOKS
+from hod_core.lifecycle.router import Router
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing.plugin import FakeClock, Outbox
 
 from .conftest import BASE_CONSUMER, MONDAY_10AM_HOUSTON, agent_data
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from hod_core.memory_store import MemoryStore
-from hod_core.referrals import ReferralStatus
-from hod_core.router import Router
-from hod_core.testing import FakeClock, Outbox
+from hod_core.domain.referrals import ReferralStatus
+from hod_core.lifecycle.router import Router
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing.plugin import FakeClock, Outbox
 
 from .conftest import BASE_CONSUMER, MONDAY_10AM_HOUSTON, agent_data
 
@@ -115,8 +115,8 @@ def test_l10_an_agent_saved_by_another_router_counts_as_a_change(store, clock):
 
 def _saved(data, clock):
     from hod_core import wire
-    from hod_core.models import Agent
-    from hod_core.referrals import Event
+    from hod_core.domain.models import Agent
+    from hod_core.domain.referrals import Event
 
     agent = wire.structure(data, Agent)
     return agent, Event(clock.at, "agent.saved", npn=agent.npn, actor="host")

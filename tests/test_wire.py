@@ -5,8 +5,8 @@ import json
 import pytest
 
 from hod_core import wire
+from hod_core.domain.models import Agent, Consumer, ContactMethod, DisplayOption
 from hod_core.errors import InputError
-from hod_core.models import Agent, Consumer, ContactMethod, DisplayOption
 
 from .conftest import BASE_AGENT, agent_data, make_agent, make_consumer
 

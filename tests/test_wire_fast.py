@@ -19,10 +19,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from hod_core import fastwire, wire
+from hod_core import wire
+from hod_core.domain.models import Agent, License
 from hod_core.errors import InputError
-from hod_core.models import Agent, License
-from hod_core.synthetic import Synthesizer
+from hod_core.testing.synthetic import Synthesizer
+from hod_core.wire import fast_agents
 
 from .conftest import agent_data
 
@@ -38,8 +39,8 @@ def reference(data: bytes):
 
 def fast(data: bytes):
     try:
-        return fastwire.agent_from_line(data)
-    except fastwire.NotSure:
+        return fast_agents.agent_from_line(data)
+    except fast_agents.NotSure:
         return NOT_SURE
 
 
@@ -370,7 +371,7 @@ def test_the_models_have_no_check_that_fastwire_would_skip():
     for cls in (Agent, License):
         assert not hasattr(cls, "__attrs_post_init__"), cls
         assert all(field.validator is None for field in attrs.fields(cls)), cls
-    agent = fastwire.agent_from_line(LINE.encode())
+    agent = fast_agents.agent_from_line(LINE.encode())
     assert all(hasattr(agent, field.name) for field in attrs.fields(Agent))
     assert all(hasattr(agent.licenses[0], field.name) for field in attrs.fields(License))
 
@@ -380,5 +381,5 @@ def test_what_wire_writes_is_read_back_by_the_fast_path():
     for data in AGENTS:
         agent = wire.structure(data, Agent)
         written = json.dumps(wire.unstructure(agent), ensure_ascii=False, separators=(",", ":"))
-        assert same(fastwire.agent_from_line(written.encode()), agent)
+        assert same(fast_agents.agent_from_line(written.encode()), agent)
         assert same(wire.agent_from_json(written), agent)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .distance import EARTH_RADIUS_KM, cap_box, unit_vectors
+from hod_core.geo.distance import EARTH_RADIUS_KM, cap_box, unit_vectors
 
 CELL_DEGREES = 0.25
 MAX_CELL_READS = 48  # a box needing more cells than this is scanned with numpy

@@ -19,7 +19,7 @@ from importlib import resources
 import numpy as np
 from attrs import frozen
 
-from ..errors import InputError
+from hod_core.errors import InputError
 
 _CODES = 100_000  # five digits: a ZIP's number is its row's slot
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 
 import attrs
 
-from .compile import RuleProgram
-from .expr import Binary, Node, Var, parse
+from hod_core.rules.compile import RuleProgram
+from hod_core.rules.expr import Binary, Node, Var, parse
 
 CAPACITY_RULE = "E12"
 PENDING = ("agent", "pending_offers")

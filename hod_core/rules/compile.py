@@ -23,10 +23,17 @@ from typing import Any
 
 from attrs import frozen
 
-from ..errors import InputError
-from .expr import Binary, Call, Cond, Index, ListLit, Lit, Macro, Node, Unary, Var
-from .operators import AGAINST_CONSTANT, ARITHMETIC, CALLS, COMPARE, NOT_IN, lookup_form
-from .vocabulary import FACTS, ROOTS, policy_type
+from hod_core.errors import InputError
+from hod_core.rules.expr import Binary, Call, Cond, Index, ListLit, Lit, Macro, Node, Unary, Var
+from hod_core.rules.operators import (
+    AGAINST_CONSTANT,
+    ARITHMETIC,
+    CALLS,
+    COMPARE,
+    NOT_IN,
+    lookup_form,
+)
+from hod_core.rules.vocabulary import FACTS, ROOTS, policy_type
 
 WILDCARD = "*"  # a key term that admits every consumer value
 NUMERIC = {"int", "double"}

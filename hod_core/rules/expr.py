@@ -17,7 +17,7 @@ from typing import Any
 from attrs import frozen
 from lark import Token, Tree
 
-from ..errors import InputError
+from hod_core.errors import InputError
 
 BINARY_RULES = {
     "conditionalor": "||",

@@ -15,15 +15,15 @@ from typing import Any
 
 from attrs import field, frozen
 
-from .. import limits, validate
-from ..codes import US_STATES, WEEKDAYS
-from ..errors import InputError, PolicyError
-from ..models import Interval
-from .capacity import check_capacity
-from .compile import Compiler, RuleProgram
-from .directory import DirectoryPolicy, parse_directory
-from .expr import parse
-from .locate import Locator
+from hod_core.domain import limits, validate
+from hod_core.domain.codes import US_STATES, WEEKDAYS
+from hod_core.domain.models import Interval
+from hod_core.errors import InputError, PolicyError
+from hod_core.rules.capacity import check_capacity
+from hod_core.rules.compile import Compiler, RuleProgram
+from hod_core.rules.directory_policy import DirectoryPolicy, parse_directory
+from hod_core.rules.expr import parse
+from hod_core.rules.locate import Locator
 
 DEFAULT_POLICY = "default.toml"
 RANKING_KEYS = ("distance", "least_recently_offered", "npn")

@@ -20,13 +20,14 @@ from time import monotonic
 from anyio import to_thread
 from fastapi import FastAPI
 
-from .. import __version__
-from ..router import Router
-from . import errors, pages, routes_agent, routes_consumer, routes_operator, routes_system
-from .context import Hod
-from .guard import Guard
-from .metrics import Metrics
-from .settings import ServerSettings
+from hod_core import __version__
+from hod_core.lifecycle.router import Router
+from hod_core.server import http_errors, pages
+from hod_core.server.api import agent_api, consumer_api, operator_api, system_api
+from hod_core.server.context import Hod
+from hod_core.server.guard import Guard
+from hod_core.server.metrics import Metrics
+from hod_core.server.server_settings import ServerSettings
 
 log = logging.getLogger("hod.sweep")
 HOUSEKEEPING_S = 60  # accounts' housekeeping: once a minute, not every tick
@@ -102,17 +103,17 @@ def create_app(
         title="hod-core",
         version=__version__,
         description=DESCRIPTION,
-        docs_url=None,  # routes_system serves /docs without inline script
+        docs_url=None,  # system_api serves /docs without inline script
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.hod = hod
-    errors.install(app)
-    for module in (routes_system, routes_consumer, routes_agent, routes_operator, pages):
+    http_errors.install(app)
+    for module in (system_api, consumer_api, agent_api, operator_api, pages):
         app.include_router(module.router)
-    if importlib.util.find_spec("hod_core.server.routes_auth") is not None:
-        from . import routes_auth
+    if importlib.util.find_spec("hod_core.server.api.auth_api") is not None:
+        from hod_core.server.api import auth_api
 
-        app.include_router(routes_auth.router)
+        app.include_router(auth_api.router)
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes, https=settings.https)
     return app

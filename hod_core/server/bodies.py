@@ -2,7 +2,7 @@
 
 The byte limit (`max_body_bytes`) is enforced as the body arrives, by the
 guard middleware; the JSON is then read by the library's one bounded reader
-(`hod_core.limits`): strict UTF-8, no duplicate keys, bounded depth, entries
+(`hod_core.domain.limits`): strict UTF-8, no duplicate keys, bounded depth, entries
 and numbers. Whatever is wrong is an `InputError` (422), never a 500.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from fastapi import Request
 
-from .. import limits
-from ..errors import InputError
+from hod_core.domain import limits
+from hod_core.errors import InputError
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_FORM_FIELDS = 50

@@ -11,16 +11,16 @@ import importlib.util
 from collections.abc import Iterable
 from datetime import datetime
 
-from .. import hookspecs
-from ..bulk import gc_paused
-from ..errors import ConfigurationError, PolicyError
-from ..models import Agent
-from ..plugins import load_adapter
-from ..router import Router
-from ..rules.policy import load_policy
-from .clock import FILE_NAME, FileClock, SystemClock
-from .outbox import StoredOutbox
-from .settings import ServerSettings
+from hod_core.domain.models import Agent
+from hod_core.errors import ConfigurationError, PolicyError
+from hod_core.extend import hookspecs
+from hod_core.extend.plugins import load_adapter
+from hod_core.lifecycle.router import Router
+from hod_core.rules.policy import load_policy
+from hod_core.server.clock import FILE_NAME, FileClock, SystemClock
+from hod_core.server.outbox import StoredOutbox
+from hod_core.server.server_settings import ServerSettings
+from hod_core.wire.bulk import gc_paused
 
 REFERRAL_PATH = "/agent/referrals/"  # a notice's link: {public_url}/agent/referrals/{id}
 
@@ -89,10 +89,10 @@ class Hod:
 
 
 def _accounts(router: Router, base_url: str):
-    """The accounts of the server (hod_core.server.accounts), once that module exists."""
-    if importlib.util.find_spec("hod_core.server.accounts") is None:
+    """The accounts of the server (hod_core.server.accounts.account_service), once that module exists."""
+    if importlib.util.find_spec("hod_core.server.accounts.account_service") is None:
         return None
-    from .accounts import Accounts
+    from hod_core.server.accounts.account_service import Accounts
 
     return Accounts(router, base_url=base_url)
 

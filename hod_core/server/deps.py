@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from ..accounts import Account
-from .auth import current_agent, current_operator
-from .bodies import read_object
-from .context import Hod
+from hod_core.domain.account_records import Account
+from hod_core.server.accounts.auth import current_agent, current_operator
+from hod_core.server.bodies import read_object
+from hod_core.server.context import Hod
 
 
 async def get_hod(request: Request) -> Hod:

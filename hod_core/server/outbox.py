@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError
-from ..hookspecs import hookimpl
-from ..notices import Notice
-from ..wire import unstructure
+from hod_core.errors import ConfigurationError
+from hod_core.extend.hookspecs import hookimpl
+from hod_core.notify.notices import Notice
+from hod_core.wire import unstructure
 
 FILE_NAME = "outbox.jsonl"
 READ_BACK_BYTES = 4 * 1024 * 1024  # the newest notices are at the end: read only this much

@@ -41,9 +41,9 @@ from typing import Any
 
 from attrs import asdict, evolve, frozen
 
-from .. import limits, validate
-from ..errors import InputError
-from ..rules.locate import Locator
+from hod_core.domain import limits, validate
+from hod_core.errors import InputError
+from hod_core.rules.locate import Locator
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 ACTIONS = ("accept", "reject", "ignore")

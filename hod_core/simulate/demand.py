@@ -26,10 +26,10 @@ from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
-from .. import limits, validate
-from ..errors import InputError
-from ..geo import zips
-from ..rules.policy import Policy
+from hod_core.domain import limits, validate
+from hod_core.errors import InputError
+from hod_core.geo import zips
+from hod_core.rules.policy import Policy
 
 DEMAND_FIELDS = ("at", "zip", "state", "language")
 PAGE = 500  # referrals asked of a store at a time

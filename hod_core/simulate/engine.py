@@ -31,15 +31,15 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
-from ..doubles import FakeClock  # the clock hook, moved by hand (no pytest)
-from ..errors import LifecycleError, NotFound
-from ..memory_store import MemoryStore
-from ..models import Agent, Consumer
-from ..referrals import Referral, ReferralStatus
-from ..router import Router
-from ..rules.policy import Policy
-from .behaviour import Behaviours
-from .demand import Request
+from hod_core.domain.models import Agent, Consumer
+from hod_core.domain.referrals import Referral, ReferralStatus
+from hod_core.errors import LifecycleError, NotFound
+from hod_core.lifecycle.router import Router
+from hod_core.rules.policy import Policy
+from hod_core.simulate.behaviour import Behaviours
+from hod_core.simulate.demand import Request
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing.doubles import FakeClock  # the clock hook, moved by hand (no pytest)
 
 MINUTE = timedelta(minutes=1)
 HORIZON = timedelta(days=2)  # after the last arrival: a run that has not settled stops

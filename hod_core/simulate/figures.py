@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..referrals import OfferStatus, Referral, ReferralStatus
-from .demand import Request
+from hod_core.domain.referrals import OfferStatus, Referral, ReferralStatus
+from hod_core.simulate.demand import Request
 
 STEP = timedelta(minutes=15)  # the waiting-over-the-day series
 HISTOGRAM_TOP = 10  # offers per agent: "10+" holds the rest

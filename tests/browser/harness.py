@@ -20,11 +20,11 @@ import urllib.request
 from datetime import datetime
 from pathlib import Path
 
-from hod_core.conformance import samples
+from hod_core.server.accounts.registration import RegistrationForm
 from hod_core.server.clock import FILE_NAME, FileClock
 from hod_core.server.context import Hod
-from hod_core.server.registration import RegistrationForm
-from hod_core.server.settings import ServerSettings
+from hod_core.server.server_settings import ServerSettings
+from hod_core.testing import samples
 
 SECRET = "browser-tests-secret-key-0123456789abcdef"
 PASSWORD = "Sunny-Day42"  # keeps every R3 rule

@@ -8,7 +8,7 @@ import json
 
 from playwright.sync_api import expect
 
-from hod_core.conformance import samples
+from hod_core.testing import samples
 from hod_core.wire import unstructure
 
 from .conftest import log_in

@@ -10,7 +10,7 @@ import re
 
 from playwright.sync_api import expect
 
-from hod_core.models import DisplayOption
+from hod_core.domain.models import DisplayOption
 
 from .conftest import PHONE, log_in
 

@@ -9,12 +9,12 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from hod_core.accounts import TERMS, Account, new_account_id
-from hod_core.conformance import samples
-from hod_core.doubles import FakeClock
+from hod_core.domain.account_records import TERMS, Account, new_account_id
+from hod_core.server.accounts.passwords import TEST_PARAMETERS, Passwords
 from hod_core.server.app import create_app
-from hod_core.server.passwords import TEST_PARAMETERS, Passwords
-from hod_core.server.settings import ServerSettings
+from hod_core.server.server_settings import ServerSettings
+from hod_core.testing import samples
+from hod_core.testing.doubles import FakeClock
 
 SECRET = "s" * 40
 PASSWORD = "Sunny-Day42"  # keeps every R3 rule

@@ -260,7 +260,7 @@ def test_home_state_only_agents_are_offered_their_home_state(make_agent, agent_l
 
 
 def _licences(data):
-    from hod_core.models import License
+    from hod_core.domain.models import License
     from hod_core.wire import structure
 
     return tuple(structure(item, License) for item in data)

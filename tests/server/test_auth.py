@@ -9,9 +9,9 @@ import pytest
 from attrs import evolve
 from fastapi.testclient import TestClient
 
-from hod_core.accounts import ThrottleState
-from hod_core.server import throttle
-from hod_core.server.accounts import BadCredentials, Throttled
+from hod_core.domain.account_records import ThrottleState
+from hod_core.server.accounts import throttle
+from hod_core.server.accounts.account_service import BadCredentials, Throttled
 
 from .conftest import PASSWORD
 

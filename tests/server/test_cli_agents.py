@@ -8,11 +8,11 @@ import orjson
 import pytest
 from attrs import evolve
 
-from hod_core.accounts import Account
 from hod_core.cli import main
-from hod_core.conformance import samples
-from hod_core.server.cli import open_hod
-from hod_core.server.registration import RegistrationForm
+from hod_core.domain.account_records import Account
+from hod_core.server.accounts.registration import RegistrationForm
+from hod_core.server.commands.server_commands import open_hod
+from hod_core.testing import samples
 from hod_core.wire import unstructure
 
 from .conftest import PASSWORD

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from hod_core.cli import main
-from hod_core.conformance import samples
 from hod_core.server.context import Hod
-from hod_core.server.settings import ServerSettings
+from hod_core.server.server_settings import ServerSettings
+from hod_core.testing import samples
 
 from .data import ANA, no_contact_data
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from hod_core.errors import StoreUnavailable
-from hod_core.server.tokens import status_token
+from hod_core.server.services.status_tokens import status_token
 
 from .data import ANA, no_contact_data
 

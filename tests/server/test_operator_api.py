@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hod_core.errors import DeliveryFailed
+from hod_core.server.accounts.passwords import TEST_PARAMETERS, Passwords
 from hod_core.server.app import create_app
-from hod_core.server.passwords import TEST_PARAMETERS, Passwords
 
 from .data import ANA, no_contact_data
 
@@ -118,7 +118,7 @@ def test_the_outbox_holds_every_notice(client, ops, make_agent):
 
 
 def _agent_data():
-    from hod_core.conformance import samples
+    from hod_core.testing import samples
     from hod_core.wire import unstructure
 
     return unstructure(samples.agent("1000001", "77002"))

@@ -21,7 +21,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from hod_core.server.auth import CSRF_FIELD, CSRF_HEADER
+from hod_core.server.accounts.auth import CSRF_FIELD, CSRF_HEADER
 
 from .conftest import PASSWORD
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from hod_core.server.accounts.passwords import RULES
 from hod_core.server.pages.i18n import COOKIE as LANGUAGE_COOKIE
-from hod_core.server.passwords import RULES
 
 from .conftest import PASSWORD
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argon2
 import pytest
 
-from hod_core.server.passwords import RULES, TEST_PARAMETERS, Passwords, failed_rules
+from hod_core.server.accounts.passwords import RULES, TEST_PARAMETERS, Passwords, failed_rules
 
 GOOD = "Sunny-Day42"
 

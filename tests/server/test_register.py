@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hod_core.accounts import TERMS
-from hod_core.conformance import samples
-from hod_core.referrals import ReferralStatus
-from hod_core.server.passwords import RULES
+from hod_core.domain.account_records import TERMS
+from hod_core.domain.referrals import ReferralStatus
+from hod_core.server.accounts.passwords import RULES
+from hod_core.testing import samples
 
 from .conftest import PASSWORD
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hod_core.server.accounts.passwords import TEST_PARAMETERS, Passwords
 from hod_core.server.context import Hod
-from hod_core.server.passwords import TEST_PARAMETERS, Passwords
-from hod_core.server.settings import ServerSettings
+from hod_core.server.server_settings import ServerSettings
 
 from .conftest import PASSWORD
 from .data import ANA, CONTACT_VALUES
@@ -82,7 +82,7 @@ def seeded(tmp_path):
     )
     hod = Hod(settings)
     hod.accounts.passwords = Passwords(TEST_PARAMETERS)
-    from hod_core.conformance import samples
+    from hod_core.testing import samples
 
     hod.router.put_agent(samples.agent("1000001", "77002", availability=_all_week()))
     hod.router.put_agent(samples.agent("1000002", "77030", availability=_all_week()))
@@ -92,7 +92,7 @@ def seeded(tmp_path):
 
 
 def _all_week():
-    from hod_core.models import Availability
+    from hod_core.domain.models import Availability
     from hod_core.wire import structure
 
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -100,7 +100,7 @@ def _all_week():
 
 
 def _register(hod, npn):
-    from hod_core.server.registration import RegistrationForm
+    from hod_core.server.accounts.registration import RegistrationForm
 
     token = hod.accounts.invite(npn).link.rsplit("token=", 1)[1]
     form = RegistrationForm(

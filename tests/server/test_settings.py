@@ -9,7 +9,7 @@ import pytest
 
 from hod_core.errors import ConfigurationError
 from hod_core.server.app import create_app
-from hod_core.server.settings import load_settings
+from hod_core.server.server_settings import load_settings
 
 KEY = "k" * 32
 

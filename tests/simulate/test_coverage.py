@@ -15,11 +15,11 @@ import pytest
 
 from hod_core import wire
 from hod_core.cli import main
-from hod_core.models import Agent
+from hod_core.coverage.counts import count_coverage
+from hod_core.coverage.naive import naive_coverage
+from hod_core.domain.models import Agent
 from hod_core.rules.policy import default_policy_text, load_policy, parse_policy
-from hod_core.simulate.coverage import count_coverage
-from hod_core.simulate.coverage_naive import naive_coverage
-from hod_core.synthetic import Synthesizer
+from hod_core.testing.synthetic import Synthesizer
 
 from ..conftest import agent_data
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from hod_core.simulate.coverage_gaps import describe, gap_report, zero_runs
+from hod_core.coverage.gaps import describe, gap_report, zero_runs
 
 MONDAY = date(2026, 11, 23)
 

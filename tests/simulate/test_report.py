@@ -17,10 +17,10 @@ import pytest
 from PIL import Image
 
 from hod_core.cli import main
+from hod_core.coverage.counts import count_coverage
+from hod_core.reports.html_report import write_coverage_report, write_simulation_report
 from hod_core.rules.policy import default_policy_text, load_policy
-from hod_core.simulate.coverage import count_coverage
-from hod_core.simulate.report import write_coverage_report, write_simulation_report
-from hod_core.synthetic import Synthesizer
+from hod_core.testing.synthetic import Synthesizer
 
 from .test_coverage import agents_of, varied_agents
 

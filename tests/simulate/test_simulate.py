@@ -182,7 +182,7 @@ def test_two_misses_under_the_shipped_threshold_of_five_suspend_nobody(houston, 
 
 @pytest.fixture
 def synthetic_agents(tmp_path):
-    from hod_core.synthetic import Synthesizer
+    from hod_core.testing.synthetic import Synthesizer
 
     return write_lines(tmp_path / "agents.jsonl", Synthesizer(seed=11).agents(1500))
 

@@ -8,11 +8,11 @@ import json
 import pytest
 
 from hod_core.cli import main
-from hod_core.memory_store import MemoryStore
-from hod_core.router import Router
+from hod_core.lifecycle.router import Router
 from hod_core.simulate.behaviour import load_behaviour
 from hod_core.simulate.demand import export_demand, read_demand
-from hod_core.testing import FakeClock
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing.plugin import FakeClock
 
 from ..conftest import BASE_CONSUMER, MONDAY_10AM_HOUSTON, agent_data
 

@@ -1,8 +1,8 @@
 """pytest plugin: a real SMTP server on loopback (aiosmtpd) for the conformance
 suite and the adapter's tests, with STARTTLS and AUTH under a test CA (trustme).
 
-    pytest -p hod_core.testing -p hod_notify_email.testing --hod-adapter notify_email \\
-        --pyargs hod_core.conformance
+    pytest -p hod_core.testing.plugin -p hod_notify_email.testing --hod-adapter notify_email \\
+        --pyargs hod_core.testing.conformance
 
 Needs the test extras: `pip install hod-notify-email[test]`.
 """
@@ -19,7 +19,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from hod_core.testing import closed_port
+from hod_core.testing.plugin import closed_port
 
 USER, PASSWORD = "hod-sender", "s3cret-smtp-password"
 

@@ -1,14 +1,14 @@
 """pytest plugin: a loopback Twilio for the conformance suite and the adapter's tests.
 
-    pytest -p hod_core.testing -p hod_notify_sms.testing --hod-adapter notify_sms \\
-        --pyargs hod_core.conformance
+    pytest -p hod_core.testing.plugin -p hod_notify_sms.testing --hod-adapter notify_sms \\
+        --pyargs hod_core.testing.conformance
 """
 
 from __future__ import annotations
 
 import pytest
 
-from hod_core.testing import closed_port
+from hod_core.testing.plugin import closed_port
 
 from .fake_twilio import FakeTwilio
 

@@ -33,10 +33,10 @@ import urllib.request
 
 from attrs import field, frozen, validators
 
-from hod_core.config import adapter_config, secret
 from hod_core.errors import DeliveryFailed
-from hod_core.hookspecs import hookimpl
-from hod_core.notices import Notice
+from hod_core.extend.hookspecs import hookimpl
+from hod_core.extend.settings import adapter_config, secret
+from hod_core.notify.notices import Notice
 
 log = logging.getLogger(__name__)
 

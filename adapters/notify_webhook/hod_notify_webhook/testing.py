@@ -1,15 +1,15 @@
 """pytest plugin: a loopback webhook receiver (`receiver.Receiver`) for the
 conformance suite and the adapter's tests.
 
-    pytest -p hod_core.testing -p hod_notify_webhook.testing --hod-adapter notify_webhook \\
-        --pyargs hod_core.conformance
+    pytest -p hod_core.testing.plugin -p hod_notify_webhook.testing --hod-adapter notify_webhook \\
+        --pyargs hod_core.testing.conformance
 """
 
 from __future__ import annotations
 
 import pytest
 
-from hod_core.testing import closed_port
+from hod_core.testing.plugin import closed_port
 
 from .receiver import Receiver
 from .sender import new_signing_secret

@@ -17,13 +17,13 @@ import pytest
 import trustme
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hod_core.codes import WEEKDAYS
-from hod_core.conformance import samples
+from hod_core.domain.codes import WEEKDAYS
+from hod_core.domain.models import Availability, Interval
 from hod_core.errors import ConfigurationError, DeliveryFailed
-from hod_core.memory_store import MemoryStore
-from hod_core.models import Availability, Interval
-from hod_core.router import Router
-from hod_core.testing import FakeClock, Outbox
+from hod_core.lifecycle.router import Router
+from hod_core.stores.memory.memory_store import MemoryStore
+from hod_core.testing import samples
+from hod_core.testing.plugin import FakeClock, Outbox
 from hod_notify_webhook import SignedWebhook, new_signing_secret
 from hod_notify_webhook.receiver import Receiver
 

@@ -1,4 +1,4 @@
-"""The account store hooks (hod_core.hookspecs, "accounts of the reference
+"""The account store hooks (hod_core.extend.hookspecs, "accounts of the reference
 server") on PostgreSQL: a mix-in of `PostgresStore`, whose `db` it uses.
 
 Every hook that reads and then writes decides in the database: using a link
@@ -16,7 +16,7 @@ from datetime import datetime
 import psycopg
 from psycopg import errors
 
-from hod_core.accounts import (
+from hod_core.domain.account_records import (
     CREATED,
     INVITATION_INVALID,
     LOGIN_TAKEN,
@@ -26,7 +26,7 @@ from hod_core.accounts import (
     Session,
     ThrottleState,
 )
-from hod_core.hookspecs import hookimpl
+from hod_core.extend.hookspecs import hookimpl
 
 _ACCOUNT_COLUMNS = (
     "id, role, login, npn, email, password_hash, created_at,"

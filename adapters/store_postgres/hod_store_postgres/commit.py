@@ -33,8 +33,8 @@ import cattrs
 import orjson
 import psycopg
 
-from hod_core.hookspecs import Commit
-from hod_core.referrals import Event, Referral
+from hod_core.domain.referrals import Event, Referral
+from hod_core.extend.hookspecs import Commit
 
 from .retention import closed_column, consumer_json
 

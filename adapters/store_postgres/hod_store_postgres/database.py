@@ -27,8 +27,8 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import set_json_loads
 
 from hod_core import errors
-from hod_core.config import adapter_config, secret
 from hod_core.errors import ConfigurationError, StoreError
+from hod_core.extend.settings import adapter_config, secret
 
 from .schema import migrate
 

@@ -1,4 +1,4 @@
-"""The listing hooks (hod_core.hookspecs, "listings for operators") on
+"""The listing hooks (hod_core.extend.hookspecs, "listings for operators") on
 PostgreSQL: a mix-in of `PostgresStore`. Its schema step (schema.py, version
 2) adds the indexes that keep each page one index range: referrals by
 creation (all, or of one status) and events by kind."""
@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hod_core import structure
-from hod_core.hookspecs import hookimpl
-from hod_core.referrals import Event, Referral
+from hod_core.domain.referrals import Event, Referral
+from hod_core.extend.hookspecs import hookimpl
 
 EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
 

@@ -30,9 +30,9 @@ import psycopg
 from psycopg import errors
 
 from hod_core import unstructure
-from hod_core.hookspecs import hookimpl
-from hod_core.models import Consumer
-from hod_core.referrals import Referral
+from hod_core.domain.models import Consumer
+from hod_core.domain.referrals import Referral
+from hod_core.extend.hookspecs import hookimpl
 
 log = logging.getLogger(__name__)
 

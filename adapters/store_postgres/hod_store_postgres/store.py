@@ -31,9 +31,8 @@ import orjson
 import psycopg
 
 from hod_core import structure, unstructure
-from hod_core.hookspecs import Commit, hookimpl
-from hod_core.models import Agent
-from hod_core.referrals import (
+from hod_core.domain.models import Agent
+from hod_core.domain.referrals import (
     AgentOffer,
     Event,
     Offer,
@@ -41,6 +40,7 @@ from hod_core.referrals import (
     OfferStatus,
     Referral,
 )
+from hod_core.extend.hookspecs import Commit, hookimpl
 
 from .accounts import PostgresAccounts
 from .commit import commit, commit_params

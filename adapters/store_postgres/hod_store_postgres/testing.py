@@ -1,7 +1,7 @@
 """pytest plugin: a PostgreSQL server for the conformance suite and the adapter's tests.
 
-    pytest -p hod_core.testing -p hod_store_postgres.testing --hod-adapter store_postgres \\
-        --pyargs hod_core.conformance
+    pytest -p hod_core.testing.plugin -p hod_store_postgres.testing --hod-adapter store_postgres \\
+        --pyargs hod_core.testing.conformance
 
 The server is the one named by $HOD_TEST_POSTGRES_URL (a database where the
 role may create schemas), or else a throwaway cluster on loopback started

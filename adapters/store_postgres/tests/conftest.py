@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from psycopg import sql
 
-from hod_core.conformance import samples
-from hod_core.conformance.worker import Worker
-from hod_core.router import Router
-from hod_core.testing import FakeClock, Outbox
+from hod_core.lifecycle.router import Router
+from hod_core.testing import samples
+from hod_core.testing.conformance.worker import Worker
+from hod_core.testing.plugin import FakeClock, Outbox
 from hod_store_postgres import PostgresStore
 
 

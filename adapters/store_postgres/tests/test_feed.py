@@ -9,9 +9,9 @@ import orjson
 from psycopg import sql
 
 from hod_core import unstructure
-from hod_core.conformance import samples
-from hod_core.router import Router
-from hod_core.testing import FakeClock, Outbox
+from hod_core.lifecycle.router import Router
+from hod_core.testing import samples
+from hod_core.testing.plugin import FakeClock, Outbox
 
 PROMPTLY_S = 5.0  # a loaded CI machine; on an idle one a notification takes milliseconds
 

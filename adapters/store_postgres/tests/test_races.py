@@ -12,12 +12,12 @@ from datetime import timedelta
 import pytest
 from psycopg import sql
 
-from hod_core.conformance import samples
+from hod_core.domain.referrals import OfferStatus, ReferralStatus
 from hod_core.errors import LifecycleError, OfferExpired
-from hod_core.hookspecs import Commit
-from hod_core.referrals import OfferStatus, ReferralStatus
-from hod_core.router import Router
-from hod_core.testing import FakeClock, Outbox
+from hod_core.extend.hookspecs import Commit
+from hod_core.lifecycle.router import Router
+from hod_core.testing import samples
+from hod_core.testing.plugin import FakeClock, Outbox
 
 ROUNDS = 20
 

@@ -13,9 +13,9 @@ from attrs import evolve
 from psycopg import sql
 
 from hod_core import unstructure
-from hod_core.conformance import samples
+from hod_core.domain.referrals import Event, OfferStatus, ReferralStatus
 from hod_core.errors import ConfigurationError
-from hod_core.referrals import Event, OfferStatus, ReferralStatus
+from hod_core.testing import samples
 from hod_store_postgres import SCHEMA_VERSION, PostgresStore
 from hod_store_postgres.cluster import free_port
 from hod_store_postgres.schema import migrate

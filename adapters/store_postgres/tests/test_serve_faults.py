@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from hod_core.accounts import TERMS, Account, Session, token_hash
-from hod_core.conformance import samples
-from hod_core.models import Availability
-from hod_core.referrals import FINAL, OfferStatus, ReferralStatus
+from hod_core.domain.account_records import TERMS, Account, Session, token_hash
+from hod_core.domain.models import Availability
+from hod_core.domain.referrals import FINAL, OfferStatus, ReferralStatus
+from hod_core.testing import samples
 from hod_core.wire import structure
 from hod_store_postgres import PostgresStore
 from hod_store_postgres.cluster import free_port

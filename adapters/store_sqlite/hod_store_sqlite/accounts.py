@@ -1,4 +1,4 @@
-"""The account store hooks (hod_core.hookspecs, "accounts of the reference
+"""The account store hooks (hod_core.extend.hookspecs, "accounts of the reference
 server") on the SQLite file: a mix-in of `SqliteStore`, whose connections and
 `BEGIN IMMEDIATE` transactions it uses. Each hook that reads then writes does
 both in one IMMEDIATE transaction, so of two processes using one link, one
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hod_core.accounts import (
+from hod_core.domain.account_records import (
     CREATED,
     INVITATION_INVALID,
     LOGIN_TAKEN,
@@ -19,7 +19,7 @@ from hod_core.accounts import (
     Session,
     ThrottleState,
 )
-from hod_core.hookspecs import hookimpl
+from hod_core.extend.hookspecs import hookimpl
 
 from .instants import instant, moment
 

@@ -1,7 +1,7 @@
 """Agents read back from the store without validating them a second time.
 
 Every agent in the `agents` table was validated before it was written: a
-`hod_core.models.Agent` exists only once its converters have passed, and
+`hod_core.domain.models.Agent` exists only once its converters have passed, and
 the store writes it in the wire format (`hod_core.unstructure`). Running
 the validating converter again on every start-up cost about 28 us per agent
 (2.8 s of a 100k-agent router's start). Here each stored body is rebuilt
@@ -40,7 +40,7 @@ import attrs
 import orjson
 
 from hod_core import structure
-from hod_core.models import (
+from hod_core.domain.models import (
     Agent,
     Availability,
     Break,

@@ -1,4 +1,4 @@
-"""The listing hooks (hod_core.hookspecs, "listings for operators") on the
+"""The listing hooks (hod_core.extend.hookspecs, "listings for operators") on the
 SQLite file: a mix-in of `SqliteStore`, reading through its connections.
 Its schema steps add the indexes that keep each page a few index ranges:
 referrals by status and creation, and events of rare kinds."""
@@ -10,8 +10,8 @@ from datetime import datetime
 
 import orjson
 
-from hod_core.hookspecs import hookimpl
-from hod_core.referrals import Event, Referral, ReferralStatus
+from hod_core.domain.referrals import Event, Referral, ReferralStatus
+from hod_core.extend.hookspecs import hookimpl
 
 # The schema step that adds these indexes (see store.MIGRATIONS).
 LISTINGS_SCHEMA = """

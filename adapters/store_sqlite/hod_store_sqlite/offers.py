@@ -19,8 +19,8 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from hod_core.hookspecs import hookimpl
-from hod_core.referrals import AgentOffer, Offer, OfferStats, OfferStatus
+from hod_core.domain.referrals import AgentOffer, Offer, OfferStats, OfferStatus
+from hod_core.extend.hookspecs import hookimpl
 
 from .event_refs import DELIVERED
 from .instants import instant, moment

@@ -31,10 +31,10 @@ import cattrs
 import orjson
 
 from hod_core import structure, unstructure
+from hod_core.domain.models import Agent
+from hod_core.domain.referrals import Event, Offer, OfferStatus, Referral
 from hod_core.errors import ConfigurationError
-from hod_core.hookspecs import Commit, hookimpl
-from hod_core.models import Agent
-from hod_core.referrals import Event, Offer, OfferStatus, Referral
+from hod_core.extend.hookspecs import Commit, hookimpl
 
 from . import event_refs
 from .accounts import SqliteAccounts

@@ -7,10 +7,10 @@ import orjson
 import pytest
 
 from hod_core import structure, unstructure
-from hod_core.conformance import samples
+from hod_core.domain.models import Agent
 from hod_core.errors import ConfigurationError, InputError
-from hod_core.models import Agent
-from hod_core.synthetic import Synthesizer
+from hod_core.testing import samples
+from hod_core.testing.synthetic import Synthesizer
 from hod_store_sqlite import SqliteStore, agents
 from hod_store_sqlite.agents import AgentDecoder
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from hod_core.conformance import samples
-from hod_core.conformance.samples import START
-from hod_core.hookspecs import Commit
-from hod_core.referrals import Event, OfferStatus
+from hod_core.domain.referrals import Event, OfferStatus
+from hod_core.extend.hookspecs import Commit
+from hod_core.testing import samples
+from hod_core.testing.samples import START
 from hod_store_sqlite import SqliteStore, event_refs
 
 

@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from hod_core.conformance import samples
+from hod_core.domain.referrals import Event
 from hod_core.errors import StoreError
-from hod_core.referrals import Event
-from hod_core.router import Router
-from hod_core.testing import Outbox
+from hod_core.lifecycle.router import Router
+from hod_core.testing import samples
+from hod_core.testing.plugin import Outbox
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore
 from hod_store_sqlite import store as store_module
 

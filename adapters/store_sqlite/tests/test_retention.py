@@ -10,10 +10,10 @@ import orjson
 from attrs import evolve
 
 from hod_core import unstructure
-from hod_core.conformance import samples
-from hod_core.referrals import ReferralStatus
-from hod_core.router import Router
-from hod_core.testing import Outbox
+from hod_core.domain.referrals import ReferralStatus
+from hod_core.lifecycle.router import Router
+from hod_core.testing import samples
+from hod_core.testing.plugin import Outbox
 from hod_store_sqlite import SqliteStore
 from hod_store_sqlite.schema import MIGRATIONS, statements
 

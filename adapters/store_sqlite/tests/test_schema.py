@@ -10,11 +10,11 @@ import pytest
 from attrs import evolve
 
 from hod_core import unstructure
-from hod_core.conformance import samples
-from hod_core.conformance.samples import START
+from hod_core.domain.referrals import Event, NotAGoodReason, OfferStats, OfferStatus, ReferralStatus
 from hod_core.errors import ConfigurationError
-from hod_core.hookspecs import Commit
-from hod_core.referrals import Event, NotAGoodReason, OfferStats, OfferStatus, ReferralStatus
+from hod_core.extend.hookspecs import Commit
+from hod_core.testing import samples
+from hod_core.testing.samples import START
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore, listings
 from hod_store_sqlite.offers import instant
 from hod_store_sqlite.schema import MIGRATIONS, statements

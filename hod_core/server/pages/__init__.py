@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import (
+from hod_core.server.pages import (
     routes_pages_agent,
     routes_pages_consumer,
     routes_pages_directory,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ...models import Agent
-from ..context import Hod
+from hod_core.domain.models import Agent
+from hod_core.server.context import Hod
 
 
 def today_state(hod: Hod, agent: Agent, zone: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from ..passwords import RULES
+from hod_core.server.accounts.passwords import RULES
 
 # Languages offered in the consumer's and the directory's menus: English,
 # Spanish and the languages HealthCare.gov offers help in.

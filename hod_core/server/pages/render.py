@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from .i18n import COOKIE, LANGUAGES, Translator, choose
+from hod_core.server.pages.i18n import COOKIE, LANGUAGES, Translator, choose
 
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

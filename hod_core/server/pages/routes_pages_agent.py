@@ -4,7 +4,7 @@ L6 status buttons (Not a Good Referral with its reasons); Missed and
 Rejected rows titled "Missed Referral" with no contact data; the L8 alert
 only when something was missed. And the Today's Availability switch.
 
-Everything comes from the router through `hod_core.views` (the personal-data
+Everything comes from the router through `hod_core.domain.disclosure` (the personal-data
 boundary); every action is a form post with the session's CSRF token, then a
 redirect back to the list (303), so a reload never repeats it.
 """
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ...errors import HodError, InputError, LifecycleError, NotFound
-from ...referrals import AGENT_MOVES, NotAGoodReason, ReferralStatus
-from ..agent_edits import edited_availability, today_switch
-from ..context import Hod
-from ..deps import HodDep
-from ..errors import FieldErrors
-from .agent_view import agent_context
-from .render import page, redirect, translator
-from .session import PageAgent, csrf_of, form_of
+from hod_core.domain.referrals import AGENT_MOVES, NotAGoodReason, ReferralStatus
+from hod_core.errors import HodError, InputError, LifecycleError, NotFound
+from hod_core.server.context import Hod
+from hod_core.server.deps import HodDep
+from hod_core.server.http_errors import FieldErrors
+from hod_core.server.pages.agent_view import agent_context
+from hod_core.server.pages.render import page, redirect, translator
+from hod_core.server.pages.session import PageAgent, csrf_of, form_of
+from hod_core.server.services.agent_edits import edited_availability, today_switch
 
 router = APIRouter(include_in_schema=False)
 _STATUS_OF_LABEL = {status.label: status for status in ReferralStatus}

@@ -12,17 +12,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from ...codes import US_STATES
-from ...errors import NotFound
-from ...referrals import ReferralStatus
-from ..context import Hod
-from ..deps import HodDep
-from ..routes_consumer import FIELDS, consumer_problems
-from ..tokens import referral_of, status_token
-from .common import language_options, static_file
-from .i18n import COOKIE, LANGUAGES
-from .render import ECHO_CHARS, page, redirect, safe_next, translator
-from .session import csrf_of, form_of, optional_account
+from hod_core.domain.codes import US_STATES
+from hod_core.domain.referrals import ReferralStatus
+from hod_core.errors import NotFound
+from hod_core.server.api.consumer_api import FIELDS, consumer_problems
+from hod_core.server.context import Hod
+from hod_core.server.deps import HodDep
+from hod_core.server.pages.common import language_options, static_file
+from hod_core.server.pages.i18n import COOKIE, LANGUAGES
+from hod_core.server.pages.render import ECHO_CHARS, page, redirect, safe_next, translator
+from hod_core.server.pages.session import csrf_of, form_of, optional_account
+from hod_core.server.services.status_tokens import referral_of, status_token
 
 router = APIRouter(include_in_schema=False)
 YEAR_SECONDS = 365 * 24 * 3600
@@ -128,7 +128,7 @@ def _next_text(t, status: ReferralStatus, hod: Hod) -> str:
 
 
 def _zone_of(zip_code: str) -> str | None:
-    from ...geo.zips import lookup
+    from hod_core.geo.zips import lookup
 
     place = lookup(zip_code)
     return place.zone if place else None

@@ -1,6 +1,6 @@
 """Find Local Help (D1-D3): the search page, and the same search as JSON.
 
-Both read `hod_core.directory`: nearest first within the radius, the street
+Both read `hod_core.matching.local_help`: nearest first within the radius, the street
 address only for display option 1, option 3 only for searches in the agent's
 home state, option 4 never. The radius choices and page size come from the
 rule file's [directory] table. A bad ZIP, radius, language or page is a 422
@@ -14,13 +14,13 @@ from typing import Any
 from attrs import asdict
 from fastapi import APIRouter, Request
 
-from ...directory import Directory, DirectoryPage
-from ...errors import InputError
-from ..context import Hod
-from ..deps import HodDep
-from .common import language_options
-from .render import ECHO_CHARS, page, translator
-from .session import csrf_of, optional_account
+from hod_core.errors import InputError
+from hod_core.matching.local_help import Directory, DirectoryPage
+from hod_core.server.context import Hod
+from hod_core.server.deps import HodDep
+from hod_core.server.pages.common import language_options
+from hod_core.server.pages.render import ECHO_CHARS, page, translator
+from hod_core.server.pages.session import csrf_of, optional_account
 
 router = APIRouter()
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 
-from ...codes import US_STATES
-from ...errors import HodError, InputError, NotFound
-from .. import operations
-from ..agent_import import import_agents, invite_agents
-from ..deps import HodDep
-from .common import LANGUAGE_CHOICES, language_options
-from .render import ECHO_CHARS, page, redirect, translator
-from .session import PageOperator, csrf_of, form_of
+from hod_core.domain.codes import US_STATES
+from hod_core.errors import HodError, InputError, NotFound
+from hod_core.server.deps import HodDep
+from hod_core.server.pages.common import LANGUAGE_CHOICES, language_options
+from hod_core.server.pages.render import ECHO_CHARS, page, redirect, translator
+from hod_core.server.pages.session import PageOperator, csrf_of, form_of
+from hod_core.server.services import operations
+from hod_core.server.services.agent_import import import_agents, invite_agents
 
 router = APIRouter(include_in_schema=False)
 MAX_IMPORT_BYTES = 20 * 1024 * 1024

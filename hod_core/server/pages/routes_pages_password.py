@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from .. import accounts as acc
-from ..deps import HodDep
-from ..registration import RegistrationInvalid
-from .common import password_rules
-from .render import ECHO_CHARS, page, translator
-from .session import form_of
+from hod_core.server.accounts import account_service as acc
+from hod_core.server.accounts.registration import RegistrationInvalid
+from hod_core.server.deps import HodDep
+from hod_core.server.pages.common import password_rules
+from hod_core.server.pages.render import ECHO_CHARS, page, translator
+from hod_core.server.pages.session import form_of
 
 router = APIRouter(include_in_schema=False)
 

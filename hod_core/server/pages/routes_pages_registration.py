@@ -15,16 +15,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from ...accounts import TERMS
-from ...models import ContactMethod
-from .. import accounts as acc
-from ..auth import COOKIE, credentials
-from ..context import Hod
-from ..deps import HodDep
-from ..registration import RegistrationForm, RegistrationInvalid
-from .common import language_options, password_rules
-from .render import ECHO_CHARS, page, redirect, safe_next, translator
-from .session import PageAgent, csrf_of, form_of
+from hod_core.domain.account_records import TERMS
+from hod_core.domain.models import ContactMethod
+from hod_core.server.accounts import account_service as acc
+from hod_core.server.accounts.auth import COOKIE, credentials
+from hod_core.server.accounts.registration import RegistrationForm, RegistrationInvalid
+from hod_core.server.context import Hod
+from hod_core.server.deps import HodDep
+from hod_core.server.pages.common import language_options, password_rules
+from hod_core.server.pages.render import ECHO_CHARS, page, redirect, safe_next, translator
+from hod_core.server.pages.session import PageAgent, csrf_of, form_of
 
 router = APIRouter(include_in_schema=False)
 HOME = {"agent": "/agent/referrals", "operator": "/operator/agents"}
@@ -106,7 +106,7 @@ async def logout(request: Request, *, hod: HodDep):
 
 async def page_agent_or_operator(request: Request):
     """Any logged-in account, with the CSRF token checked (log-out is a state change)."""
-    from .session import _login_required
+    from hod_core.server.pages.session import _login_required
 
     return await _login_required(request, None)
 

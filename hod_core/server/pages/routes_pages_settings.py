@@ -17,18 +17,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ... import validate, wire
-from ...codes import WEEKDAYS
-from ...errors import InputError
-from ..agent_edits import edited_availability, edited_profile, out_of_office, profile, state_options
-from ..context import Hod
-from ..deps import HodDep
-from ..errors import FieldErrors
-from .agent_view import agent_context, from_local_input
-from .common import LANGUAGE_CHOICES, language_options
-from .render import page, redirect, translator
-from .routes_pages_registration import contact_methods
-from .session import PageAgent, csrf_of, form_of
+from hod_core import wire
+from hod_core.domain import validate
+from hod_core.domain.codes import WEEKDAYS
+from hod_core.errors import InputError
+from hod_core.server.context import Hod
+from hod_core.server.deps import HodDep
+from hod_core.server.http_errors import FieldErrors
+from hod_core.server.pages.agent_view import agent_context, from_local_input
+from hod_core.server.pages.common import LANGUAGE_CHOICES, language_options
+from hod_core.server.pages.render import page, redirect, translator
+from hod_core.server.pages.routes_pages_registration import contact_methods
+from hod_core.server.pages.session import PageAgent, csrf_of, form_of
+from hod_core.server.services.agent_edits import (
+    edited_availability,
+    edited_profile,
+    out_of_office,
+    profile,
+    state_options,
+)
 
 router = APIRouter(include_in_schema=False)
 

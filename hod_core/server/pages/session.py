@@ -15,8 +15,14 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
-from ..accounts import Account
-from ..auth import COOKIE, CSRF_FIELD, credentials, csrf_token, current_account
+from hod_core.server.accounts.account_service import Account
+from hod_core.server.accounts.auth import (
+    COOKIE,
+    CSRF_FIELD,
+    credentials,
+    csrf_token,
+    current_account,
+)
 
 MAX_FIELDS = 200
 MAX_FILE_BYTES = 20 * 1024 * 1024

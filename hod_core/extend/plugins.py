@@ -1,0 +1,113 @@
+"""Finding and checking the plugins that serve a router.
+
+Two ways in:
+- installed adapters, through the `hod_core.adapters` entry-point group: each
+  entry point names a factory `make(settings) -> plugin`, so one adapter can
+  serve several routers with different settings (`load_adapter`);
+- a host's own objects: any object whose `hod_*` methods match hook names,
+  with or without pluggy's `hookimpl` marker (`PluginManager.register`).
+
+`plugin_manager` refuses at start-up what would fail mid-referral: a
+misspelled hook, a required hook nobody implements, a store hook
+implemented twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from importlib.metadata import entry_points
+from types import SimpleNamespace
+
+import pluggy
+
+from hod_core.errors import ConfigurationError
+from hod_core.extend import hookspecs
+
+ENTRY_POINT_GROUP = "hod_core.adapters"
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, also taking plain objects: every `hod_*` method is an impl."""
+
+    def __init__(self):
+        super().__init__(hookspecs.PROJECT)
+        self.add_hookspecs(hookspecs)
+
+    def parse_hookimpl_opts(self, plugin, name: str):
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith("hod_") and callable(getattr(plugin, name, None)):
+            return {}  # a plain method: pluggy's default options
+        return opts
+
+
+def adapter_names() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def load_adapter(name: str, settings: Mapping[str, str] | None = None) -> object:
+    """Build the installed adapter `name` (an entry point) with its settings."""
+    found = entry_points(group=ENTRY_POINT_GROUP, name=name)
+    if not found:
+        known = ", ".join(adapter_names()) or "none"
+        raise ConfigurationError(f"no adapter named {name!r} is installed (installed: {known})")
+    (entry_point,) = found
+    return entry_point.load()(dict(settings or {}))
+
+
+def plugin_manager(
+    plugins: Iterable[object], *, channels: Iterable[str] = hookspecs.CHANNEL_HOOKS
+) -> PluginManager:
+    """A checked manager: a clock, one store, and a sender for each of `channels`."""
+    manager = PluginManager()
+    for plugin in plugins:
+        try:
+            manager.register(plugin)
+        except pluggy.PluginValidationError as exc:
+            raise ConfigurationError(f"{_name(plugin)}: {exc}") from None
+    _check(manager, channels)
+    return manager
+
+
+def _check(manager: PluginManager, channels: Iterable[str]) -> None:
+    problems = []
+    for name, impls in _unknown(manager).items():
+        problems.append(f"{', '.join(impls)} implement(s) {name}, which is not a hod hook")
+    unknown_channels = set(channels) - set(hookspecs.CHANNEL_HOOKS)
+    if unknown_channels:
+        problems.append(f"unknown channel(s): {', '.join(sorted(unknown_channels))}")
+    required = ["hod_now", *hookspecs.STORE_HOOKS]
+    required += [hookspecs.CHANNEL_HOOKS[c] for c in channels if c in hookspecs.CHANNEL_HOOKS]
+    for name in required:
+        impls = getattr(manager.hook, name).get_hookimpls()
+        if not impls:
+            problems.append(f"no plugin implements {name}")
+        elif len(impls) > 1 and (name == "hod_now" or name.startswith("hod_store_")):
+            owners = ", ".join(_name(i.plugin) for i in impls)
+            problems.append(f"{name} is implemented by more than one plugin ({owners})")
+    if problems:
+        raise ConfigurationError("cannot start: " + "; ".join(problems))
+
+
+def _unknown(manager: PluginManager) -> dict[str, list[str]]:
+    unknown: dict[str, list[str]] = {}
+    for name in dir(manager.hook):
+        caller = getattr(manager.hook, name)
+        if isinstance(caller, pluggy.HookCaller) and not caller.has_spec():
+            unknown[name] = [_name(i.plugin) for i in caller.get_hookimpls()]
+    return unknown
+
+
+def _name(plugin: object) -> str:
+    return getattr(plugin, "__name__", None) or type(plugin).__name__
+
+
+def bind_single(manager: PluginManager, names: Iterable[str]) -> SimpleNamespace:
+    """The one implementation of each named hook, for direct calls.
+
+    Clock and store hooks have exactly one implementation (start-up checks
+    it), so there is nothing for pluggy's call loop to gather: calling the
+    function itself spares it on the dozen store calls every referral makes.
+    """
+    return SimpleNamespace(
+        **{name: getattr(manager.hook, name).get_hookimpls()[0].function for name in names}
+    )

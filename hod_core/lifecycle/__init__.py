@@ -1,0 +1,9 @@
+"""The referral lifecycle (L1-L11): the router and its decisions.
+
+`decisions` holds pure functions of (referral, now, queue head, policy);
+`router` commits them over the store's compare-and-set and notifies;
+`sweep` is what the clock does (expiries, waits, deadlines, erasure);
+`roster` keeps the matcher in step with the stored agents (L9).
+May import everything below it (`matching`, `notify`, `extend`, `domain`,
+`wire`, `rules`, `geo`), never `stores`, `testing`, `server` or the commands.
+"""

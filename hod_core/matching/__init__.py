@@ -1,0 +1,8 @@
+"""Matching: which agents may take a request, nearest first (E1-E12, A1-A4).
+
+`matcher` searches the buckets (`buckets`, `placement`) ring by ring from the
+consumer's ZIP; `availability` decides open hours in the agent's zone;
+`ranking` breaks ties; `verdicts` names the rule that excludes each agent
+(`--explain`); `local_help` is Find Local Help (D1-D3). May import
+`domain`, `wire`, `geo` and `rules`, never `lifecycle` or anything above.
+"""

@@ -1,0 +1,76 @@
+"""`hod serve`: the app under uvicorn, with logs that carry no personal data.
+
+uvicorn's own access log writes each request's path and query string, which
+may hold a status token; it is turned off, and the guard middleware logs
+the route's template instead (`hod.access`). SIGINT and SIGTERM stop the
+server gracefully: requests under way finish, then the lifespan stops the
+sweep and closes the router (notices under way are finished and recorded).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from time import perf_counter
+
+from hod_core.server.server_settings import ServerSettings
+
+log = logging.getLogger("hod.serve")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+GRACEFUL_SHUTDOWN_S = 10
+SWITCH_INTERVAL_S = 0.001
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def build(settings: ServerSettings):
+    """The app, built and timed: the store opened and every agent loaded."""
+    from hod_core.server.app import create_app
+
+    started = perf_counter()
+    app = create_app(settings)
+    hod = app.state.hod
+    log.info(
+        "%d agents loaded in %.2f s from %s (store %s)",
+        len(hod.router.matcher),
+        perf_counter() - started,
+        settings.data_dir,
+        settings.store,
+    )
+    if settings.fake_clock is not None:
+        log.warning("fake clock at %s: for tests only", hod.now().isoformat())
+    return app
+
+
+def run(app, settings: ServerSettings) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # the guard's access log has no paths, tokens or queries
+        log_config=None,  # keep configure_logging's handler
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        limit_concurrency=1000,
+    )
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for its
+    # default action; after a graceful stop that is a plain exit, status 0.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    # A request passes between the event loop and a handler thread several times;
+    # each pass may wait for the GIL as long as this interval (Python's default: 5 ms).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    uvicorn.Server(config).run()
+
+
+def _exit_quietly(*_) -> None:
+    raise SystemExit(0)

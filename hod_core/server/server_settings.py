@@ -1,0 +1,211 @@
+"""The server's settings: one TOML file, `HOD_*` environment variables, flags.
+
+For each setting the first source that has it wins: a command-line flag, the
+environment variable (`HOD_` + the name in capitals), the TOML file (named by
+`--config` or `HOD_CONFIG`), the default. A setting that is missing or bad
+raises `ConfigurationError` with one line naming it and where it came from;
+`hod serve` prints that line and exits 2 before binding a port.
+
+    host = "127.0.0.1"            # HOD_HOST
+    port = 8000                   # HOD_PORT
+    public_url = "https://hod.example.org"   # HOD_PUBLIC_URL: links in notices, Secure cookies
+    data_dir = "/var/lib/hod"     # HOD_DATA_DIR: the SQLite file and the outbox live here
+    secret_key = "..."            # HOD_SECRET_KEY: 32+ characters; signs status tokens, sessions
+    rules = "/etc/hod/policy.toml"   # HOD_RULES: the rule file; default: the shipped one
+    store = "store_sqlite"        # HOD_STORE: any installed store adapter
+    notifiers = ["notify_email", "notify_sms"]   # HOD_NOTIFIERS="notify_email,notify_sms"
+    [store_settings]              # passed to the store adapter
+    synchronous = "FULL"
+    [notifier_settings.notify_email]   # passed to that notifier (it also reads its own HOD_SMTP_*)
+    host = "smtp.example.org"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen
+
+from hod_core.domain import validate
+from hod_core.errors import ConfigurationError, InputError
+
+ENV_PREFIX = "HOD_"
+MIN_SECRET_CHARS = 32
+
+
+@frozen
+class ServerSettings:
+    """Everything `hod serve` needs to start; see the module docstring."""
+
+    data_dir: Path = Path("hod-data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # default: http://host:port
+    secret_key: str = field(default="", repr=False)
+    rules: Path | None = None
+    store: str = "store_sqlite"
+    store_settings: Mapping[str, Any] = field(factory=dict)
+    notifiers: tuple[str, ...] = ()
+    notifier_settings: Mapping[str, Mapping[str, Any]] = field(factory=dict)
+    max_body_bytes: int = 64 * 1024  # a Get Contacted request is a few hundred bytes
+    sweep_seconds: float = 1.0  # how often the background sweep calls tick()
+    delivery_threads: int = 4  # worker threads per notification channel
+    request_threads: int = 8  # threads running route handlers (router calls)
+    freeze_gc: bool = True  # Router(freeze_after_load=...): faster with many agents
+    fake_clock: datetime | None = None  # tests only: see hod_core.server.clock.FileClock
+    demo: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+# name -> (kind, check); kinds: str, int, float, bool, path, list, table
+_KINDS: dict[str, str] = {
+    "data_dir": "path",
+    "host": "str",
+    "port": "int",
+    "public_url": "str",
+    "secret_key": "str",
+    "rules": "path",
+    "store": "str",
+    "store_settings": "table",
+    "notifiers": "list",
+    "notifier_settings": "table",
+    "max_body_bytes": "int",
+    "sweep_seconds": "float",
+    "delivery_threads": "int",
+    "request_threads": "int",
+    "freeze_gc": "bool",
+    "fake_clock": "instant",
+}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    demo: bool = False,
+    require_secret: bool | None = None,
+) -> ServerSettings:
+    """Settings from flags, then `HOD_*` variables, then the TOML file, then defaults.
+    The secret key is required unless `require_secret` is False (default: not for
+    the demo, which makes its own; operator commands do not sign anything)."""
+    environ = os.environ if environ is None else environ
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    config_file = config_file or environ.get(f"{ENV_PREFIX}CONFIG")
+    from_file = _read_file(Path(config_file)) if config_file else {}
+    values: dict[str, Any] = {}
+    for name, kind in _KINDS.items():
+        variable = f"{ENV_PREFIX}{name.upper()}"
+        if name in flags:
+            raw, where = flags[name], f"--{name.replace('_', '-')}"
+        elif variable in environ and kind != "table":
+            raw, where = environ[variable], f"environment variable {variable}"
+        elif name in from_file:
+            raw, where = from_file[name], f"{config_file}: {name}"
+        else:
+            continue
+        values[name] = _convert(raw, kind, where)
+    settings = ServerSettings(demo=demo, **values)
+    _check(settings, require_secret=not demo if require_secret is None else require_secret)
+    return settings
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(table) - set(_KINDS))
+    if unknown:
+        raise ConfigurationError(
+            f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(_KINDS)})"
+        )
+    return table
+
+
+def _convert(raw: Any, kind: str, where: str) -> Any:
+    text = raw.strip() if isinstance(raw, str) else raw
+    if kind == "int" and not isinstance(raw, bool):
+        try:
+            return int(text)
+        except (TypeError, ValueError):
+            pass
+    elif kind == "float" and not isinstance(raw, bool):
+        try:
+            return float(text)
+        except (TypeError, ValueError):
+            pass
+    elif kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(text, str) and text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+    elif kind == "list":
+        if isinstance(raw, str):
+            return tuple(n.strip() for n in raw.split(",") if n.strip())
+        if isinstance(raw, list | tuple) and all(isinstance(n, str) for n in raw):
+            return tuple(raw)
+    elif kind == "table":
+        if isinstance(raw, Mapping):
+            return dict(raw)
+    elif kind == "instant":
+        try:
+            return validate.instant(raw)
+        except InputError as exc:
+            raise ConfigurationError(f"{where}: {exc.message}") from None
+    elif kind == "path":
+        if isinstance(raw, str | Path) and str(raw).strip():
+            return Path(str(raw).strip()).expanduser()
+    elif isinstance(raw, str):
+        return text
+    expected = {"list": "a list of names", "table": "a table", "path": "a path"}.get(kind, kind)
+    raise ConfigurationError(f"{where}: expected {expected}, got {raw!r:.60}")
+
+
+def _check(settings: ServerSettings, *, require_secret: bool) -> None:
+    if not 0 <= settings.port <= 65535:
+        raise ConfigurationError(f"port must be 0 to 65535, not {settings.port}")
+    if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"public_url must start with http:// or https://, not {settings.public_url!r:.60}"
+        )
+    if require_secret and len(settings.secret_key) < MIN_SECRET_CHARS:
+        state = "is missing" if not settings.secret_key else "is too short"
+        raise ConfigurationError(
+            f"secret_key {state}: set HOD_SECRET_KEY (or secret_key in the config file) to "
+            f"{MIN_SECRET_CHARS}+ random characters, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if settings.max_body_bytes < 1024:
+        raise ConfigurationError(
+            f"max_body_bytes must be at least 1024, not {settings.max_body_bytes}"
+        )
+    if not 0.05 <= settings.sweep_seconds <= 60:
+        raise ConfigurationError(f"sweep_seconds must be 0.05 to 60, not {settings.sweep_seconds}")
+    if not 1 <= settings.request_threads <= 256:
+        raise ConfigurationError(
+            f"request_threads must be 1 to 256, not {settings.request_threads}"
+        )
+    if not 0 <= settings.delivery_threads <= 64:
+        raise ConfigurationError(
+            f"delivery_threads must be 0 to 64, not {settings.delivery_threads}"
+        )
+    for name, table in settings.notifier_settings.items():
+        if not isinstance(table, Mapping):
+            raise ConfigurationError(f"notifier_settings.{name} must be a table")

@@ -1,0 +1,1 @@
+"""Stores that ship with hod-core (the others are adapters under adapters/)."""

@@ -1,4 +1,4 @@
-"""`hod`: the command line (SPEC section 8).
+"""`hod`: the command line (docs/reference/cli.md).
 
     hod match --agents FILE.jsonl --consumer FILE.json --at RFC3339
               [--policy FILE.toml] [--limit N] [--explain] [--why NPN]

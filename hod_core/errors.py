@@ -29,7 +29,7 @@ class InputError(HodError, ValueError):
 
     A message that quotes the value writes `{value}` where it goes and
     passes `value=`: it is shown as a short excerpt, or, for `private`
-    fields (a consumer's name, phone, email: SPEC P1), only as its kind.
+    fields (a consumer's name, phone, email: rule P1), only as its kind.
     """
 
     def __init__(
@@ -154,7 +154,7 @@ def kind_of(value: Any) -> str:
 
 
 class LifecycleError(HodError):
-    """A referral action that the lifecycle refuses (SPEC section 4).
+    """A referral action that the lifecycle refuses (L1-L11).
 
     `rule` names the lifecycle rule that refuses it (L3, L6, ...), so a host
     can show the agent why, and tests can assert on the rule, not the words.

@@ -1,4 +1,4 @@
-"""Hostile input (SPEC P1, P3): every reader bounded, every refusal one short
+"""Hostile input (P1, P3): every reader bounded, every refusal one short
 line, nothing stored, no consumer contact data in an error. The named cases
 first, then a fuzz test that drives the CLI and the router with worse."""
 

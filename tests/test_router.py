@@ -1,4 +1,4 @@
-"""The referral lifecycle, rule by rule (SPEC section 4), on the in-memory store."""
+"""The referral lifecycle, rule by rule (L1-L11), on the in-memory store."""
 
 from __future__ import annotations
 

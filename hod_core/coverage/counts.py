@@ -1,5 +1,5 @@
 """`hod coverage`: eligible agents available per HealthCare.gov state, language
-and hour of one week, in the consumer's local time (SPEC section 11).
+and hour of one week, in the consumer's local time.
 
 What is counted, and why each choice:
 

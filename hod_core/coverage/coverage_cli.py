@@ -1,4 +1,4 @@
-"""`hod coverage` on the command line (SPEC section 11).
+"""`hod coverage` on the command line.
 
     hod coverage --agents FILE.jsonl [--policy P.toml] [--week-of DATE]
                  [--languages en,es,...] [--json] [--report OUT.html]

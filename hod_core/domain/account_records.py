@@ -1,5 +1,5 @@
 """Accounts of the reference server: agents and operators, invitations, sessions,
-login throttling (SPEC section 5, R1-R5).
+login throttling (R1-R5).
 
 Plain records, no web dependencies: the store hooks of `hookspecs` keep them,
 so every store adapter (and so several server processes on one database)

@@ -1,4 +1,4 @@
-"""How much any reader takes in, and how bytes become plain data (SPEC P3).
+"""How much any reader takes in, and how bytes become plain data (rule P3).
 
 Every input passes through here: an agents JSONL file, a consumer's JSON, a
 rule file's TOML, the dicts a host hands the Python API and the server's

@@ -82,7 +82,7 @@ def _named(convert):
     return Converter(run, takes_self=True, takes_field=True)
 
 
-# A consumer's contact data (SPEC P1): errors name the field, never the value.
+# A consumer's contact data (rule P1): errors name the field, never the value.
 PRIVATE = {"private": True}
 
 

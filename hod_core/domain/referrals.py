@@ -1,4 +1,4 @@
-"""Referrals, offers and events: the records of the lifecycle (SPEC section 4).
+"""Referrals, offers and events: the records of the lifecycle (L1-L11).
 
 A `Referral` is one consumer's Get Contacted request and everything that has
 happened to it: its offers, in order, and where it stands now. Records are

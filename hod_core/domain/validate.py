@@ -4,7 +4,7 @@ Each raises `InputError`; the wire layer adds the field path and the
 file:line, so these stay short. A message quotes a bad value through the
 `{value}` placeholder, so it is cut short and hidden where the field is
 private. Errors about names, emails and phone numbers never quote the value
-at all: those are contact data wherever they appear (SPEC P1).
+at all: those are contact data wherever they appear (rule P1).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def language(value: str) -> str:
 
 def text(value: str, what: str, most: int) -> str:
     """A free-text field: a string of at most `most` characters, none of them
-    a control or bidi character (SPEC P3: they would reach emails, texts and pages)."""
+    a control or bidi character (rule P3: they would reach emails, texts and pages)."""
     if not isinstance(value, str):
         raise InputError(f"{what} must be text, got {{value}}", value=value)
     if len(value) > most:

@@ -1,4 +1,4 @@
-"""The lifecycle's decisions (SPEC section 4, L1-L10), as pure functions.
+"""The lifecycle's decisions (L1-L10), as pure functions.
 
 Each decision takes a referral as stored, the clock's `now`, where placing
 is involved the head of the referral's queue at `now` (`Head`), and the

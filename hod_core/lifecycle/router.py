@@ -1,5 +1,5 @@
 """The referral service: Get Contacted in, offers out, down the queue on reject
-or timeout (SPEC section 4, L1-L11).
+or timeout (L1-L11).
 
 The router does the plumbing around the lifecycle's decisions, which live in
 `hod_core.lifecycle.decisions` as pure functions. Every action follows one pattern

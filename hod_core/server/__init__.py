@@ -1,4 +1,4 @@
-"""The reference server `hod serve` (SPEC section 9): a JSON API over the router.
+"""The reference server `hod serve` (docs/howto/run-the-server.md): a JSON API over the router.
 
 Only the modules that serve HTTP import the web framework (FastAPI); the
 settings, the outbox and the command line do not, so `hod` without the

@@ -33,7 +33,7 @@ log = logging.getLogger("hod.sweep")
 HOUSEKEEPING_S = 60  # accounts' housekeeping: once a minute, not every tick
 
 DESCRIPTION = """Help On Demand referral routing: Get Contacted, the agents' Manage Referrals,
-Availability Settings and Profile, and the operators' tools (SPEC section 9).
+Availability Settings and Profile, and the operators' tools.
 Agents and operators authenticate with a session cookie (and its CSRF token) or a bearer token
 from `POST /api/v1/login`."""
 

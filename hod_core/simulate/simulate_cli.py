@@ -1,4 +1,4 @@
-"""`hod simulate` and `hod export demand` (SPEC section 11).
+"""`hod simulate` and `hod export demand`.
 
     hod simulate --agents FILE.jsonl (--demand FILE.jsonl | --synthetic N)
                  [--policy P.toml] [--compare P2.toml] [--behaviour B.toml]

@@ -4,7 +4,7 @@ The wire format structures with a fast converter; only when that fails is
 the input structured again here, with cattrs' detailed validation, to name
 the exact field path (`availability.weekly.mon[0]`). Oversized, too deep or
 non-JSON input is said first (limits), and a consumer's contact data is
-never quoted: a field marked private (SPEC P1) shows only the kind of value.
+never quoted: a field marked private (rule P1) shows only the kind of value.
 """
 
 from __future__ import annotations

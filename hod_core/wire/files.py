@@ -1,4 +1,4 @@
-"""The JSON wire format (SPEC section 7): files and lines in, models out.
+"""The JSON wire format: files and lines in, models out.
 
 Every record goes through the one converter (converter.py), whose errors
 name the field path. Agent lines and stored agent texts go through

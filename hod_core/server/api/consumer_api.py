@@ -1,6 +1,6 @@
 """The consumer's API: Get Contacted (L1), and the request's status by token.
 
-`POST /api/v1/referrals` takes the fields of SPEC section 7 as JSON or as a
+`POST /api/v1/referrals` takes a consumer's wire fields (`Consumer`) as JSON or as a
 form post, and answers 201 with a reference, a status token and what
 happens next, or 422 naming every bad field (never its value: P1).
 `GET /api/v1/referrals/status/{token}` shows the status and, once an agent

@@ -1,4 +1,4 @@
-"""The operator's account tools (SPEC section 8):
+"""The operator's account tools (R1-R5):
 
     hod agents import FILE.jsonl            MLMS/NIPR-shaped agent records, one per line
     hod agents invite NPN... | --all [--print-links]
@@ -26,7 +26,7 @@ def add_commands(commands, *, agents, operator: Callable) -> None:
     """Add `agents import`, `agents invite` and `operators add` to `hod`;
     `operator(parser, job)` makes a parser run `job(hod, args)` on the store."""
     importing = agents.add_parser("import", help="import agent records (JSONL): all or nothing")
-    importing.add_argument("file", help="agents, one JSON object per line (SPEC section 7)")
+    importing.add_argument("file", help="agents, one JSON object per line in the agent wire format")
     operator(importing, lambda hod, a: import_agents(hod, Path(a.file), _progress_bar()))
 
     invite = agents.add_parser("invite", help="email registration links (R1)")

@@ -1,4 +1,4 @@
-"""The web pages of `hod serve`, in English and Spanish (SPEC section 9).
+"""The web pages of `hod serve`, in English and Spanish.
 
 `router` holds every page route, the Find Local Help JSON endpoint and the
 static files; the app includes it like any route module. Pages reach the

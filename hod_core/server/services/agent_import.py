@@ -1,4 +1,4 @@
-"""Bringing agents in (SPEC section 8): import MLMS/NIPR-shaped records, then
+"""Bringing agents in (R1-R5): import MLMS/NIPR-shaped records, then
 invite them to register (R1). The command line (`hod agents import`,
 `hod agents invite`) and the operator's pages both call these.
 

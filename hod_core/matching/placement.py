@@ -5,6 +5,11 @@ default (state, language). An agent's keys are the values each field's
 terms admit (intersected, each with the day it lapses), one key per
 combination; a field no term restricts is "*", any consumer value. An agent
 failing an agent-only (static) rule belongs in no bucket.
+
+With the shipped rule file, the static rules are E1-E4 and the key terms
+E6-E9: this is where an agent's licensed states (E6), home state under
+display option 3 (E7), State Preferences (E8) and languages (E9) decide which
+requests can reach it at all.
 """
 
 from __future__ import annotations

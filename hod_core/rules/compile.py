@@ -154,6 +154,9 @@ class Compiler:
         )
 
     def key_term(self, node: Node) -> KeyTerm | None:
+        """The index key a conjunct gives, or None. In the shipped file E6 and
+        E9 are plain key terms, and E7 and E8 key terms guarded by the agent's
+        display option (E8: an agent sits only in its preferred states' buckets)."""
         if isinstance(node, Binary) and node.op == "||":
             for guard, rest in ((node.left, node.right), (node.right, node.left)):
                 inner = self.key_term(rest)

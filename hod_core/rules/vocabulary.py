@@ -44,6 +44,10 @@ class Fact:
     dated_values: Callable[[Any], dict] | None = None
 
 
+# The shipped rule file reads: participation (E1), terms_accepted (E2),
+# suspended (E3), display_option (E4, E7, E8), health_license_states (E6),
+# home_state (E7), state_preferences (E8), languages (E9), available (E10),
+# pending_offers (E12), and referral.offered_npns (E11).
 AGENT_FACTS = (
     Fact("agent.npn", "string", "static", "National Producer Number", lambda a, q: a.npn),
     Fact("agent.zip", "string", "static", "the agent's ZIP code", lambda a, q: a.zip),

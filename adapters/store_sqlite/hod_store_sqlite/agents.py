@@ -2,30 +2,31 @@
 
 Every agent in the `agents` table was validated before it was written: a
 `hod_core.domain.models.Agent` exists only once its converters have passed, and
-the store writes it in the wire format (`hod_core.unstructure`). Running
-the validating converter again on every start-up cost about 28 us per agent
-(2.8 s of a 100k-agent router's start). Here each stored body is rebuilt
-from its JSON as it was written: the same field values, types and shared
-objects, without the checks (3-4 us per agent).
+the store writes it in the wire format (`hod_core.unstructure`). The
+validating converter costs about 28 us per agent (2.8 s of a 100k-agent
+router's start), so each stored body is rebuilt here from its JSON as it was
+written: the same field values, types and shared objects, without the checks
+(3-4 us per agent).
 
-A store opened with `validate_on_load=True` validates every stored agent
-again, as before: after an upgrade that checks agents more strictly, say.
+A store opened with `validate_on_load=True` puts every stored agent through
+the validating converter: after an upgrade that checks agents more strictly,
+say.
 
 Safe by construction, and by fallback:
 - The decoder knows every field of every class it builds, and checks that
   at import: if the models gain or lose a field, `TRUSTED` is False and
-  every body goes through the validating converter, as before (one log line).
+  every body goes through the validating converter (one log line says so).
 - A body the decoder cannot rebuild (a key missing, as in a body written
   before a field existed; an unknown display option; a malformed date) goes
   through the validating converter, which fills defaults or refuses it with
-  the field named, as before. A row edited by hand into another valid-looking
+  the field named. A row edited by hand into another valid-looking
   shape is trusted as the store's own: `validate_on_load=True` checks it.
 - A test holds the two paths equal on synthetic agents and on agents with
   every optional field set (adapters/store_sqlite/tests/test_agents.py).
 
 Repeated parts (participation, hours) are shared objects, as `hod_core.wire`
 shares them: one per distinct JSON text. Licences are not: at 100k agents
-seven in ten were distinct (their expiry dates), and looking them up cost
+seven in ten are distinct (their expiry dates), and looking them up costs
 more than building them.
 """
 

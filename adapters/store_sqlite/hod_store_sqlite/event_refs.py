@@ -2,15 +2,15 @@
 
 A referral's events are read back by referral: its audit trail, and whether
 an offer's notice reached its agent (L9, `offers.py`). An index of the log
-by referral cost 1.4 WAL pages a commit, about 12 us a referral: every
-commit appends events, and each wrote a page of that index too. Here the
+by referral would cost 1.4 WAL pages a commit, about 12 us a referral: every
+commit appends events, and each would write a page of that index too. So the
 log is indexed in batches: `event_refs` (referral, seq) holds every event up
 to the mark (`event_refs_upto`). A store looks at the mark on opening and
 every CHECK_EVERY events it appends, and then indexes the events past it if
 they are BATCH or more, in the same transaction, so the mark and the index
 never disagree. A read takes a referral's events from the index, and those
 past the mark from the end of the log: fewer than BATCH, plus CHECK_EVERY
-for each store writing now.
+for each store writing at the time.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ CREATE INDEX referrals_by_status ON referrals (status, created_at, id);
 CREATE INDEX events_by_kind ON events (kind, seq);
 """
 # Kinds logged for (nearly) every referral or agent. An index of every event
-# by kind cost two or three page writes per commit (each kind is a region of
-# it), a sixth of the WAL: only the other kinds are indexed (what operators
+# by kind would cost two or three page writes per commit (each kind is a
+# region of it), a sixth of the WAL: only the other kinds are indexed (what operators
 # look for: failed notices, suspensions, unmatched referrals). A page of a
 # frequent kind is found by reading the log back from its end, where such
 # events are dense.
@@ -38,8 +38,8 @@ FREQUENT_KINDS = (
     "referral.waiting",
 )
 # Written as a chain of `<>`, not `NOT IN (...)`: SQLite builds a throwaway
-# table for a list of ten constants every time it tests one, which made each
-# event's insert cost twice as much (measured: 8.0 -> 4.7 us for a commit's two).
+# table for a list of ten constants every time it tests one, which would
+# nearly double the cost of each event's insert.
 _NOT_FREQUENT = " AND ".join(f"kind <> '{kind}'" for kind in FREQUENT_KINDS)
 # The schema step that narrows the index (see store.MIGRATIONS). A query
 # carrying the same term, word for word, is one SQLite may answer with it.
@@ -48,7 +48,7 @@ RARE_KINDS_SCHEMA = f"DROP INDEX events_by_kind;\n{RARE_KINDS_INDEX}"
 # The schema step that rewrites that index's condition as a chain of `<>`.
 RARE_KINDS_CHAIN = f"DROP INDEX events_of_rare_kind;\n{RARE_KINDS_INDEX}"
 # The schema step that leaves referrals indexed by status only: an index by
-# creation as well was one more WAL page per commit. Every status's newest
+# creation as well would be one more WAL page per commit. Every status's newest
 # are one range of the by-status index each; a listing of all merges them.
 BY_STATUS_ONLY = "DROP INDEX IF EXISTS referrals_by_created;"
 # Referrals in motion have a due time (an offered one its offer's expiry, a
@@ -56,9 +56,10 @@ BY_STATUS_ONLY = "DROP INDEX IF EXISTS referrals_by_created;"
 # its first status update; store.py) and are all in the due index: few, the
 # last hour's. Only the settled (no due time) are in the by-status index, so
 # the two indexes split the referrals between them, and a referral offered
-# and accepted writes the by-status index not at all (it wrote it three
-# times: offered in, offered out, accepted in). A list reads one range of
-# the by-status index per status and the due index, sorting what it holds.
+# and accepted writes the by-status index not at all (an index of every
+# referral would be written three times: offered in, offered out, accepted
+# in). A list reads one range of the by-status index per status and the due
+# index, sorting what it holds.
 SETTLED = "due_at IS NULL"
 # The schema step that narrows the index (see store.MIGRATIONS).
 BY_STATUS_SETTLED = f"""

@@ -6,10 +6,9 @@ One b-tree answers all three: the offers table's key is (npn, pending,
 offered_at, referral_id). An agent's Pending offers are one short range of
 it (E12 counts them), their last offer is the end of one of two ranges (the
 tie-break), and their history newest first merges the two ranges. An index
-of Pending offers beside the table was one more WAL page in every commit;
-now an answer moves its row within the agent's region of the table, most
-often on the same page (lifecycle benchmark: 9.7 -> 8.7 WAL pages a commit;
-the store's CPU per referral, its hook calls replayed alone, 169 -> 152 us).
+of Pending offers beside the table would be one more WAL page in every
+commit; with `pending` in the key, an answer moves its row within the
+agent's region of the table, most often on the same page.
 """
 
 from __future__ import annotations
@@ -120,8 +119,8 @@ class SqliteOffers:
     def hod_store_offer_stats(self, npns: Sequence[str]) -> dict[str, OfferStats]:
         # A seek per agent, whatever the length of their history; three more
         # for an agent offered anything. Only those come back: most agents
-        # asked about have never been offered anything (measured: 16 -> 12
-        # us a call of 6.7 agents, the mean in the lifecycle benchmark).
+        # asked about have never been offered anything (about 12 us a call of
+        # 6.7 agents, the mean in the lifecycle benchmark).
         if not npns:
             return {}
         if len(npns) <= LISTED_UP_TO:

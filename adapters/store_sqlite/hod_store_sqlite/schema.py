@@ -90,9 +90,9 @@ MIGRATIONS: dict[int, str] = {
     2: LISTINGS_SCHEMA,  # the reference server's listings for operators (listings.py)
     3: RETENTION_SCHEMA,  # personal-data retention, P2 (retention.py)
     4: RARE_KINDS_SCHEMA,  # events indexed by kind only where kinds are rare (listings.py)
-    # The event log without AUTOINCREMENT: its counter (sqlite_sequence) was one
-    # more WAL page in every commit. Events are never deleted (the trigger), so
-    # a new seq, the largest plus one, still grows in the order of appending.
+    # The event log without AUTOINCREMENT: its counter (sqlite_sequence) would
+    # be one more WAL page in every commit. Events are never deleted (the
+    # trigger), so a new seq, the largest plus one, grows in the order of appending.
     # The log is copied once, on opening an older file.
     5: _events_table("events_appended", "INTEGER PRIMARY KEY")
     + f"""

@@ -52,16 +52,16 @@ SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 KEPT_REFERRALS = 4096  # the latest versions kept (`_latest`), then all dropped
 # SQLite's page cache per connection (its default is 2 MB). Not more: SQLite
 # walks the cache's whole hash table when it trims it after a commit, which
-# at 64 MB was 6% of the lifecycle's CPU (perf; gone at 8-16 MB).
+# at 64 MB costs 6% of the lifecycle's CPU (perf) and at 8-16 MB nothing seen.
 CACHE_MB = 16
 # A checkpoint copies the WAL into the database and syncs both: about 30 ms
 # at 100k agents, three quarters of it waiting for the disk. The sweep
 # (`hod_store_due`) checkpoints, and so does a thread of this store every
 # CHECKPOINT_EVERY commits, on its own connection: while it waits for the
 # disk, commits go on (WAL checkpoints do not block writers). Inside a commit
-# they cost 70 us per referral. A commit checkpoints only past
+# they would cost 70 us per referral. A commit checkpoints only past
 # AUTOCHECKPOINT_PAGES (40 MB), should the thread fall behind. Never
-# checkpointing cost a third of the rate (the WAL index grows).
+# checkpointing would cost a third of the rate (the WAL index grows).
 CHECKPOINT_EVERY = 400  # commits: about 4,000 WAL pages of the lifecycle's
 AUTOCHECKPOINT_PAGES = 10_000
 
@@ -110,13 +110,13 @@ class SqliteStore(
         self._local = threading.local()
         # This process's threads take turns to write here, in order, instead of in
         # SQLite's busy handler, which sleeps 1 to 100 ms between tries: with a
-        # server's threads writing at once, those sleeps were most of a request's time.
+        # server's threads writing at once, those sleeps would be most of a request's time.
         self._writing = threading.RLock()
         # id -> the last version of the referral this instance wrote or read.
         # Every change is a commit of a new version, so one (id, version) is one
         # body for good: a read of that version needs no parsing, and a commit
         # over it no reading back of its offers. Keyed by id, not by the body
-        # text, the bodies read are not kept (they were 3 MB of strings).
+        # text, the bodies read are not kept (they would be about 3 MB of strings).
         self._latest: dict[str, Referral] = {}
         self._commits = 0
         self._unchecked = 0  # events appended since this store last looked (event_refs.py)

@@ -241,7 +241,7 @@ def test_a_version_8_file_keeps_every_offer_keyed_by_pending(tmp_path):
 
 def test_an_answer_whose_offer_row_is_gone_writes_it_anew(tmp_path):
     """A commit moves an answered offer by the key it was stored under; a
-    row not found there (a file edited by hand) is written again, as before."""
+    row not found there (a file edited by hand) is written anew."""
     store = SqliteStore(tmp_path / "hod.sqlite3")
     offered = samples.referral("r1", offered_to="7")
     assert store.hod_store_commit(offered, 0, [], 3) is Commit.WRITTEN
@@ -256,7 +256,7 @@ def test_an_answer_whose_offer_row_is_gone_writes_it_anew(tmp_path):
 def test_a_version_9_file_lists_referrals_in_motion_through_the_due_index(tmp_path):
     """Step 10 leaves the referrals in motion (with a due time) out of the
     by-status index: an offer and its accept write it not at all. Lists read
-    both indexes, and every list reads as before."""
+    both indexes, and every list reads the same after the step as before it."""
     path = tmp_path / "hod.sqlite3"
     store = SqliteStore(path)
 

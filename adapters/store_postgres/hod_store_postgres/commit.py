@@ -1,8 +1,8 @@
 """`hod_store_commit` as one call of a function in the database: one round trip.
 
-A commit used to be seven statements, each a round trip to the server. Done
-by `hod_commit` (created by the schema step below) it is one, so a commit
-costs a network round trip and a WAL flush whatever the offer. The function
+Written as statements from Python, a commit would be seven round trips to
+the server; as `hod_commit` (created by the schema step below) it is one, so
+a commit costs a network round trip and a WAL flush whatever the offer. The function
 decides everything the contract asks, in the database:
 
 1. **Capacity (E12).** For each changed offer, in NPN order, the agent's

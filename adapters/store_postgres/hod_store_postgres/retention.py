@@ -16,7 +16,7 @@ EXECUTE on pg_switch_wal and the pg_checkpoint role (or a superuser), and
 the server's `wal_recycle = off`, which deletes old WAL files rather than
 reusing them with their old bytes; without them the WAL is overwritten in
 the course of the server's own checkpoints. Backups, archives and replicas are PostgreSQL's:
-their retention is the operator's (README, "Scale-out").
+their retention is the operator's (docs/scale-out.md).
 """
 
 from __future__ import annotations

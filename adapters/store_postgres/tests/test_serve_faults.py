@@ -31,7 +31,7 @@ import pytest
 
 from hod_core.domain.account_records import TERMS, Account, Session, token_hash
 from hod_core.domain.models import Availability
-from hod_core.domain.referrals import FINAL, OfferStatus, ReferralStatus
+from hod_core.domain.referrals import OfferStatus, ReferralStatus
 from hod_core.testing import samples
 from hod_core.wire import structure
 from hod_store_postgres import PostgresStore
@@ -151,7 +151,7 @@ class Run:
                     continue
                 if answer.status_code == 201:
                     self.acknowledged.append(answer.json()["reference"])
-                else:  # the store down (the server answers 500 for that today, 503 is meant)
+                else:  # the store down: 503 is the answer meant, a 500 is tolerated
                     assert answer.status_code in (500, 503), answer.text
                     self.failed[answer.status_code] += 1
 
@@ -306,7 +306,7 @@ def legal(referral, now, late) -> None:
     accepted = [o for o in offers if o.status is OfferStatus.ACCEPTED]
     assert len(accepted) <= 1, "an offer accepted twice"
     if status in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS) or (
-        status in FINAL and accepted
+        status.final and accepted
     ):
         assert accepted and referral.agent_npn == accepted[0].npn
     if pending is not None:

@@ -4,7 +4,7 @@ Every state, language and hour of the week, every agent, through the
 matcher's own naive scan (`Matcher.naive_match`: every rule of the rule file
 on every agent, availability by the real A1-A4 function at the real
 instant). No sharing, no supposing: slow, and obviously right. The hour's
-instant is worked out here again, not borrowed from `coverage_week`, so a
+instant is worked out here again, not borrowed from `coverage.week`, so a
 mistake there cannot hide in both.
 """
 

@@ -2,8 +2,8 @@
 
 Every input passes through here: an agents JSONL file, a consumer's JSON, a
 rule file's TOML, the dicts a host hands the Python API and the server's
-request bodies. One number bounds each kind of input (the README lists
-them); reaching one is an `InputError` naming the file and line. Readers
+request bodies. One number bounds each kind of input (the constants
+below); reaching one is an `InputError` naming the file and line. Readers
 stop at a limit: none loads a whole stream first, so `/dev/zero` or an
 endless pipe costs a few kilobytes, not the machine's memory.
 

@@ -8,8 +8,9 @@ are then kept or dropped by the dot product of unit vectors (monotone in
 great-circle distance). Plain Python handles small candidate sets, where
 numpy's per-call overhead would dominate; numpy handles large ones.
 
-We measured shapely's STRtree here first: at 100k agents this grid is
-faster per search and needs about a quarter of the memory (see README).
+Not shapely's STRtree: at 100k agents this grid is faster per search and
+needs about a quarter of the memory (benchmarks/spatial_index.py measures
+both; docs/decisions.md).
 """
 
 from __future__ import annotations

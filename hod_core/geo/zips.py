@@ -40,8 +40,9 @@ class ZipPlace:
 class ZipTable:
     """About 42k ZIPs in flat arrays, one row each, found by the ZIP's number.
 
-    A dict of tuples took about 10 MB; these arrays take about 1.2 MB, which
-    counts when a server holds 100k agents (and the lookup is as fast).
+    These arrays take about 1.2 MB where a dict of tuples would take about
+    10 MB, which counts when a server holds 100k agents (and the lookup is as
+    fast).
     """
 
     def __init__(self, codes: list[str], states: list[str], lats, lons, zones: list[str]):

@@ -20,7 +20,7 @@ The delivery policy:
 - Failures never touch the referral: it expires and moves on by the clock.
 
 Outcomes are not written at once: they ride with the router's next commit,
-or a flush. A transaction of their own per offer cost a third of the
+or a flush. A transaction of their own per offer would cost a third of the
 referral rate on SQLite. A process killed in between loses the record of a
 notice and its pending retries, never a referral or an offer.
 """
@@ -309,7 +309,7 @@ class Dispatcher:
 class _Lane:
     """One channel's queue and worker threads.
 
-    Waking a sleeping thread for every notice cost more than sending it to a
+    Waking a sleeping thread for every notice costs more than sending it to a
     local notifier: on a busy core each hand-off is a few context switches
     and a GIL hand-over, a sixth of the referral rate. So a worker that has
     just sent something lingers, unless another does: it looks at the queue
@@ -317,7 +317,7 @@ class _Lane:
     notice put while one lingers wakes nobody (it waits at most `LINGER_S`). A notice
     put while every worker is sending or asleep wakes a sleeping one, so a
     stalled send still holds up no other notice. Not an executor: a Future
-    and its callbacks per notice cost more still. Daemon threads: a host that
+    and its callbacks per notice would cost more still. Daemon threads: a host that
     exits without `close()` loses only the notices still queued, as a killed
     process would."""
 

@@ -49,8 +49,8 @@ def parse_directory(
 ) -> DirectoryPolicy:
     """[directory] -> DirectoryPolicy; every problem reported through `problem`.
 
-    An absent table is the defaults, so a rule file written before the
-    directory existed still loads. `rule_ids` are the ids of [[rules]].
+    An absent table is the defaults, so a rule file without [directory]
+    loads. `rule_ids` are the ids of [[rules]].
     """
     if table is None:
         table = {}

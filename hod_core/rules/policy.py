@@ -40,8 +40,8 @@ _COUNTS = {
     "max_pending_offers_per_agent": 1,
     "max_wait_minutes": 0,
 }
-# Optional [policy] integer parameters (a rule file from before they existed
-# still loads): name -> (smallest allowed value, default).
+# Optional [policy] integer parameters (a rule file without them loads with
+# the defaults): name -> (smallest allowed value, default).
 _OPTIONAL_COUNTS = {
     "notify_max_attempts": (1, 4),
     "notify_retry_seconds": (1, 30),

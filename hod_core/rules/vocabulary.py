@@ -1,7 +1,7 @@
 """The facts a rule condition may name, with their types and where they come from.
 
 This table is the contract between the rule file and the matcher: a policy
-author reads it (it is printed in the README) to know what `agent.languages`
+author reads it (it is printed in docs/rule-file.md) to know what `agent.languages`
 means; the compiler reads it to type-check conditions and to decide which
 parts of a rule can be answered by an index, which once per agent, and which
 per candidate at match time.
@@ -29,7 +29,7 @@ from attrs import frozen
 # attrgetter, because they run per candidate and every call level counts. The
 # agent's own fields are read from the record's agent (`a.agent.home_state`),
 # but for the few the record keeps as slots (npn, zip, display option; see
-# records.AgentRecord, which keeps only what it converts, derives or groups by).
+# matching.agent_records.AgentRecord, which keeps only what it converts, derives or groups by).
 Getter = Callable[[Any, Any], Any]
 
 

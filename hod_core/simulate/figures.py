@@ -3,7 +3,7 @@
 Worked out from the referrals as the store holds them at the end (their
 offers carry every instant: offered, answered, expired) and the suspension
 events, for the whole day and by state, language and hour of the consumer's
-own day. The JSON shape is documented in the README ("Policy what-if");
+own day. The JSON shape is documented in docs/howto/simulate-a-policy.md;
 times are in minutes, shares between 0 and 1, percentiles nearest-rank.
 """
 

@@ -1,7 +1,7 @@
 """The one cattrs converter between JSON data and the models, and its errors.
 
 Structuring runs on a fast converter first; only when that fails is the input
-structured again with cattrs' detailed validation (explain.py), so that the one error a
+structured again with cattrs' detailed validation (field_errors.py), so that the one error a
 person sees names the exact field path (`availability.weekly.mon[0]`) without
 paying for path tracking on every good record.
 
@@ -10,7 +10,7 @@ Types are strict, for files and for the Python API alike: JSON values only
 any other object does not), `true` is not a number and `1` is not `true`.
 Bad input of any shape becomes one `InputError`, never a TypeError.
 
-Files are read in wire.py; fastwire.py reads agent lines faster and asks
+Files are read in files.py; fast_agents.py reads agent lines faster and asks
 this converter about the values many agents share.
 """
 
@@ -74,7 +74,7 @@ def _interval(value, _type) -> Interval:
 
 
 def interval(start: str, end: str) -> Interval:
-    """An interval from its wire texts "HH:MM" (fastwire builds them so too)."""
+    """An interval from its wire texts "HH:MM" (fast_agents builds them so too)."""
     return Interval(validate.minutes_of_day(start), validate.minutes_of_day(end))
 
 

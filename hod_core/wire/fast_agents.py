@@ -1,6 +1,6 @@
 """A fast reader for agent records that accepts only what `wire` accepts.
 
-Reading 100k agents through the JSON module and the cattrs converter took
+Reading 100k agents through the JSON module and the cattrs converter takes
 about 5 s, nearly all of it per-field Python calls. Here msgspec decodes a
 line in C into a strict mirror of the wire shape (`_Line`): exact JSON
 types (`true` is not 1, `2026.0` is not 2026), no unknown key, the codes
@@ -14,7 +14,7 @@ wire's shape and the models' own constructors (`_hours`).
 
 Anything this path is not sure of (a spelling `wire` would normalise, a
 key given twice, a bad value of any kind) raises `NotSure`, and `wire`
-reads that line as it always has: the record is accepted or refused by
+reads that line the reference way: the record is accepted or refused by
 the same code, with the same message. So this path may refuse more than
 `wire`, never less, and builds an equal `Agent`; tests/test_wire_fast.py
 compares the two on valid, mutated and hostile records.

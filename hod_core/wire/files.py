@@ -34,7 +34,7 @@ def read_json(path: str | Path, cls: type[T]) -> T:
 def read_jsonl(path: str | Path, cls: type[T], *, fast: bool = True) -> Iterator[tuple[int, T]]:
     """(line number, object) for each non-blank line of a JSONL file, streamed.
 
-    Agents take fastwire's path first (about 3.5x faster); a line it is not
+    Agents take fast_agents' path first (about 3.5x faster); a line it is not
     sure of is read by `read_record`, so what is accepted and every message
     stay the same. `fast=False` reads every line by `read_record` (the
     benchmark's and the tests' reference)."""
@@ -68,7 +68,7 @@ def read_record(
 
 
 def agent_from_json(data: bytes | str, *, source: str = "", line: int | None = None) -> Agent:
-    """One agent from its JSON text, as `read_jsonl` reads a line: fastwire
+    """One agent from its JSON text, as `read_jsonl` reads a line: fast_agents
     first, else the JSON module and cattrs (the same agent, the same errors).
 
     For stores reading back the agents they wrote: about 3x faster than

@@ -41,6 +41,7 @@ from hod_core.extend.hookspecs import Commit
 from hod_core.extend.plugins import bind_single, plugin_manager
 from hod_core.lifecycle import decisions
 from hod_core.lifecycle.decisions import Change, Decision, Head
+from hod_core.lifecycle.host_methods import HostMethods
 from hod_core.lifecycle.roster import Roster
 from hod_core.lifecycle.sweep import Decide, HeadOf, Sweep, TickReport
 from hod_core.matching.match_facts import ConsumerFacts
@@ -59,7 +60,7 @@ _UNREAD = object()  # `_transact` has not read the referral yet
 _COMMIT_ANSWERS = tuple(c.value for c in Commit)
 
 
-class Router:
+class Router(HostMethods):
     """Referrals through their lifecycle, over a host's clock, store and channels.
 
     `plugins`: objects implementing the hooks of `hod_core.extend.hookspecs` (a
@@ -91,7 +92,7 @@ class Router:
         self.channels = tuple(channels)
         self.plugins = plugin_manager(plugins, channels=self.channels)
         self.hook = bind_single(self.plugins, ["hod_now", *hookspecs.STORE_HOOKS])
-        self.policy = policy or load_policy()
+        self._policy = policy or load_policy()
         self.dispatch = Dispatcher(
             self.plugins.hook,
             self.channels,

@@ -82,7 +82,7 @@ def create_app(
     plugin objects; `router`: a router built already.
     """
     hod = Hod(settings, clock=clock, plugins=plugins, router=router)
-    hod.metrics = Metrics(hod.router.hook.hod_store_events, hod.router.hook.hod_store_waiting)
+    hod.metrics = Metrics(hod.router.events, hod.router.waiting)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):

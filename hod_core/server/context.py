@@ -45,9 +45,7 @@ class Hod:
         self.settings = settings
         _make_dir(settings)
         self.router = router or self._build_router(settings, clock or _clock(settings), plugins)
-        self.hook = self.router.plugins.hook  # every hook, the account hooks included
-        registered = self.router.plugins.get_plugins()
-        self.outbox = next((p for p in registered if isinstance(p, StoredOutbox)), None)
+        self.outbox = self.router.plugin_of(StoredOutbox)
         self.accounts = _accounts(self.router, settings.base_url)
         self.metrics = None  # set by the app (hod_core.server.metrics)
 
@@ -56,7 +54,7 @@ class Hod:
 
     def agent(self, npn: str) -> Agent:
         """The agent with this NPN as the router knows it now; NotFound if none."""
-        return self.router.roster.agent(npn)
+        return self.router.agent(npn)
 
     @staticmethod
     def _build_router(settings: ServerSettings, clock: object, plugins: Iterable) -> Router:

@@ -73,7 +73,7 @@ def test_every_bad_field_is_named_and_no_value_echoed(client, hod):
     }
     assert "nickname" in answer.text  # the unknown field is named: a key, not a value
     assert "ana.ruiz@" not in answer.text and "Ana Ruiz 555" not in answer.text
-    assert hod.hook.hod_store_referrals(status=None, before=None, limit=5) == []  # nothing stored
+    assert hod.router.referrals(limit=5) == []  # nothing stored
 
 
 def test_missing_fields_are_each_named(client):
@@ -93,7 +93,7 @@ def test_a_contact_field_given_twice_is_named_as_a_duplicate(client, hod):
     (problem,) = answer.json()["detail"]
     assert problem == {"field": "first_name", "message": "key given twice in one object"}
     assert "Zq" not in answer.text and ANA["email"] not in answer.text
-    assert hod.hook.hod_store_referrals(status=None, before=None, limit=5) == []
+    assert hod.router.referrals(limit=5) == []
 
 
 def test_a_store_out_of_reach_is_a_503_to_try_again(client, hod, monkeypatch):

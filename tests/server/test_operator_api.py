@@ -41,7 +41,7 @@ def test_a_suspended_agent_gets_nothing_until_reinstated(client, ops, make_agent
     assert suspended["suspended"] is True
     assert client.post("/api/v1/referrals", json=ANA).json()["status"] == "Waiting"  # E3
     assert ops.post("/api/v1/operator/agents/1000001/reinstate").json()["suspended"] is False
-    (waiting,) = hod.hook.hod_store_referrals(status=None, before=None, limit=5)
+    (waiting,) = hod.router.referrals(limit=5)
     assert hod.router.referral(waiting.id).pending_offer.npn == "1000001"  # offered at once
     kinds = [e.kind for e in hod.router.events() if e.npn == "1000001" and e.referral_id is None]
     assert kinds[-2:] == ["agent.suspended", "agent.reinstated"]

@@ -138,9 +138,9 @@ def snapshot(hod, reference):
     """What a refused request must leave as it was."""
     return (
         hod.router.referral(reference),
-        [agent for _, agent in hod.hook.hod_store_agents(after=0)],
+        [agent for _, agent in hod.router.plugins.hook.hod_store_agents(after=0)],
         sorted(a.id for a in hod.accounts.hook.hod_store_accounts(role=None)),
-        len(hod.hook.hod_store_referrals(status=None, before=None, limit=1000)),
+        len(hod.router.referrals(limit=1000)),
         hod.accounts.uninvited(),
     )
 
@@ -349,9 +349,9 @@ def _stored_text(hod) -> str:
     """Every agent, account and referral as stored, for the hostile values."""
     return repr(
         (
-            list(hod.hook.hod_store_agents(after=0)),
+            list(hod.router.plugins.hook.hod_store_agents(after=0)),
             hod.accounts.hook.hod_store_accounts(role=None),
-            hod.hook.hod_store_referrals(status=None, before=None, limit=1000),
+            hod.router.referrals(limit=1000),
         )
     )
 

@@ -28,9 +28,7 @@ from hod_core.domain.account_records import (
     token_hash,
 )
 from hod_core.domain.models import Agent
-from hod_core.errors import ConfigurationError, HodError, NotFound
-from hod_core.extend import hookspecs
-from hod_core.extend.plugins import bind_single
+from hod_core.errors import HodError, NotFound
 from hod_core.notify.notices import Notice, notice_language
 from hod_core.server.accounts.passwords import Passwords
 from hod_core.server.accounts.registration import (
@@ -94,17 +92,7 @@ class Accounts:
 
     def __init__(self, router, *, base_url: str = "", passwords: Passwords | None = None):
         self.router = router
-        missing = [
-            name
-            for name in hookspecs.ACCOUNT_STORE_HOOKS
-            if not getattr(router.plugins.hook, name).get_hookimpls()
-        ]
-        if missing:
-            raise ConfigurationError(
-                "the store keeps no accounts (missing " + ", ".join(missing) + "): the server "
-                "needs a store adapter with the account hooks, such as store_sqlite"
-            )
-        self.hook = bind_single(router.plugins, hookspecs.ACCOUNT_STORE_HOOKS)
+        self.hook = router.account_store()  # ConfigurationError when it keeps no accounts
         self.base_url = base_url.rstrip("/")
         self.passwords = passwords or Passwords()
         self.throttle = LoginThrottle(self.hook)
@@ -113,10 +101,14 @@ class Accounts:
         return self.router.now()
 
     def agent(self, npn: str) -> Agent:
-        return self.router.roster.agent(npn)
+        return self.router.agent(npn)
 
     def account(self, by: str, key: str) -> Account | None:
         return self.hook.hod_store_account(by=by, key=key)
+
+    def agent_accounts(self) -> list[Account]:
+        """Every agent's account, oldest first."""
+        return list(self.hook.hod_store_accounts(role="agent"))
 
     # -- R1: invitations ------------------------------------------------------
     def invite(self, npn: str) -> Invited:
@@ -137,10 +129,8 @@ class Accounts:
 
     def uninvited(self) -> list[str]:
         """NPNs of every stored agent with no account: who `invite --all` writes to."""
-        registered = {a.npn for a in self.hook.hod_store_accounts(role="agent")}
-        self.router.sync_agents()
-        agents = self.router.hook.hod_store_agents(after=0)
-        return sorted({agent.npn for _, agent in agents} - registered)
+        registered = {a.npn for a in self.agent_accounts()}
+        return sorted({agent.npn for agent in self.router.agents()} - registered)
 
     def invitation(self, token: str) -> tuple[Invitation, Agent]:
         """The usable registration link `token` and its agent, or LinkInvalid."""
@@ -379,8 +369,7 @@ class Accounts:
             deadline=expires,
             login=login,
         )
-        self.router.dispatch.send(notice)
-        self.router.flush()  # the delivery's events reach the audit trail
+        self.router.send_notice(notice)  # its delivery's events reach the audit trail
 
 
 @frozen

@@ -94,7 +94,7 @@ def _field(name: str, convert, value):
 def my_availability(account: AgentAccount, hod: HodDep):
     agent = hod.agent(account.npn)
     return {
-        "timezone": hod.router.matcher.zone(agent.npn),
+        "timezone": hod.router.agent_zone(agent.npn),
         **wire.unstructure(agent.availability),
     }
 

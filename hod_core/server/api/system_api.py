@@ -34,11 +34,11 @@ DOCS_JS = """window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagge
 @router.get("/healthz", summary="The server is up and its store answers")
 def healthz(hod: HodDep) -> JSONResponse:
     try:
-        hod.router.hook.hod_store_referral(referral_id="healthz")  # any read will do
+        hod.router.health_check()
     except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
         log.error("healthz: the store did not answer: %s", type(exc).__name__)
         return JSONResponse({"status": "store unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok", "agents": len(hod.router.matcher)})
+    return JSONResponse({"status": "ok", "agents": hod.router.agent_count()})
 
 
 @router.get("/metrics", summary="Prometheus text format", response_class=Response)

@@ -39,7 +39,7 @@ def build(settings: ServerSettings):
     hod = app.state.hod
     log.info(
         "%d agents loaded in %.2f s from %s (store %s)",
-        len(hod.router.matcher),
+        hod.router.agent_count(),
         perf_counter() - started,
         settings.data_dir,
         settings.store,

@@ -31,7 +31,7 @@ def today_state(hod: Hod, agent: Agent, zone: str) -> dict[str, Any]:
 
 def agent_context(hod: Hod, agent: Agent, language: str) -> dict[str, Any]:
     """The parts every agent page shows: zone, Today's Availability, suspension, the L8 alert."""
-    zone = hod.router.matcher.zone(agent.npn)
+    zone = hod.router.agent_zone(agent.npn)
     return {
         "agent": agent,
         "zone": zone,

@@ -15,7 +15,7 @@ from attrs import asdict
 from fastapi import APIRouter, Request
 
 from hod_core.errors import InputError
-from hod_core.matching.local_help import Directory, DirectoryPage
+from hod_core.matching.local_help import DirectoryPage
 from hod_core.server.context import Hod
 from hod_core.server.deps import HodDep
 from hod_core.server.pages.common import language_options
@@ -25,21 +25,11 @@ from hod_core.server.pages.session import csrf_of, optional_account
 router = APIRouter()
 
 
-def directory_of(hod: Hod) -> Directory:
-    """One Directory per server process, over the router's matcher."""
-    found = getattr(hod, "_directory", None)
-    if found is None:
-        found = hod._directory = Directory(hod.router.matcher)
-    return found
-
-
 def _search(
     hod: Hod, zip_code: str, radius: str | None, language: str | None, page_no: str | None
 ) -> DirectoryPage:
-    hod.router.roster.sync()  # agents saved by another process since
-    return directory_of(hod).search(
+    return hod.router.find_local_help(
         zip_code.strip(),
-        hod.now(),
         radius_miles=_whole(radius, "radius"),
         language=language or None,
         page=_whole(page_no, "page") or 1,

@@ -52,7 +52,7 @@ def agents_page(
         hod, q[:100], state if state in US_STATES else None, suspended, 500, 0
     )
     rows = [a for a in found["agents"] if not language or language in a["languages"]]
-    registered = {a.npn for a in hod.accounts.hook.hod_store_accounts(role="agent")}
+    registered = {a.npn for a in hod.accounts.agent_accounts()}
     t = translator(request)
     return _page(
         request,

@@ -101,7 +101,7 @@ async def _save_availability(request: Request, account, hod: Hod, change):
     form = await form_of(request)
     agent = hod.agent(account.npn)
     try:
-        hod.router.put_agent(change(form, agent, hod.router.matcher.zone(agent.npn)), actor="agent")
+        hod.router.put_agent(change(form, agent, hod.router.agent_zone(agent.npn)), actor="agent")
     except (InputError, FieldErrors) as exc:
         return _availability_page(request, account, hod, _problems(exc), status=422)
     return redirect("/agent/availability?saved=1")

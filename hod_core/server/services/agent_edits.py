@@ -61,7 +61,7 @@ def profile(hod: Hod, agent: Agent) -> dict[str, Any]:
         "home_state": agent.home_state,
         "display_option": int(agent.display_option),
         "suspended": agent.suspended,
-        "timezone": hod.router.matcher.zone(agent.npn),
+        "timezone": hod.router.agent_zone(agent.npn),
         "state_preference_options": state_options(hod, agent),
         "read_only": sorted(READ_ONLY),
     }
@@ -72,7 +72,7 @@ def state_options(hod: Hod, agent: Agent) -> list[str]:
     now = hod.now()
     options = []
     for state in sorted(US_STATES):
-        verdicts = hod.router.roster.why(agent.npn, _probe(agent, state, now), now)["rules"]
+        verdicts = hod.router.verdicts(agent.npn, _probe(agent, state, now), now)["rules"]
         if all(r["passed"] for r in verdicts if r["id"] in ("E5", "E6", "E7")):
             options.append(state)
     return options
@@ -172,7 +172,7 @@ def today_switch(hod: Hod, agent: Agent, on: Any, stop_at: Any) -> dict[str, Any
             "true (take referrals now) or false (none for the rest of today)", field="on"
         )
     now = hod.now()
-    tz = zone(hod.router.matcher.zone(agent.npn))
+    tz = zone(hod.router.agent_zone(agent.npn))
     local = now.astimezone(tz)
     until = None
     if on and stop_at is not None:

@@ -42,12 +42,11 @@ def import_agents(hod, path: Path, progress: Callable[[int, int], None] | None =
     is complete, whatever the file says, so nobody gets a referral before
     accepting both terms of use. `progress(done, total)` after each save."""
     agents = _read_all(path, hod.router.policy)
-    accounts = {a.npn: a for a in hod.accounts.hook.hod_store_accounts(role="agent")}
+    accounts = {a.npn: a for a in hod.accounts.agent_accounts()}
     hod.router.sync_agents()
-    roster = hod.router.matcher
     counts = {"imported": 0, "new": 0, "updated": 0, "registered": 0}
     for agent in agents:
-        stored = roster.agent(agent.npn) if agent.npn in roster else None
+        stored = hod.router.loaded_agent(agent.npn)
         account = accounts.get(agent.npn)
         hod.router.put_agent(_merged(agent, stored, account), actor="operator:import")
         counts["imported"] += 1
@@ -91,7 +90,7 @@ def invite_agents(hod, npns: list[str], everyone: bool, print_links: bool) -> di
     if everyone:
         npns = hod.accounts.uninvited()
     hod.router.sync_agents()
-    unknown = [npn for npn in npns if npn not in hod.router.matcher]
+    unknown = [npn for npn in npns if not hod.router.knows_agent(npn)]
     if unknown:
         raise InputError(f"no agent with NPN {', '.join(unknown)}: import them first")
     invited, skipped = [], []

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from attrs import evolve
-
 from hod_core import wire
 from hod_core.domain.referrals import Event, Referral, ReferralStatus
 from hod_core.errors import InputError
@@ -42,11 +40,10 @@ def search_agents(
     offset: int = 0,
 ) -> dict[str, Any]:
     """Agents whose NPN, name or email contains `text` (any case), by NPN."""
-    hod.router.sync_agents()
     needle = text.strip().casefold()
     state = state.upper() if state else None
     found = []
-    for agent in hod.router.matcher.agents():
+    for agent in hod.router.agents():
         if state and agent.home_state != state:
             continue
         if suspended is not None and agent.suspended != suspended:
@@ -63,15 +60,12 @@ def search_agents(
 
 def agent_detail(hod: Hod, npn: str) -> dict[str, Any]:
     agent = hod.agent(npn)
-    return {**wire.unstructure(agent), "timezone_used": hod.router.matcher.zone(npn)}
+    return {**wire.unstructure(agent), "timezone_used": hod.router.agent_zone(npn)}
 
 
 def suspend(hod: Hod, npn: str, actor: str) -> dict[str, Any]:
     """Suspend an agent (E3) until an operator reinstates them."""
-    agent = hod.agent(npn)
-    event = Event(hod.now(), "agent.suspended", npn=npn, actor=actor, rule="E3")
-    hod.router.roster.save(evolve(agent, suspended=True), event)
-    return agent_summary(hod.agent(npn))
+    return agent_summary(hod.router.suspend(npn, actor=actor))
 
 
 def reinstate(hod: Hod, npn: str, actor: str) -> dict[str, Any]:
@@ -116,7 +110,7 @@ def list_referrals(
     """Referrals newest first, of one status if given (waiting, unmatched, ...)."""
     if status is not None and status not in STATUSES:
         raise InputError(f"one of {', '.join(sorted(STATUSES))}", field="status")
-    referrals = hod.hook.hod_store_referrals(status=status, before=before, limit=_page(limit))
+    referrals = hod.router.referrals(status=status, before=before, limit=_page(limit))
     rows = [referral_summary(r) for r in referrals]
     return {"referrals": rows, "next": rows[-1]["id"] if len(rows) == _page(limit) else None}
 
@@ -135,10 +129,7 @@ def why(hod: Hod, referral_id: str, npn: str) -> dict[str, Any]:
 
 def delivery_failures(hod: Hod, before: int | None = None, limit: int = 50) -> dict[str, Any]:
     """Failed notification attempts (`notify.failed`), newest first."""
-    hod.router.flush()
-    events = hod.hook.hod_store_events_of_kind(
-        kinds=["notify.failed"], before=before, limit=_page(limit)
-    )
+    events = hod.router.events_of_kind(["notify.failed"], before=before, limit=_page(limit))
     rows = [event_row(e) for e in events]
     return {"failures": rows, "next": rows[-1]["seq"] if len(rows) == _page(limit) else None}
 

@@ -24,8 +24,9 @@ with other work it moves far less than the rate; 1e6 / it is the rate one
 idle core would give). The baseline, measured in the same run, is the in-memory
 store: the ratio `sqlite_vs_memory` is what durability costs. Target: at least
 3,000 referrals/s on SQLite. Then a router starts on the SQLite file, in a
-fresh process, from opening it to its first match (`startup_s`, with the old
-way beside it: every stored agent validated again; see benchmarks/startup.py).
+fresh process, from opening it to its first match (`startup_s`, with the
+validating path beside it: every stored agent validated again; see
+benchmarks/startup.py).
 The last line of --json is one JSON object.
 """
 

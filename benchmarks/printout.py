@@ -1,5 +1,5 @@
 """How every benchmark shows its figures: a line each, then, with --json, one
-JSON object as the last line (what scripts and the README tables read)."""
+JSON object as the last line (what scripts and docs/benchmarks.md read)."""
 
 from __future__ import annotations
 

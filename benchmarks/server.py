@@ -136,8 +136,8 @@ class Loopback:
     """A small HTTP/1.1 client over keep-alive connections to one loopback port.
 
     The load generator shares the machine with the server: a general client
-    (httpx) spent as much CPU per request as the server did, and so measured
-    itself. This one writes a request and reads a status line, headers and a
+    (httpx) spends as much CPU per request as the server does, and so would
+    measure itself. This one writes a request and reads a status line, headers and a
     Content-Length body, which is all `hod serve` answers with.
     """
 

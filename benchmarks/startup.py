@@ -10,9 +10,9 @@ fresh process, as a server starts: modules imported first, then the clock
 runs from opening the store to the answer of one match, with the router as
 `hod serve` builds it (default rule file, `freeze_after_load=True`).
 
-The old way is measured beside it, in the same run: a store opened with
-`validate_on_load=true` puts every stored agent through the validating
-converter again, as every start-up did before. Rounds alternate the two;
+The validating path is measured beside it, in the same run: a store opened
+with `validate_on_load=true` puts every stored agent through the validating
+converter again. Rounds alternate the two;
 the best round of each is reported (noise only slows a round down), with
 the CPU time of that round. `benchmarks/match.py` (`in_child`) and
 `benchmarks/lifecycle.py` (`measure`) report these figures too.

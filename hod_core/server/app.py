@@ -38,8 +38,9 @@ Agents and operators authenticate with a session cookie (and its CSRF token) or 
 from `POST /api/v1/login`."""
 
 
-class Sweep:
-    """`router.tick()` about every `interval` seconds on a thread, then the metrics' catch-up."""
+class SweepThread:
+    """The thread that runs the sweep: `router.tick()` about every `interval`
+    seconds, then the metrics' catch-up and, now and then, the accounts' housekeeping."""
 
     def __init__(self, hod: Hod, interval: float):
         self.hod = hod
@@ -89,7 +90,7 @@ def create_app(
         # Route handlers run on this many threads. Router calls are CPU-bound Python:
         # more threads add no speed, only more turns waiting for the GIL.
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
-        sweeper = Sweep(hod, settings.sweep_seconds) if sweep else None
+        sweeper = SweepThread(hod, settings.sweep_seconds) if sweep else None
         if sweeper:
             sweeper.start()
         try:

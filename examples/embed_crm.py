@@ -17,9 +17,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
-from hod_core.lifecycle.router import Router
-from hod_core.stores.memory.memory_store import MemoryStore
-from hod_core.testing.doubles import FakeClock
+from hod_core import MemoryStore, Router
+from hod_core.testing import FakeClock
 
 AGENTS = [  # three agents near downtown Houston, nearest first
     ("17294001", "Maria", "77002"),

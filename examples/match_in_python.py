@@ -6,8 +6,7 @@ python examples/match_in_python.py
 from datetime import datetime
 from pathlib import Path
 
-from hod_core import Matcher, load_policy, read_json, read_jsonl
-from hod_core.domain.models import Agent, Consumer
+from hod_core import Agent, Consumer, Matcher, load_policy, read_json, read_jsonl
 
 HERE = Path(__file__).parent
 

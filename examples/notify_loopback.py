@@ -23,10 +23,8 @@ from datetime import datetime
 
 from aiosmtpd.controller import Controller
 
-from hod_core.extend.plugins import load_adapter
-from hod_core.lifecycle.router import Router
-from hod_core.stores.memory.memory_store import MemoryStore
-from hod_core.testing.doubles import FakeClock, closed_port
+from hod_core import MemoryStore, Router, load_adapter
+from hod_core.testing import FakeClock, closed_port
 from hod_notify_sms.fake_twilio import FakeTwilio
 from hod_notify_webhook import new_signing_secret, sign, signing_key
 from hod_notify_webhook.receiver import Receiver

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from string import Template
 
-from hod_core.notify.notices import Notice, deadline_text
+from hod_core import Notice, deadline_text
 
 SUBJECTS = {
     "en": "New Help On Demand referral: accept or reject by {deadline}",

@@ -16,10 +16,7 @@ import ssl
 
 from attrs import field, frozen, validators
 
-from hod_core.errors import DeliveryFailed
-from hod_core.extend.hookspecs import hookimpl
-from hod_core.extend.settings import adapter_config, secret
-from hod_core.notify.notices import Notice
+from hod_core import DeliveryFailed, Notice, adapter_config, hookimpl, secret
 
 from .message import KINDS, build
 

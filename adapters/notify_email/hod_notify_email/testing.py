@@ -19,7 +19,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from hod_core.testing.plugin import closed_port
+from hod_core.testing import closed_port
 
 USER, PASSWORD = "hod-sender", "s3cret-smtp-password"
 

@@ -9,12 +9,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 from attrs import evolve
 
-from hod_core.errors import ConfigurationError, DeliveryFailed
-from hod_core.lifecycle.router import Router
-from hod_core.notify.notices import Notice
-from hod_core.stores.memory.memory_store import MemoryStore
-from hod_core.testing import samples
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import ConfigurationError, DeliveryFailed, MemoryStore, Notice, Router
+from hod_core.testing import FakeClock, Outbox, samples
 from hod_notify_email import SmtpEmail
 from hod_notify_email.testing import PASSWORD, LoopbackSmtp
 

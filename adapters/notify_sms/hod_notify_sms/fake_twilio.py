@@ -36,7 +36,7 @@ import urllib.parse
 from collections import deque
 from http.server import BaseHTTPRequestHandler
 
-from hod_core.testing.doubles import LoopbackHttpServer
+from hod_core.testing import LoopbackHttpServer
 
 from .gsm7 import segments
 

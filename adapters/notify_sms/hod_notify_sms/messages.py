@@ -7,7 +7,7 @@ first that fits 160 GSM-7 characters is sent. No consumer data: the link
 
 from __future__ import annotations
 
-from hod_core.notify.notices import Notice, deadline_text
+from hod_core import Notice, deadline_text
 
 from .gsm7 import one_segment
 

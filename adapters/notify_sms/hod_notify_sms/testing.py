@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from hod_core.testing.plugin import closed_port
+from hod_core.testing import closed_port
 
 from .fake_twilio import FakeTwilio
 

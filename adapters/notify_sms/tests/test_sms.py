@@ -9,11 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from attrs import evolve
 
-from hod_core.errors import ConfigurationError, DeliveryFailed
-from hod_core.lifecycle.router import Router
-from hod_core.stores.memory.memory_store import MemoryStore
-from hod_core.testing import samples
-from hod_core.testing.plugin import FakeClock, Outbox, closed_port
+from hod_core import ConfigurationError, DeliveryFailed, MemoryStore, Router
+from hod_core.testing import FakeClock, Outbox, closed_port, samples
 from hod_notify_sms import TwilioSms
 from hod_notify_sms.fake_twilio import HANG_UP, STALL, FakeTwilio
 from hod_notify_sms.gsm7 import segments, septets, to_gsm7

@@ -14,7 +14,7 @@ import ssl
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
 
-from hod_core.testing.doubles import LoopbackHttpServer
+from hod_core.testing import LoopbackHttpServer
 
 
 class Receiver(LoopbackHttpServer):

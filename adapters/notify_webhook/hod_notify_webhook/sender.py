@@ -33,10 +33,7 @@ import urllib.request
 
 from attrs import field, frozen, validators
 
-from hod_core.errors import DeliveryFailed
-from hod_core.extend.hookspecs import hookimpl
-from hod_core.extend.settings import adapter_config, secret
-from hod_core.notify.notices import Notice
+from hod_core import DeliveryFailed, Notice, adapter_config, hookimpl, secret
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from hod_core.testing.plugin import closed_port
+from hod_core.testing import closed_port
 
 from .receiver import Receiver
 from .sender import new_signing_secret

@@ -17,18 +17,16 @@ import pytest
 import trustme
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hod_core.domain.codes import WEEKDAYS
-from hod_core.domain.models import Availability, Interval
-from hod_core.errors import ConfigurationError, DeliveryFailed
-from hod_core.lifecycle.router import Router
-from hod_core.stores.memory.memory_store import MemoryStore
-from hod_core.testing import samples
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import Availability, ConfigurationError, DeliveryFailed, Interval, MemoryStore, Router
+from hod_core.testing import FakeClock, Outbox, samples
 from hod_notify_webhook import SignedWebhook, new_signing_secret
 from hod_notify_webhook.receiver import Receiver
 
 README = Path(__file__).parents[1] / "README.md"
 LINK = "https://hod.example.org/r/"
+# The weekly table's keys, as the agent model names them; written out here, not
+# imported, because the core keeps its list of codes internal.
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS = Availability(weekly={day: (Interval(0, 1440),) for day in WEEKDAYS})
 
 

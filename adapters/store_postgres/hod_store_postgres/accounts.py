@@ -16,7 +16,7 @@ from datetime import datetime
 import psycopg
 from psycopg import errors
 
-from hod_core.domain.account_records import (
+from hod_core import (
     CREATED,
     INVITATION_INVALID,
     LOGIN_TAKEN,
@@ -25,8 +25,8 @@ from hod_core.domain.account_records import (
     Invitation,
     Session,
     ThrottleState,
+    hookimpl,
 )
-from hod_core.extend.hookspecs import hookimpl
 
 _ACCOUNT_COLUMNS = (
     "id, role, login, npn, email, password_hash, created_at,"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from hod_core.errors import ConfigurationError
+from hod_core import ConfigurationError
 
 SEARCHED = "/usr/lib/postgresql/*/bin"  # Debian and Ubuntu: one folder per major version
 SERVER_USER = "postgres"

@@ -33,8 +33,7 @@ import cattrs
 import orjson
 import psycopg
 
-from hod_core.domain.referrals import Event, Referral
-from hod_core.extend.hookspecs import Commit
+from hod_core import Commit, Event, Referral
 
 from .retention import closed_column, consumer_json
 

@@ -26,9 +26,8 @@ import psycopg_pool
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import set_json_loads
 
-from hod_core import errors
-from hod_core.errors import ConfigurationError, StoreError
-from hod_core.extend.settings import adapter_config, secret
+import hod_core
+from hod_core import ConfigurationError, StoreError, adapter_config, secret
 
 from .schema import migrate
 
@@ -43,7 +42,7 @@ RECONNECT_GIVE_UP_S = 0.5
 ACQUIRE_S = 0.5  # a wait for a free connection, asked again until `timeout_s`
 
 
-class StoreUnavailable(errors.StoreUnavailable):
+class StoreUnavailable(hod_core.StoreUnavailable):
     """The database could not be reached, or a commit's outcome is unknown.
     A server answers 503: the request may be tried again."""
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hod_core import structure
-from hod_core.domain.referrals import Event, Referral
-from hod_core.extend.hookspecs import hookimpl
+from hod_core import Event, Referral, hookimpl, structure
 
 EVENT_COLUMNS = "seq, at, kind, referral_id, npn, actor, rule, detail"
 

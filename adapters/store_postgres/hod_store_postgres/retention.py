@@ -29,10 +29,7 @@ import orjson
 import psycopg
 from psycopg import errors
 
-from hod_core import unstructure
-from hod_core.domain.models import Consumer
-from hod_core.domain.referrals import Referral
-from hod_core.extend.hookspecs import hookimpl
+from hod_core import Consumer, Referral, hookimpl, unstructure
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from hod_core.errors import StoreError
+from hod_core import StoreError
 
 from .commit import COMMIT_SCHEMA
 from .retention import RETENTION_SCHEMA

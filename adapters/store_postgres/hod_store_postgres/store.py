@@ -30,17 +30,19 @@ from datetime import datetime
 import orjson
 import psycopg
 
-from hod_core import structure, unstructure
-from hod_core.domain.models import Agent
-from hod_core.domain.referrals import (
+from hod_core import (
+    Agent,
     AgentOffer,
+    Commit,
     Event,
     Offer,
     OfferStats,
     OfferStatus,
     Referral,
+    hookimpl,
+    structure,
+    unstructure,
 )
-from hod_core.extend.hookspecs import Commit, hookimpl
 
 from .accounts import PostgresAccounts
 from .commit import commit, commit_params

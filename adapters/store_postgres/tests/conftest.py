@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from psycopg import sql
 
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.conformance.worker import Worker
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import Router
+from hod_core.testing import FakeClock, Outbox, Worker, samples
 from hod_store_postgres import PostgresStore
 
 

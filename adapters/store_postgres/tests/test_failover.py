@@ -11,10 +11,8 @@ from datetime import datetime
 
 import pytest
 
-from hod_core.domain.referrals import OfferStatus, ReferralStatus
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import OfferStatus, ReferralStatus, Router
+from hod_core.testing import FakeClock, Outbox, samples
 from hod_store_postgres import StoreUnavailable
 
 PROMPTLY_S = 5.0

@@ -8,10 +8,8 @@ import time
 import orjson
 from psycopg import sql
 
-from hod_core import unstructure
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import Router, unstructure
+from hod_core.testing import FakeClock, Outbox, samples
 
 PROMPTLY_S = 5.0  # a loaded CI machine; on an idle one a notification takes milliseconds
 

@@ -12,12 +12,8 @@ from datetime import timedelta
 import pytest
 from psycopg import sql
 
-from hod_core.domain.referrals import OfferStatus, ReferralStatus
-from hod_core.errors import LifecycleError, OfferExpired
-from hod_core.extend.hookspecs import Commit
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import Commit, LifecycleError, OfferExpired, OfferStatus, ReferralStatus, Router
+from hod_core.testing import FakeClock, Outbox, samples
 
 ROUNDS = 20
 

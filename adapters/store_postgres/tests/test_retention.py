@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from attrs import evolve
 
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import Router
+from hod_core.testing import FakeClock, Outbox, samples
 
 
 def files_holding(folder: Path, needle: bytes) -> list[str]:

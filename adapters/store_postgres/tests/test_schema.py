@@ -12,9 +12,7 @@ import pytest
 from attrs import evolve
 from psycopg import sql
 
-from hod_core import unstructure
-from hod_core.domain.referrals import Event, OfferStatus, ReferralStatus
-from hod_core.errors import ConfigurationError
+from hod_core import ConfigurationError, Event, OfferStatus, ReferralStatus, unstructure
 from hod_core.testing import samples
 from hod_store_postgres import SCHEMA_VERSION, PostgresStore
 from hod_store_postgres.cluster import free_port

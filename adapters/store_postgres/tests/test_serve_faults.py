@@ -29,11 +29,17 @@ from pathlib import Path
 
 import pytest
 
-from hod_core.domain.account_records import TERMS, Account, Session, token_hash
-from hod_core.domain.models import Availability
-from hod_core.domain.referrals import OfferStatus, ReferralStatus
+from hod_core import (
+    TERMS,
+    Account,
+    Availability,
+    OfferStatus,
+    ReferralStatus,
+    Session,
+    structure,
+    token_hash,
+)
 from hod_core.testing import samples
-from hod_core.wire import structure
 from hod_store_postgres import PostgresStore
 from hod_store_postgres.cluster import free_port
 

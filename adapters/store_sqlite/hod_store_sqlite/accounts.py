@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hod_core.domain.account_records import (
+from hod_core import (
     CREATED,
     INVITATION_INVALID,
     LOGIN_TAKEN,
@@ -18,8 +18,8 @@ from hod_core.domain.account_records import (
     Invitation,
     Session,
     ThrottleState,
+    hookimpl,
 )
-from hod_core.extend.hookspecs import hookimpl
 
 from .instants import instant, moment
 

@@ -10,8 +10,7 @@ from datetime import datetime
 
 import orjson
 
-from hod_core.domain.referrals import Event, Referral, ReferralStatus
-from hod_core.extend.hookspecs import hookimpl
+from hod_core import Event, Referral, ReferralStatus, hookimpl
 
 # The schema step that adds these indexes (see store.MIGRATIONS).
 LISTINGS_SCHEMA = """

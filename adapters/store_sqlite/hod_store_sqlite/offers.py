@@ -18,8 +18,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from hod_core.domain.referrals import AgentOffer, Offer, OfferStats, OfferStatus
-from hod_core.extend.hookspecs import hookimpl
+from hod_core import AgentOffer, Offer, OfferStats, OfferStatus, hookimpl
 
 from .event_refs import DELIVERED
 from .instants import instant, moment

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from hod_core.errors import StoreError
+from hod_core import StoreError
 
 MAGIC = b"SQLite format 3\x00"
 HEADER_BYTES = 100

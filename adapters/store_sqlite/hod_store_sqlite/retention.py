@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hod_core.extend.hookspecs import hookimpl
+from hod_core import hookimpl
 
 from .instants import instant
 

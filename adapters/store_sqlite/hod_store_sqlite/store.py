@@ -30,11 +30,18 @@ from pathlib import Path
 import cattrs
 import orjson
 
-from hod_core import structure, unstructure
-from hod_core.domain.models import Agent
-from hod_core.domain.referrals import Event, Offer, OfferStatus, Referral
-from hod_core.errors import ConfigurationError
-from hod_core.extend.hookspecs import Commit, hookimpl
+from hod_core import (
+    Agent,
+    Commit,
+    ConfigurationError,
+    Event,
+    Offer,
+    OfferStatus,
+    Referral,
+    hookimpl,
+    structure,
+    unstructure,
+)
 
 from . import event_refs
 from .accounts import SqliteAccounts

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.conformance.worker import Worker
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import Router
+from hod_core.testing import FakeClock, Outbox, Worker, samples
 from hod_store_sqlite import SqliteStore
 
 HOUSTON_ZIPS = ["77002", "77030", "77005", "77004", "77006", "77007", "77008", "77009"]

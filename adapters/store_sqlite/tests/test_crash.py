@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from hod_core.domain.referrals import OfferStatus, ReferralStatus
-from hod_core.lifecycle.router import Router
-from hod_core.testing.plugin import FakeClock, Outbox
+from hod_core import OfferStatus, ReferralStatus, Router
+from hod_core.testing import FakeClock, Outbox
 from hod_store_sqlite import SqliteStore
 
 

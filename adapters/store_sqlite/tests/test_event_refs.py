@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from hod_core.domain.referrals import Event, OfferStatus
-from hod_core.extend.hookspecs import Commit
+from hod_core import Commit, Event, OfferStatus
 from hod_core.testing import samples
-from hod_core.testing.samples import START
 from hod_store_sqlite import SqliteStore, event_refs
+
+START = samples.START
 
 
 @pytest.fixture

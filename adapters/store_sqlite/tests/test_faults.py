@@ -12,11 +12,8 @@ import threading
 
 import pytest
 
-from hod_core.domain.referrals import Event
-from hod_core.errors import StoreError
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.plugin import Outbox
+from hod_core import Event, Router, StoreError
+from hod_core.testing import Outbox, samples
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore
 from hod_store_sqlite import store as store_module
 

@@ -9,11 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from hod_core.domain.referrals import OfferStatus, ReferralStatus
-from hod_core.errors import LifecycleError, OfferExpired
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.plugin import Outbox
+from hod_core import LifecycleError, OfferExpired, OfferStatus, ReferralStatus, Router
+from hod_core.testing import Outbox, samples
 from hod_store_sqlite import SqliteStore
 
 ROUNDS = 30

@@ -9,11 +9,8 @@ from datetime import timedelta
 import orjson
 from attrs import evolve
 
-from hod_core import unstructure
-from hod_core.domain.referrals import ReferralStatus
-from hod_core.lifecycle.router import Router
-from hod_core.testing import samples
-from hod_core.testing.plugin import Outbox
+from hod_core import ReferralStatus, Router, unstructure
+from hod_core.testing import Outbox, samples
 from hod_store_sqlite import SqliteStore
 from hod_store_sqlite.schema import MIGRATIONS, statements
 

@@ -9,16 +9,23 @@ import orjson
 import pytest
 from attrs import evolve
 
-from hod_core import unstructure
-from hod_core.domain.referrals import Event, NotAGoodReason, OfferStats, OfferStatus, ReferralStatus
-from hod_core.errors import ConfigurationError
-from hod_core.extend.hookspecs import Commit
+from hod_core import (
+    Commit,
+    ConfigurationError,
+    Event,
+    NotAGoodReason,
+    OfferStats,
+    OfferStatus,
+    ReferralStatus,
+    unstructure,
+)
 from hod_core.testing import samples
-from hod_core.testing.samples import START
 from hod_store_sqlite import SCHEMA_VERSION, SqliteStore, listings
 from hod_store_sqlite.offers import instant
 from hod_store_sqlite.schema import MIGRATIONS, statements
 from hod_store_sqlite.store import _referral_json
+
+START = samples.START
 
 
 def test_a_referral_body_is_the_wire_format_byte_for_byte():

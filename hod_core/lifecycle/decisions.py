@@ -228,7 +228,7 @@ def accept(referral: Referral, npn: str, now: datetime, policy: Policy) -> Decis
 
 def reject(referral: Referral, npn: str, now: datetime, head: Head, policy: Policy) -> Decision:
     """The agent turns its Pending offer down (L4): no penalty, and the head of
-    the queue (which no longer holds this agent, E11) gets it at once."""
+    the queue (which leaves this agent out, E11) gets it at once."""
     answerable(referral, npn, now, expired_rule="L5")
     rejected = referral.answered(OfferStatus.REJECTED, now)
     event = Event(now, "offer.rejected", referral.id, npn, "agent", "L4")
@@ -297,7 +297,7 @@ def missed_since(history: Sequence[AgentOffer], since: datetime) -> int:
 
 
 def retry_unwanted(referral: Referral | None, npn: str, now: datetime) -> str | None:
-    """Why a retry of an offer's notice (L2) is no longer worth sending, or
+    """Why a retry of an offer's notice (L2) is not worth sending, or
     None to send it: the offer must still be Pending, inside its window."""
     offer = referral.offer_to(npn) if referral else None
     if offer is None:

@@ -8,8 +8,8 @@ store enforces. A file whose E12 says anything else (`< 2` beside a
 parameter of 1, `<=`, an extra condition) would match agents the store then
 refuses, or skip agents the store would take, so it is refused with the
 condition to write instead; a second rule naming `agent.pending_offers`
-would be a second capacity, and is refused too. The number is changed in
-one place: `max_pending_offers_per_agent` in [policy].
+would be a second capacity, and is refused too. The number lives in one
+place: `max_pending_offers_per_agent` in [policy].
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Agent and operator accounts: invitations, registration (R1-R5), log-in,
 sessions and password resets, over the store's account hooks.
 
-No HTTP here: the routes (`routes_auth`) and the operator commands
-(`cli_agents`) both call this, so an invitation sent from the command line
+No HTTP here: the routes (`api.auth_api`, the pages) and the operator
+commands (`commands.agent_commands`) all call this, so an invitation sent from the command line
 and a registration through the API follow the same rules. Errors are
 `HodError`s the routes turn into status codes (see `STATUS`).
 """

@@ -69,7 +69,7 @@ def suspend(hod: Hod, npn: str, actor: str) -> dict[str, Any]:
 
 
 def reinstate(hod: Hod, npn: str, actor: str) -> dict[str, Any]:
-    """Lift a suspension (L9); earlier misses no longer count towards another."""
+    """Lift a suspension (L9); misses before it do not count towards another."""
     hod.agent(npn)
     return agent_summary(hod.router.reinstate(npn, actor=actor))
 

@@ -196,11 +196,11 @@ CHANNEL_HOOKS = {"email": "hod_notify_email", "text": "hod_notify_text", "app": 
 # The server's agents and operators, their single-use links, sessions and
 # login throttling, in the store so that several server processes share them.
 # Records are those of `hod_core.domain.account_records`; tokens arrive already hashed
-# (`accounts.token_hash`) and passwords as argon2id hashes: a store never
+# (`account_records.token_hash`) and passwords as argon2id hashes: a store never
 # sees a secret. Instants are aware; stores keep them in UTC. A library host
 # with no server needs none of these: `Router` does not ask for them, the
 # server refuses to start without them, and the conformance suite holds every
-# store adapter to them (hod_core/conformance/test_accounts.py).
+# store adapter to them (hod_core/testing/conformance/test_accounts.py).
 from hod_core.domain.account_records import Account, Invitation, Session, ThrottleState  # noqa: E402
 
 
@@ -211,7 +211,7 @@ def hod_store_create_account(account: Account, invitation_hash: str | None, now:
     With `invitation_hash`, the link must be a "register" invitation whose
     subject is `account.npn`, unused, and not expired at `now`; it is marked
     used (at `now`) in the same transaction that inserts the account.
-    Answer one of `accounts.CREATE_OUTCOMES`: "created"; else, writing
+    Answer one of `account_records.CREATE_OUTCOMES`: "created"; else, writing
     nothing, "login_taken" (an account has this `login`, or this `id`),
     "npn_taken" (an agent account has this NPN: R1's returning agent), or
     "invitation_invalid". Of two concurrent calls over one link or one

@@ -111,7 +111,7 @@ class Router(HostMethods):
     def _load(self, freeze: bool) -> None:
         """Every stored agent into the matcher, its indexes built, under one
         pause of the cyclic GC: at the end of each pause the collector rescans
-        everything made during it, which at 100k agents cost a second per pause.
+        everything made during it, which at 100k agents costs a second per pause.
         `freeze`: collect the host's garbage first, while it is small, then move
         all that is alive out of the collector's sight (`gc.freeze`, see the
         class). The load itself leaves no cyclic garbage (measured: none at

@@ -73,8 +73,8 @@ class Hod:
                 "e.g. HOD_NOTIFIERS=notify_email, or outbox to keep notices in the data folder"
             )
         # Reading every agent back from the store allocates millions of objects that
-        # live as long as the server: left on, the cyclic collector rescanned them all,
-        # again and again (a third of start-up at 100k agents).
+        # live as long as the server: left on, the cyclic collector would rescan them
+        # all, again and again (a third of start-up at 100k agents).
         with gc_paused():
             return Router(
                 everything,
@@ -87,7 +87,7 @@ class Hod:
 
 
 def _accounts(router: Router, base_url: str):
-    """The accounts of the server (hod_core.server.accounts.account_service), once that module exists."""
+    """The accounts of the server (hod_core.server.accounts.account_service), or None without it."""
     if importlib.util.find_spec("hod_core.server.accounts.account_service") is None:
         return None
     from hod_core.server.accounts.account_service import Accounts

@@ -244,7 +244,7 @@ class Agent:
         default=None, converter=_named(_optional_set(validate.state))
     )
     suspended: bool = False
-    # L9: when a suspension was last lifted; misses before it no longer count.
+    # L9: when a suspension was last lifted; misses before it do not count.
     reinstated_at: datetime | None = field(
         default=None, converter=_named(_optional(validate.instant))
     )

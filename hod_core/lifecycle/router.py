@@ -151,7 +151,7 @@ class Router(HostMethods):
         return agent
 
     def reinstate(self, npn: str, *, actor: str = "host") -> Agent:
-        """Lift a suspension (L9); misses before now no longer count towards one."""
+        """Lift a suspension (L9); misses before it do not count towards another."""
         now = self.now()
         agent = evolve(self.roster.agent(npn), suspended=False, reinstated_at=now)
         self.roster.save(agent, Event(now, "agent.reinstated", npn=npn, actor=actor, rule="L9"))
@@ -354,7 +354,7 @@ class Router(HostMethods):
         self.flush()
 
     def _unwanted_because(self, notice: Notice) -> str | None:
-        """Why a due retry is no longer worth sending, or None to send it."""
+        """Why a due retry is not worth sending, or None to send it."""
         if notice.referral_id is None:  # a registration test stays wanted
             return None
         stored = self.hook.hod_store_referral(referral_id=notice.referral_id)

@@ -231,7 +231,7 @@ class Dispatcher:
     # -- retries, due on the clock ------------------------------------------------
     def retry_due(self, now: datetime, still_wanted: Callable[[Notice], str | None]) -> int:
         """Send the retries due by `now`. `still_wanted(notice)` says why a notice
-        is no longer wanted (its offer was answered), or None to send it."""
+        is not wanted (its offer was answered), or None to send it."""
         due = []
         with self._lock:
             while self._retries and self._retries[0][0] <= now:

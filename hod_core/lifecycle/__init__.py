@@ -5,5 +5,7 @@
 `sweep` is what the clock does (expiries, waits, deadlines, erasure);
 `roster` keeps the matcher in step with the stored agents (L9).
 May import everything below it (`matching`, `notify`, `extend`, `domain`,
-`wire`, `rules`, `geo`), never `stores`, `testing`, `server` or the commands.
+`wire`, `rules`, `geo`, `reports`, `errors`), never `stores` (its sibling: the
+router reaches a store through the hooks), `testing`, `simulate`, `coverage`,
+the server or the command line.
 """

@@ -3,7 +3,9 @@
 `router` holds every page route, the Find Local Help JSON endpoint and the
 static files; the app includes it like any route module. Pages reach the
 router, the accounts and the operator tools in Python, through the same
-helpers as the JSON API, so a page and the API can never disagree.
+helpers as the JSON API, so a page and the API can never disagree. May
+import `api` and every layer of the server below it; never the app or the
+commands.
 """
 
 from __future__ import annotations

@@ -70,8 +70,8 @@ class Account:
     `login` is the user name chosen at sign-up (seed 001's "Username"),
     lower-cased; `email` is where password resets go (an agent's comes from
     the imported record, R2). `terms_accepted` holds the ids of `TERMS`
-    accepted so far (R5). A session made before `password_changed_at` is no
-    longer valid (a reset logs out everywhere).
+    accepted so far (R5). A session made before `password_changed_at` is not
+    valid (a reset logs out everywhere).
     """
 
     id: str

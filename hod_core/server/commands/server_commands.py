@@ -21,9 +21,9 @@ import sys
 from collections.abc import Callable
 
 from hod_core.errors import HodError
+from hod_core.server.commands import agent_commands
 from hod_core.server.context import Hod
 from hod_core.server.server_settings import load_settings
-from hod_core.server.commands import agent_commands
 from hod_core.server.services import operations
 
 USER_ERROR = 2

@@ -96,7 +96,7 @@ def add_rules(commands) -> None:
     check = rule_commands.add_parser(
         "check", help="report every error in a rule file, with its line"
     )
-    check.add_argument("file")
+    check.add_argument("file", help="the rule file (TOML)")
     check.set_defaults(run=run_rules_check)
     default = rule_commands.add_parser("default", help="print the shipped default rule file")
     default.set_defaults(run=lambda args: print(default_policy_text(), end="") or 0)

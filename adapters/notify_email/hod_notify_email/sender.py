@@ -30,15 +30,25 @@ class EmailConfig:
     """Settings of the email adapter (environment variables HOD_SMTP_*)."""
 
     host: str = field(validator=validators.min_len(1))
+    """The SMTP server's host name."""
     from_address: str = field(validator=validators.matches_re(r"^[^@\s]+@[^@\s]+$"))
+    """The sender's address (`From:`), e.g. `hod@example.org`."""
     security: str = field(default="starttls", validator=validators.in_(SECURITY_PORTS))
-    port: int = 0  # 0: the security mode's usual port (587, 465, 25)
+    """How the connection is protected: `starttls`, `ssl` (TLS from the start) or `none`."""
+    port: int = 0
+    """The SMTP port; 0: the security mode's usual port (587, 465, 25)."""
     username: str = ""
+    """The SMTP login, if the server asks for one."""
     password: str = secret(default="")
+    """The SMTP password."""
     from_name: str = "Help On Demand"
+    """The sender's display name (`From:`)."""
     timeout_s: float = 10.0
-    ca_file: str = ""  # a private CA to trust (else the system's)
-    message_id_domain: str = ""  # else the from address's domain
+    """Seconds to wait for the SMTP server (connecting, each reply); a timeout is transient."""
+    ca_file: str = ""
+    """A private CA's certificate file (PEM) to trust; default: the system's CAs."""
+    message_id_domain: str = ""
+    """The domain of `Message-ID` headers; default: the from address's domain."""
 
     @property
     def effective_port(self) -> int:

@@ -65,14 +65,21 @@ class SmsConfig:
     """Settings of the text adapter (environment variables HOD_SMS_*)."""
 
     account_sid: str = field(validator=validators.matches_re(r"^AC[0-9a-fA-F]{32}$"))
+    """The Twilio account's SID (`AC` and 32 hexadecimal digits)."""
     auth_token: str = secret(validator=validators.min_len(1))
+    """The Twilio account's auth token."""
     from_number: str = field(default="", validator=_e164)
-    messaging_service_sid: str = ""  # instead of from_number: Twilio picks the sender
+    """The sending number, E.164 (`+15017122661`); this or `messaging_service_sid`."""
+    messaging_service_sid: str = ""
+    """A Twilio Messaging Service, instead of `from_number`: Twilio picks the sender."""
     base_url: str = field(
         default="https://api.twilio.com", validator=validators.matches_re(r"^https?://\S+$")
     )
+    """Twilio's REST API; a test points it at a loopback fake."""
     timeout_s: float = 10.0
-    status_callback: str = ""  # a URL Twilio calls back with delivery receipts
+    """Seconds to wait for Twilio's answer; a timeout after sending is final (no text twice)."""
+    status_callback: str = ""
+    """A URL Twilio calls back with delivery receipts; default: none."""
 
     def __attrs_post_init__(self):
         if not (self.from_number or self.messaging_service_sid):

@@ -80,10 +80,13 @@ class WebhookConfig:
     """Settings of the webhook adapter (environment variables HOD_WEBHOOK_*)."""
 
     url: str = field(validator=validators.matches_re(r"^https?://\S+$"))
-    # One whsec_ secret; two, space-separated, while one is rotated (each signs).
+    """Where each event is POSTed (http:// or https://); redirects are not followed."""
     signing_secret: str = secret(validator=_signing_secrets)
+    """One `whsec_` secret; two, space-separated, while one is rotated (each signs)."""
     timeout_s: float = 10.0
-    ca_file: str = ""  # a CA to trust for an https URL (else the system's)
+    """Seconds to wait for the receiver's answer; a timeout is transient (retried)."""
+    ca_file: str = ""
+    """A CA's certificate file (PEM) to trust for an https URL; default: the system's CAs."""
 
 
 def sign(keys: list[bytes], event_id: str, timestamp: int, body: bytes) -> str:

@@ -51,15 +51,28 @@ class StoreUnavailable(hod_core.StoreUnavailable):
 class PostgresSettings:
     """Settings of `store_postgres` (environment: HOD_POSTGRES_<NAME>)."""
 
-    url: str = secret()  # postgresql://user:password@host:port/database (libpq URI or key=value)
-    schema: str = "public"  # the tables' schema: several deployments may share one database
-    pool_min: int = 2  # connections kept open per process
-    pool_max: int = 10  # at most this many per process
-    timeout_s: float = 10.0  # waiting for a free connection, or to connect
-    claim_s: float = 3.0  # how long a sweep's claim on due referrals keeps others off
-    agent_poll_s: float = 2.0  # backstop poll for other processes' agent saves
-    scrub_every_s: float = 3600.0  # erased contact data rewritten away at most this often (P2)
-    application_name: str = "hod-core"  # shown in pg_stat_activity
+    url: str = secret()
+    """The database: `postgresql://user:password@host:port/database` (a libpq URI or
+    key=value string)."""
+    schema: str = "public"
+    """The tables' schema, a lower-case SQL name: several deployments may share one database."""
+    pool_min: int = 2
+    """Connections kept open per process."""
+    pool_max: int = 10
+    """At most this many connections per process."""
+    timeout_s: float = 10.0
+    """Seconds to wait for a free connection, or to connect."""
+    claim_s: float = 3.0
+    """Seconds a sweep's claim on due referrals keeps other processes' sweeps off them."""
+    agent_poll_s: float = 2.0
+    """Seconds between backstop polls for agents saved by other processes."""
+    scrub_every_s: float = 3600.0
+    """Erased contact data is rewritten out of the tables at most this often, in seconds (P2)."""
+    application_name: str = "hod-core"
+    """The name this store's connections show in `pg_stat_activity`."""
+    validate_on_load: bool = False
+    """True: every stored agent goes through the validating converter again when read
+    (a row edited by hand, stricter checks after an upgrade); see StoredAgentDecoder."""
 
     def __attrs_post_init__(self):
         for name in ("pool_max", "timeout_s", "claim_s", "agent_poll_s"):

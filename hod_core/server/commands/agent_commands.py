@@ -30,7 +30,7 @@ def add_commands(commands, *, agents, operator: Callable) -> None:
     operator(importing, lambda hod, a: import_agents(hod, Path(a.file), _progress_bar()))
 
     invite = agents.add_parser("invite", help="email registration links (R1)")
-    invite.add_argument("npns", nargs="*", metavar="NPN")
+    invite.add_argument("npns", nargs="*", metavar="NPN", help="the agents to invite (or --all)")
     invite.add_argument("--all", action="store_true", help="every agent without an account")
     invite.add_argument(
         "--print-links", action="store_true", help="print the links (for an operator without email)"
@@ -40,7 +40,7 @@ def add_commands(commands, *, agents, operator: Callable) -> None:
     operators = commands.add_parser("operators", help="operator accounts")
     operator_commands = operators.add_subparsers(dest="operators_command", required=True)
     add = operator_commands.add_parser("add", help="create an operator account")
-    add.add_argument("login")
+    add.add_argument("login", help="the operator's login name")
     add.add_argument("--password-file", help="read the password from this file's first line")
     add.add_argument("--email", help="where password reset links go")
     operator(add, lambda hod, a: add_operator(hod, a.login, a.password_file, a.email))

@@ -54,12 +54,25 @@ def register(commands) -> None:
     agents = commands.add_parser("agents", help="agents: list, show, suspend, reinstate, ...")
     agent_parsers = agents.add_subparsers(dest="agents_command", required=True)
     listing = agent_parsers.add_parser("list", help="search by NPN, name or email")
-    listing.add_argument("text", nargs="?", default="")
-    listing.add_argument("--state")
+    listing.add_argument(
+        "text",
+        nargs="?",
+        default="",
+        help="part of an NPN, name or email (any case); all if left out",
+    )
+    listing.add_argument("--state", metavar="TX", help="only agents whose home state is this")
     status = listing.add_mutually_exclusive_group()
-    status.add_argument("--suspended", action="store_const", const=True, dest="suspended")
-    status.add_argument("--active", action="store_const", const=False, dest="suspended")
-    listing.add_argument("--limit", type=int, default=50)
+    status.add_argument(
+        "--suspended",
+        action="store_const",
+        const=True,
+        dest="suspended",
+        help="only suspended agents",
+    )
+    status.add_argument(
+        "--active", action="store_const", const=False, dest="suspended", help="only active agents"
+    )
+    listing.add_argument("--limit", type=int, default=50, help="at most N agents, by NPN")
     _operator(
         listing, lambda hod, a: operations.search_agents(hod, a.text, a.state, a.suspended, a.limit)
     )
@@ -69,7 +82,7 @@ def register(commands) -> None:
         ("reinstate", lambda hod, a: operations.reinstate(hod, a.npn, "operator:cli")),
     ):
         command = agent_parsers.add_parser(name, help=f"{name} one agent")
-        command.add_argument("npn")
+        command.add_argument("npn", help="the agent's NPN")
         _operator(command, job)
 
     referrals = commands.add_parser("referrals", help="referrals and their audit trail")
@@ -77,19 +90,19 @@ def register(commands) -> None:
     listing = referral_commands.add_parser("list", help="newest first")
     listing.add_argument("--status", help="waiting, unmatched, offered, accepted, ...")
     listing.add_argument("--before", help="the `next` of the previous page")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=int, default=50, help="at most N referrals a page")
     _operator(listing, lambda hod, a: operations.list_referrals(hod, a.status, a.before, a.limit))
     show = referral_commands.add_parser("show", help="one referral and its events (L11)")
-    show.add_argument("referral_id")
+    show.add_argument("referral_id", help="the referral's id")
     _operator(show, lambda hod, a: operations.referral_detail(hod, a.referral_id))
 
     why = commands.add_parser("why", help="why an agent would (not) get a referral now")
-    why.add_argument("referral_id")
-    why.add_argument("npn")
+    why.add_argument("referral_id", help="the referral's id")
+    why.add_argument("npn", help="the agent's NPN")
     _operator(why, lambda hod, a: operations.why(hod, a.referral_id, a.npn))
 
     deliveries = commands.add_parser("deliveries", help="failed notification attempts")
-    deliveries.add_argument("--limit", type=int, default=50)
+    deliveries.add_argument("--limit", type=int, default=50, help="at most N attempts")
     _operator(deliveries, lambda hod, a: operations.delivery_failures(hod, None, a.limit))
 
     agent_commands.add_commands(commands, agents=agent_parsers, operator=_operator)

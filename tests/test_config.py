@@ -8,7 +8,7 @@ import pytest
 from attrs import frozen
 
 from hod_core.errors import ConfigurationError, PolicyError
-from hod_core.extend.settings import adapter_config, secret, secret_values
+from hod_core.extend.settings import adapter_config, secret, secret_values, setting, setting_docs
 from hod_core.rules.policy import default_policy_text, parse_policy
 
 
@@ -61,11 +61,39 @@ def test_a_config_file_that_is_missing_broken_or_unknown_is_named(tmp_path):
     unknown.write_text('hots = "typo"\n')
     for path, message in [
         (tmp_path / "absent.toml", "cannot read config file"),
-        (broken, r"broken\.toml: not valid TOML"),
-        (unknown, r"unknown\.toml: unknown setting\(s\) hots"),
+        (broken, r"broken\.toml:1: not valid TOML: Invalid value$"),
+        (unknown, r"unknown\.toml:1: unknown setting\(s\) hots \(known: host, token, "),
     ]:
         with pytest.raises(ConfigurationError, match=message):
             adapter_config(Settings, {"host": "h", "config_file": str(path)}, env_prefix="P_")
+
+
+def test_a_bad_value_in_the_file_is_named_with_its_line(tmp_path):
+    config = tmp_path / "x.toml"
+    config.write_text('# the mail relay\nhost = "relay"\n\nport = "twenty-five"\n')
+    with pytest.raises(ConfigurationError, match=r"x\.toml:4: port: expected int, got 'twenty"):
+        adapter_config(Settings, {"config_file": str(config)}, env_prefix="P_", environ={})
+
+
+@frozen
+class Documented:
+    port: int = setting(25, doc="The SMTP port.")
+    host: str = "localhost"
+    """The SMTP relay's name.
+
+    More than one line."""
+    token: str = secret(default="", doc="The relay's token.")
+    retries: int = 3
+
+
+def test_setting_docs_reads_the_doc_metadata_and_the_string_below_a_field():
+    assert setting_docs(Documented) == {
+        "port": "The SMTP port.",
+        "host": "The SMTP relay's name.\n\nMore than one line.",
+        "token": "The relay's token.",
+        "retries": "",
+    }
+    assert "tok" not in repr(Documented(token="tok"))
 
 
 def test_a_secret_is_kept_out_of_the_repr():

@@ -4,7 +4,9 @@ For each setting the first source that has it wins: a command-line flag, the
 environment variable (`HOD_` + the name in capitals), the TOML file (named by
 `--config` or `HOD_CONFIG`), the default. A setting that is missing or bad
 raises `ConfigurationError` with one line naming it and where it came from;
-`hod serve` prints that line and exits 2 before binding a port.
+`hod serve` prints that line and exits 2 before binding a port. The reading,
+converting and checking for unknown keys is `hod_core.extend.settings`'s, the
+same as every adapter's; this module declares the settings and their limits.
 
     host = "127.0.0.1"            # HOD_HOST
     port = 8000                   # HOD_PORT
@@ -23,7 +25,6 @@ raises `ConfigurationError` with one line naming it and where it came from;
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -31,8 +32,8 @@ from typing import Any
 
 from attrs import field, frozen
 
-from hod_core.domain import validate
-from hod_core.errors import ConfigurationError, InputError
+from hod_core.errors import ConfigurationError
+from hod_core.extend.settings import fill_settings
 
 ENV_PREFIX = "HOD_"
 MIN_SECRET_CHARS = 32
@@ -69,26 +70,7 @@ class ServerSettings:
         return self.base_url.startswith("https://")
 
 
-# name -> (kind, check); kinds: str, int, float, bool, path, list, table
-_KINDS: dict[str, str] = {
-    "data_dir": "path",
-    "host": "str",
-    "port": "int",
-    "public_url": "str",
-    "secret_key": "str",
-    "rules": "path",
-    "store": "str",
-    "store_settings": "table",
-    "notifiers": "list",
-    "notifier_settings": "table",
-    "max_body_bytes": "int",
-    "sweep_seconds": "float",
-    "delivery_threads": "int",
-    "request_threads": "int",
-    "freeze_gc": "bool",
-    "fake_clock": "instant",
-}
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+SET_BY_CALLER = ("demo",)  # not a setting anyone writes: `hod serve --demo` sets it
 
 
 def load_settings(
@@ -103,79 +85,18 @@ def load_settings(
     The secret key is required unless `require_secret` is False (default: not for
     the demo, which makes its own; operator commands do not sign anything)."""
     environ = os.environ if environ is None else environ
-    flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    config_file = config_file or environ.get(f"{ENV_PREFIX}CONFIG")
-    from_file = _read_file(Path(config_file)) if config_file else {}
-    values: dict[str, Any] = {}
-    for name, kind in _KINDS.items():
-        variable = f"{ENV_PREFIX}{name.upper()}"
-        if name in flags:
-            raw, where = flags[name], f"--{name.replace('_', '-')}"
-        elif variable in environ and kind != "table":
-            raw, where = environ[variable], f"environment variable {variable}"
-        elif name in from_file:
-            raw, where = from_file[name], f"{config_file}: {name}"
-        else:
-            continue
-        values[name] = _convert(raw, kind, where)
+    values = fill_settings(
+        ServerSettings,
+        {k: v for k, v in (flags or {}).items() if v is not None},
+        given_as=lambda name: f"--{name.replace('_', '-')}",
+        env_prefix=ENV_PREFIX,
+        environ=environ,
+        config_file=config_file or environ.get(f"{ENV_PREFIX}CONFIG"),
+        skip=SET_BY_CALLER,
+    )
     settings = ServerSettings(demo=demo, **values)
     _check(settings, require_secret=not demo if require_secret is None else require_secret)
     return settings
-
-
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(table) - set(_KINDS))
-    if unknown:
-        raise ConfigurationError(
-            f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(_KINDS)})"
-        )
-    return table
-
-
-def _convert(raw: Any, kind: str, where: str) -> Any:
-    text = raw.strip() if isinstance(raw, str) else raw
-    if kind == "int" and not isinstance(raw, bool):
-        try:
-            return int(text)
-        except (TypeError, ValueError):
-            pass
-    elif kind == "float" and not isinstance(raw, bool):
-        try:
-            return float(text)
-        except (TypeError, ValueError):
-            pass
-    elif kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(text, str) and text.lower() in _TRUE | _FALSE:
-            return text.lower() in _TRUE
-    elif kind == "list":
-        if isinstance(raw, str):
-            return tuple(n.strip() for n in raw.split(",") if n.strip())
-        if isinstance(raw, list | tuple) and all(isinstance(n, str) for n in raw):
-            return tuple(raw)
-    elif kind == "table":
-        if isinstance(raw, Mapping):
-            return dict(raw)
-    elif kind == "instant":
-        try:
-            return validate.instant(raw)
-        except InputError as exc:
-            raise ConfigurationError(f"{where}: {exc.message}") from None
-    elif kind == "path":
-        if isinstance(raw, str | Path) and str(raw).strip():
-            return Path(str(raw).strip()).expanduser()
-    elif isinstance(raw, str):
-        return text
-    expected = {"list": "a list of names", "table": "a table", "path": "a path"}.get(kind, kind)
-    raise ConfigurationError(f"{where}: expected {expected}, got {raw!r:.60}")
 
 
 def _check(settings: ServerSettings, *, require_secret: bool) -> None:

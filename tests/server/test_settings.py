@@ -48,7 +48,15 @@ def test_flags_beat_variables_beat_the_file(tmp_path):
         ({"HOD_FAKE_CLOCK": "tomorrow"}, None, "environment variable HOD_FAKE_CLOCK: not an"),
         ({}, "prot = 80\n", "unknown setting(s) prot"),
         ({}, "port = [\n", "not valid TOML"),
-        ({}, 'notifiers = "outbox"\nport = true\n', "port: expected int, got True"),
+        ({}, 'notifiers = "outbox"\nport = true\n', "hod.toml:2: port: expected int, got True"),
+        (
+            {},
+            "[store_settings]\n[[notifiers]]\n",
+            "hod.toml:2: notifiers: expected a list of names",
+        ),
+        ({}, "\n\nprot = 80\n", "hod.toml:3: unknown setting(s) prot (known: data_dir, host,"),
+        ({}, "port = 80\nport = 81\n", "hod.toml:2: not valid TOML: Cannot overwrite a value"),
+        ({"HOD_FREEZE_GC": "maybe"}, None, "environment variable HOD_FREEZE_GC: expected bool"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(tmp_path, environ, file_text, expected):
@@ -60,6 +68,13 @@ def test_a_bad_setting_is_one_line_naming_it(tmp_path, environ, file_text, expec
     with pytest.raises(ConfigurationError) as caught:
         load_settings(config_file=config, environ=environ)
     assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_server_reads_booleans_and_names_as_adapters_do():
+    environ = {"HOD_SECRET_KEY": KEY, "HOD_FREEZE_GC": " Off ", "HOD_NOTIFIERS": "outbox,"}
+    settings = load_settings(environ=environ)
+    assert settings.freeze_gc is False and settings.notifiers == ("outbox",)
+    assert load_settings(environ={**environ, "HOD_DEMO": "yes"}).demo is False  # not a setting
 
 
 def test_a_missing_config_file_is_named(tmp_path):

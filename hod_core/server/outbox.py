@@ -22,13 +22,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from attrs import frozen
+
 from hod_core.errors import ConfigurationError
 from hod_core.extend.hookspecs import hookimpl
+from hod_core.extend.settings import adapter_config
 from hod_core.notify.notices import Notice
 from hod_core.wire import unstructure
 
 FILE_NAME = "outbox.jsonl"
 READ_BACK_BYTES = 4 * 1024 * 1024  # the newest notices are at the end: read only this much
+
+
+@frozen
+class OutboxSettings:
+    """Settings of the `outbox` adapter (environment variables HOD_OUTBOX_*)."""
+
+    path: str = ""
+    """The file that keeps the notices, one JSON line each; default: outbox.jsonl in
+    the data folder (`data_dir`, which the server gives every adapter)."""
 
 
 class StoredOutbox:
@@ -49,7 +61,8 @@ class StoredOutbox:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> StoredOutbox:
         """The entry point's factory (`outbox`): `path`, or `data_dir` holding outbox.jsonl."""
-        path = settings.get("path") or (
+        config = adapter_config(OutboxSettings, settings, env_prefix="HOD_OUTBOX_")
+        path = config.path or (
             Path(settings["data_dir"]) / FILE_NAME if "data_dir" in settings else None
         )
         if path is None:

@@ -38,23 +38,19 @@ The surface, by kind:
   `read_agents`;
 - the extension contract: `hookimpl`, `Commit`, `adapter_config`, `secret`;
 - errors: `HodError` and its subclasses.
+
+What matching needs is imported with the package; the rest (the lifecycle,
+the extension contract, the accounts) on first use, so `import hod_core`
+costs a host that only matches no more than the matcher.
 """
 
 # First, so that a module reading the version never meets it missing.
 __version__ = "0.1.0"
 
-from hod_core.domain.account_records import (  # noqa: E402
-    CREATED,
-    INVITATION_INVALID,
-    LOGIN_TAKEN,
-    NPN_TAKEN,
-    TERMS,
-    Account,
-    Invitation,
-    Session,
-    ThrottleState,
-    token_hash,
-)
+import importlib  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+# Matching needs these modules anyway: imported with the package.
 from hod_core.domain.models import (  # noqa: E402
     Agent,
     Availability,
@@ -70,16 +66,6 @@ from hod_core.domain.models import (  # noqa: E402
     QueueEntry,
     TodayOverride,
 )
-from hod_core.domain.referrals import (  # noqa: E402
-    AgentOffer,
-    Event,
-    NotAGoodReason,
-    Offer,
-    OfferStats,
-    OfferStatus,
-    Referral,
-    ReferralStatus,
-)
 from hod_core.errors import (  # noqa: E402
     ConfigurationError,
     DeliveryFailed,
@@ -92,16 +78,9 @@ from hod_core.errors import (  # noqa: E402
     StoreError,
     StoreUnavailable,
 )
-from hod_core.extend.hookspecs import Commit, hookimpl  # noqa: E402
-from hod_core.extend.plugins import load_adapter  # noqa: E402
-from hod_core.extend.settings import adapter_config, secret  # noqa: E402
-from hod_core.lifecycle.router import Router  # noqa: E402
-from hod_core.lifecycle.sweep import TickReport  # noqa: E402
 from hod_core.matching.match_facts import OfferLedger, OfferSnapshot  # noqa: E402
 from hod_core.matching.matcher import Matcher  # noqa: E402
-from hod_core.notify.notices import Notice, deadline_text  # noqa: E402
 from hod_core.rules.policy import Policy, load_policy  # noqa: E402
-from hod_core.stores.memory.memory_store import MemoryStore  # noqa: E402
 from hod_core.wire.files import (  # noqa: E402
     read_agents,
     read_json,
@@ -109,6 +88,87 @@ from hod_core.wire.files import (  # noqa: E402
     structure,
     unstructure,
 )
+
+# The lifecycle, the extension contract and the accounts are imported on
+# first use (`__getattr__` below), so a host that only matches does not load
+# the router, its delivery threads' module or pluggy. The same imports under
+# TYPE_CHECKING let type checkers and the API reference see them.
+if TYPE_CHECKING:
+    from hod_core.domain.account_records import (
+        CREATED,
+        INVITATION_INVALID,
+        LOGIN_TAKEN,
+        NPN_TAKEN,
+        TERMS,
+        Account,
+        Invitation,
+        Session,
+        ThrottleState,
+        token_hash,
+    )
+    from hod_core.domain.referrals import (
+        AgentOffer,
+        Event,
+        NotAGoodReason,
+        Offer,
+        OfferStats,
+        OfferStatus,
+        Referral,
+        ReferralStatus,
+    )
+    from hod_core.extend.hookspecs import Commit, hookimpl
+    from hod_core.extend.plugins import load_adapter
+    from hod_core.extend.settings import adapter_config, secret
+    from hod_core.lifecycle.router import Router
+    from hod_core.lifecycle.sweep import TickReport
+    from hod_core.notify.notices import Notice, deadline_text
+    from hod_core.stores.memory.memory_store import MemoryStore
+
+_IMPORTED_ON_USE = {
+    "hod_core.domain.account_records": (
+        "CREATED",
+        "INVITATION_INVALID",
+        "LOGIN_TAKEN",
+        "NPN_TAKEN",
+        "TERMS",
+        "Account",
+        "Invitation",
+        "Session",
+        "ThrottleState",
+        "token_hash",
+    ),
+    "hod_core.domain.referrals": (
+        "AgentOffer",
+        "Event",
+        "NotAGoodReason",
+        "Offer",
+        "OfferStats",
+        "OfferStatus",
+        "Referral",
+        "ReferralStatus",
+    ),
+    "hod_core.extend.hookspecs": ("Commit", "hookimpl"),
+    "hod_core.extend.plugins": ("load_adapter",),
+    "hod_core.extend.settings": ("adapter_config", "secret"),
+    "hod_core.lifecycle.router": ("Router",),
+    "hod_core.lifecycle.sweep": ("TickReport",),
+    "hod_core.notify.notices": ("Notice", "deadline_text"),
+    "hod_core.stores.memory.memory_store": ("MemoryStore",),
+}
+_DEFINED_IN = {name: module for module, names in _IMPORTED_ON_USE.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name not in _DEFINED_IN:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_DEFINED_IN[name]), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_DEFINED_IN))
+
 
 __all__ = [
     # services

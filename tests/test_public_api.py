@@ -121,16 +121,34 @@ def _modules_after(statement: str) -> list[str]:
     return json.loads(done.stdout)
 
 
-def test_import_hod_core_loads_neither_the_server_nor_pytest():
+def test_import_hod_core_loads_neither_the_server_nor_pytest_nor_the_router():
     loaded = _modules_after("import hod_core")
-    assert "hod_core.lifecycle.router" in loaded  # the surface itself is there
+    assert "hod_core.matching.matcher" in loaded
     heavy = [
         name
         for name in loaded
-        if name.split(".")[0] in {"fastapi", "starlette", "pytest", "_pytest"}
-        or name.startswith(("hod_core.server", "hod_core.testing"))
+        if name.split(".")[0] in {"fastapi", "starlette", "pytest", "_pytest", "pluggy"}
+        or name.startswith(("hod_core.server", "hod_core.testing", "hod_core.lifecycle"))
     ]
     assert heavy == []
+    assert "hod_core.lifecycle.router" in _modules_after("from hod_core import Router")
+
+
+def test_names_imported_on_use_are_the_ones_type_checkers_see():
+    """`hod_core` imports part of its surface on first use; the TYPE_CHECKING
+    block that shows those names to type checkers and the API reference
+    names the same ones from the same modules."""
+    tree = ast.parse(Path(hod_core.__file__).read_text())
+    guarded = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+    )
+    seen = {(node.module, alias.name) for node in guarded.body for alias in node.names}
+    on_use = {(module, name) for name, module in hod_core._DEFINED_IN.items()}
+    assert seen == on_use
+    assert set(hod_core._DEFINED_IN) <= set(hod_core.__all__)
+    assert set(hod_core.__all__) <= set(dir(hod_core))
 
 
 def test_import_hod_core_testing_loads_no_pytest_and_server_no_web_framework():

@@ -11,10 +11,11 @@ TOML file into a `ServerSettings`::
 Every module under `hod_core.server` is internal. Only the modules that
 serve HTTP import the web framework (FastAPI); the settings, the outbox and
 the command line do not, so `hod` without the `server` extra still runs and
-says what to install. The server may import all of `hod_core` but the
-command line, and nothing of `hod_core` imports it but `hod_core.cli`,
-which registers its commands (the contracts in `.importlinter`). These names are therefore imported on first use, not
-when this package is.
+says what to install; the three public names are therefore imported on
+first use, not when this package is. The server may import all of
+`hod_core` but the command line, and nothing of `hod_core` imports it but
+`hod_core.cli`, which registers its commands (the contracts in
+`.importlinter`).
 """
 
 from __future__ import annotations

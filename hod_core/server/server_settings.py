@@ -44,22 +44,48 @@ class ServerSettings:
     """Everything `hod serve` needs to start; see the module docstring."""
 
     data_dir: Path = Path("hod-data")
+    """The data folder: the SQLite store's file and the in-app outbox live here."""
     host: str = "127.0.0.1"
+    """The address `hod serve` binds to."""
     port: int = 8000
-    public_url: str = ""  # default: http://host:port
-    secret_key: str = field(default="", repr=False)
+    """The TCP port `hod serve` listens on, 0 to 65535."""
+    public_url: str = ""
+    """The URL agents and consumers reach the server at: links in notices, and
+    Secure cookies when it starts with https://. Default: http://host:port."""
+    secret_key: str = field(default="", repr=False, metadata={"secret": True})
+    """32 or more random characters that sign status tokens and sessions.
+    Required, except for the demo, which makes its own."""
     rules: Path | None = None
+    """The rule file (TOML); default: the shipped one (`hod rules default` prints it)."""
     store: str = "store_sqlite"
+    """The store adapter: any installed one (see the adapters below)."""
     store_settings: Mapping[str, Any] = field(factory=dict)
+    """A table passed to the store adapter as its settings. TOML file only."""
     notifiers: tuple[str, ...] = ()
+    """The notifier adapters; one of them must send email (L2). In the environment,
+    names separated by commas."""
     notifier_settings: Mapping[str, Mapping[str, Any]] = field(factory=dict)
-    max_body_bytes: int = 64 * 1024  # a Get Contacted request is a few hundred bytes
-    sweep_seconds: float = 1.0  # how often the background sweep calls tick()
-    delivery_threads: int = 4  # worker threads per notification channel
-    request_threads: int = 8  # threads running route handlers (router calls)
-    freeze_gc: bool = True  # Router(freeze_after_load=...): faster with many agents
-    fake_clock: datetime | None = None  # tests only: see hod_core.server.clock.FileClock
+    """One table per notifier (`[notifier_settings.notify_email]`), passed to it as
+    its settings. TOML file only."""
+    max_body_bytes: int = 64 * 1024
+    """The largest request body accepted, in bytes, at least 1024 (a Get Contacted
+    request is a few hundred bytes)."""
+    sweep_seconds: float = 1.0
+    """How often the background sweep calls the router's `tick()` (offers that
+    expire, waiting referrals, retention), 0.05 to 60 seconds."""
+    delivery_threads: int = 4
+    """Worker threads per notification channel, 0 to 64; 0 sends each notice on the
+    thread of the request that caused it."""
+    request_threads: int = 8
+    """Threads running route handlers (router calls), 1 to 256."""
+    freeze_gc: bool = True
+    """Hide the agents read at start-up from the garbage collector
+    (`Router(freeze_after_load=...)`): faster with many agents."""
+    fake_clock: datetime | None = None
+    """Tests only: the server's time is this instant plus the seconds written in the
+    data folder's `fake-clock` file (`hod_core.server.clock.FileClock`)."""
     demo: bool = False
+    """Demo data, accounts and an in-app outbox; set by `hod serve --demo` only."""
 
     @property
     def base_url(self) -> str:

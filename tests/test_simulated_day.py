@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 
 from hod_core.domain.referrals import OfferStatus, ReferralStatus
-from hod_core.extend.hookspecs import CHANNEL_HOOKS
+from hod_core.domain.channels import channel as registered_channel
 from hod_core.lifecycle.router import Router
 from hod_core.stores.memory.memory_store import MemoryStore
 from hod_core.testing.plugin import FakeClock, Outbox
@@ -123,7 +123,7 @@ class Down(Outbox):
 
     def __init__(self, channel: str):
         super().__init__()
-        setattr(self, CHANNEL_HOOKS[channel], self.refuse)
+        setattr(self, registered_channel(channel).hook, self.refuse)
 
     def refuse(self, notice):
         raise ConnectionRefusedError

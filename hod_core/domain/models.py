@@ -15,7 +15,7 @@ from itertools import islice
 from attrs import Attribute, Converter, field
 from attrs import frozen as _frozen
 
-from hod_core.domain import limits, validate
+from hod_core.domain import channels, limits, validate
 from hod_core.domain.codes import WEEKDAYS
 from hod_core.errors import InputError
 
@@ -34,7 +34,14 @@ class DisplayOption(enum.IntEnum):
 
 
 class ContactMethod(enum.Enum):
-    """Preferred contact method (seed 001); email is always one of the channels."""
+    """Preferred contact method (seed 001): the channels an agent is told on.
+
+    The value names them, email first, joined by "_" (`hod_core.domain.channels`).
+    The members are the seed's four; a value with a channel an adapter
+    registered (`email_whatsapp`) reads as a member made on first use and
+    kept, as `enum.Flag` makes its combinations, so a stored or imported
+    value reads the same way whichever channels it names.
+    """
 
     EMAIL_TEXT_APP = "email_text_app"
     EMAIL_TEXT = "email_text"
@@ -43,7 +50,27 @@ class ContactMethod(enum.Enum):
 
     @property
     def channels(self) -> tuple[str, ...]:
-        return tuple(self.value.split("_"))
+        return tuple(self.value.split(channels.SEPARATOR))
+
+    @classmethod
+    def _missing_(cls, value):
+        if type(value) is not str or channels.contact_method_channels(value) is None:
+            return None
+        method = _COMBINED.get(value)
+        if method is None:
+            method = object.__new__(cls)
+            method._value_ = value
+            method._name_ = value.upper()
+            method = _COMBINED.setdefault(value, method)  # one object per value, across threads
+        return method
+
+    @classmethod
+    def allowed(cls) -> list[str]:
+        """Every value that reads, over the channels registered now."""
+        return channels.contact_methods()
+
+
+_COMBINED: dict[str, ContactMethod] = {}  # contact methods with a registered channel
 
 
 def _at_index(check, index: int, value):
@@ -102,7 +129,8 @@ def member(enum_type, what: str):
                 return enum_type(value)
             except ValueError:
                 pass
-        allowed = ", ".join(repr(m.value) for m in enum_type)
+        values = enum_type.allowed() if hasattr(enum_type, "allowed") else enum_type
+        allowed = ", ".join(repr(getattr(v, "value", v)) for v in values)
         raise InputError(f"{what} must be one of {allowed}, got {{value}}", value=value)
 
     return convert

@@ -189,11 +189,14 @@ STORE_HOOKS = (
     "hod_store_erasable",
     "hod_store_scrub",
 )
-CHANNEL_HOOKS = {"email": "hod_notify_email", "text": "hod_notify_text", "app": "hod_notify_app"}
 
 
 # -- store: accounts of the reference server (R1-R5) ----------------------------
 # The server's agents and operators, their single-use links, sessions and
+# A channel is a name, its hook and the agent field it addresses
+# (`hod_core.domain.channels`). The core channels' hooks are below; an
+# adapter that registers another channel gets the same contract under its
+# own hook (`hod_core.extend.plugins.channel_spec`).
 # login throttling, in the store so that several server processes share them.
 # Records are those of `hod_core.domain.account_records`; tokens arrive already hashed
 # (`account_records.token_hash`) and passwords as argon2id hashes: a store never

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import pluggy
 
+from hod_core.domain import channels as registry
 from hod_core.errors import ConfigurationError
 from hod_core.extend import hookspecs
 
@@ -27,17 +28,41 @@ ENTRY_POINT_GROUP = "hod_core.adapters"
 
 
 class PluginManager(pluggy.PluginManager):
-    """pluggy's manager, also taking plain objects: every `hod_*` method is an impl."""
+    """pluggy's manager, also taking plain objects: every `hod_*` method is an impl.
+
+    It knows the hook of every channel registered when it is made: those of
+    the core channels are in `hookspecs`; an adapter's channel gets the same
+    contract under its own hook name (`channel_spec`), added as a pytest
+    plugin adds its hooks, with pluggy's `add_hookspecs`.
+    """
 
     def __init__(self):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
+        for channel in registry.channels():
+            if not hasattr(hookspecs, channel.hook):
+                self.add_hookspecs(SimpleNamespace(**{channel.hook: channel_spec(channel)}))
 
     def parse_hookimpl_opts(self, plugin, name: str):
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and name.startswith("hod_") and callable(getattr(plugin, name, None)):
             return {}  # a plain method: pluggy's default options
         return opts
+
+
+def channel_spec(channel: registry.Channel):
+    """The specification of an adapter's channel hook: that of every channel
+    hook (see the notification channels in `hookspecs`), taking the notice."""
+
+    def spec(notice) -> None:
+        pass
+
+    spec.__name__ = spec.__qualname__ = channel.hook
+    spec.__doc__ = (
+        f"Deliver `notice` on the {channel.name} channel to `notice.to`, "
+        f"the agent's `{channel.address}`."
+    )
+    return hookspecs.hookspec(spec)
 
 
 def adapter_names() -> list[str]:
@@ -55,28 +80,44 @@ def load_adapter(name: str, settings: Mapping[str, str] | None = None) -> object
 
 
 def plugin_manager(
-    plugins: Iterable[object], *, channels: Iterable[str] = hookspecs.CHANNEL_HOOKS
+    plugins: Iterable[object], *, channels: Iterable[str] | None = None
 ) -> PluginManager:
-    """A checked manager: a clock, one store, and a sender for each of `channels`."""
+    """A checked manager: a clock, one store, and a sender for each of
+    `channels` (`default_channels` when None)."""
+    plugins = list(plugins)
     manager = PluginManager()
     for plugin in plugins:
         try:
             manager.register(plugin)
         except pluggy.PluginValidationError as exc:
             raise ConfigurationError(f"{_name(plugin)}: {exc}") from None
-    _check(manager, channels)
+    _check(manager, default_channels(plugins) if channels is None else tuple(channels))
     return manager
 
 
-def _check(manager: PluginManager, channels: Iterable[str]) -> None:
+def default_channels(plugins: Iterable[object]) -> tuple[str, ...]:
+    """The core channels, each of which needs a sender, and every other
+    registered channel some plugin sends on: importing an adapter's module
+    registers its channel without making it a sender every router needs."""
+    plugins = list(plugins)
+    return tuple(
+        channel.name
+        for channel in registry.channels()
+        if channel.name in registry.CORE
+        or any(callable(getattr(p, channel.hook, None)) for p in plugins)
+    )
+
+
+def _check(manager: PluginManager, wanted: tuple[str, ...]) -> None:
     problems = []
     for name, impls in _unknown(manager).items():
         problems.append(f"{', '.join(impls)} implement(s) {name}, which is not a hod hook")
-    unknown_channels = set(channels) - set(hookspecs.CHANNEL_HOOKS)
+    known = {c.name: c.hook for c in registry.channels()}
+    unknown_channels = set(wanted) - set(known)
     if unknown_channels:
         problems.append(f"unknown channel(s): {', '.join(sorted(unknown_channels))}")
     required = ["hod_now", *hookspecs.STORE_HOOKS]
-    required += [hookspecs.CHANNEL_HOOKS[c] for c in channels if c in hookspecs.CHANNEL_HOOKS]
+    required += [known[c] for c in wanted if c in known]
     for name in required:
         impls = getattr(manager.hook, name).get_hookimpls()
         if not impls:

@@ -38,7 +38,7 @@ from hod_core.domain.referrals import (
 from hod_core.errors import HodError, InputError, LifecycleError, NotFound
 from hod_core.extend import hookspecs
 from hod_core.extend.hookspecs import Commit
-from hod_core.extend.plugins import bind_single, plugin_manager
+from hod_core.extend.plugins import bind_single, default_channels, plugin_manager
 from hod_core.lifecycle import decisions
 from hod_core.lifecycle.decisions import Change, Decision, Head
 from hod_core.lifecycle.host_methods import HostMethods
@@ -65,8 +65,10 @@ class Router(HostMethods):
 
     `plugins`: objects implementing the hooks of `hod_core.extend.hookspecs` (a
     store, a clock, a sender per channel); `channels`: the channels this
-    deployment sends on. An agent whose contact method names a channel left
-    out gets an event saying it was not sent, never a silent drop.
+    deployment sends on; when None, the core ones and every other registered
+    channel a plugin sends on (`hod_core.extend.plugins.default_channels`).
+    An agent whose contact method names a channel left out gets an event
+    saying it was not sent, never a silent drop.
     `delivery_threads`: worker threads per channel, so a stalled channel
     holds up neither the others nor the caller; 0 sends in the caller's
     thread (deterministic: tests, one-shot scripts). `freeze_after_load`:
@@ -83,13 +85,14 @@ class Router(HostMethods):
         plugins: Iterable[object],
         *,
         policy: Policy | None = None,
-        channels: Iterable[str] = tuple(hookspecs.CHANNEL_HOOKS),
+        channels: Iterable[str] | None = None,
         link_base: str = "hod:referral/",
         new_id: Callable[[datetime], str] | None = None,
         freeze_after_load: bool = False,
         delivery_threads: int = 4,
     ):
-        self.channels = tuple(channels)
+        plugins = list(plugins)
+        self.channels = default_channels(plugins) if channels is None else tuple(channels)
         self.plugins = plugin_manager(plugins, channels=self.channels)
         self.hook = bind_single(self.plugins, ["hod_now", *hookspecs.STORE_HOOKS])
         self._policy = policy or load_policy()

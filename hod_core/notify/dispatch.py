@@ -2,7 +2,9 @@
 
 The delivery policy:
 
-- One notice per channel of the agent's contact method (email always). A
+- One notice per channel of the agent's contact method (email always),
+  addressed to the agent field its channel names (`hod_core.domain.channels`:
+  the core channels and those adapters register are treated alike). A
   channel this deployment does not send on is recorded as `notify.skipped`,
   never dropped in silence.
 - Channels are independent. Each has its own worker threads, so a stalled
@@ -40,10 +42,10 @@ from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
+from hod_core.domain import channels as registry
 from hod_core.domain.models import Agent
 from hod_core.domain.referrals import Event, Offer, Referral, evolve
 from hod_core.errors import DeliveryFailed
-from hod_core.extend.hookspecs import CHANNEL_HOOKS
 from hod_core.notify.notices import Notice, notice_language
 
 log = logging.getLogger(__name__)
@@ -102,8 +104,15 @@ class Dispatcher:
         # Every sender of a channel gets the notice, each on its own: one that
         # raises does not keep the notice from the next (pluggy's call would).
         self._senders = {
-            channel: tuple(impl.function for impl in getattr(hook, name).get_hookimpls())
-            for channel, name in CHANNEL_HOOKS.items()
+            channel.name: tuple(
+                impl.function for impl in getattr(hook, channel.hook).get_hookimpls()
+            )
+            for channel in registry.channels()
+            if hasattr(hook, channel.hook)
+        }
+        self._addresses = {channel.name: channel.address for channel in registry.channels()}
+        self._tested = {
+            channel.name for channel in registry.channels() if channel.registration_test
         }
         self.channels = channels
         self.link_base = link_base
@@ -134,19 +143,20 @@ class Dispatcher:
             self.send(notice, expires_at=offer.expires_at)
 
     def registration_test(self, agent: Agent, at: datetime) -> bool:
-        """R4: a test text to an agent whose contact method includes text."""
-        if "text" not in agent.contact_method.channels:
-            return False
-        self.send(self._notice(agent, "test", "text", at))
-        return True
+        """R4: a test message on each channel of the agent's contact method that
+        tests itself on registration (text). False when there is none."""
+        tested = [c for c in agent.contact_method.channels if c in self._tested]
+        for channel in tested:
+            self.send(self._notice(agent, "test", channel, at))
+        return bool(tested)
 
-    @staticmethod
-    def _notice(agent: Agent, kind: str, channel: str, at: datetime, **about) -> Notice:
-        """A notice to `agent` on `channel`; `about`: the referral fields of an offer."""
+    def _notice(self, agent: Agent, kind: str, channel: str, at: datetime, **about) -> Notice:
+        """A notice to `agent` on `channel`, addressed to the channel's field of
+        the agent; `about`: the referral fields of an offer."""
         return Notice(
             kind=kind,
             channel=channel,
-            to={"email": agent.email, "text": agent.phone}.get(channel, agent.npn),
+            to=getattr(agent, self._addresses.get(channel, "npn")),  # unknown: skipped
             npn=agent.npn,
             agent_first_name=agent.first_name,
             language=notice_language(agent.languages),

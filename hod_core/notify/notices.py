@@ -30,8 +30,8 @@ class Notice:
     """
 
     kind: str  # one of NOTICE_KINDS
-    channel: str  # "email", "text" or "app"
-    to: str  # the agent's email (email), E.164 phone (text) or NPN (app)
+    channel: str  # a registered channel: "email", "text", "app" or an adapter's
+    to: str  # the agent field the channel names: email (email), E.164 phone (text), NPN (app)
     npn: str
     agent_first_name: str
     language: str  # the agent's first language among NOTICE_LANGUAGES, else "en"

@@ -11,9 +11,9 @@ import importlib.util
 from collections.abc import Iterable
 from datetime import datetime
 
+from hod_core.domain.channels import channels as registered_channels
 from hod_core.domain.models import Agent
 from hod_core.errors import ConfigurationError, PolicyError
-from hod_core.extend import hookspecs
 from hod_core.extend.plugins import load_adapter
 from hod_core.lifecycle.router import Router
 from hod_core.rules.policy import load_policy
@@ -122,7 +122,7 @@ def _policy(settings: ServerSettings):
 def _channels(plugins: list[object]) -> tuple[str, ...]:
     """The channels some plugin sends on: a deployment without texts skips them, on record."""
     return tuple(
-        channel
-        for channel, hook in hookspecs.CHANNEL_HOOKS.items()
-        if any(callable(getattr(p, hook, None)) for p in plugins)
+        channel.name
+        for channel in registered_channels()
+        if any(callable(getattr(p, channel.hook, None)) for p in plugins)
     )

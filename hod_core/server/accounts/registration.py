@@ -28,7 +28,7 @@ class RegistrationForm:
     password: str = ""
     password_confirm: str = ""
     phone: str = ""  # a mobile number: texts go to it (seed 001)
-    contact_method: str = ""  # one of ContactMethod's values
+    contact_method: str = ""  # one of ContactMethod.allowed()
     zip: str = ""
     hod_terms_of_use: bool = False
     agent_broker_terms_of_use: bool = False
@@ -75,7 +75,7 @@ def check_registration(form: RegistrationForm) -> dict:
     try:
         fields["contact_method"] = ContactMethod(form.contact_method)
     except ValueError:
-        choices = ", ".join(m.value for m in ContactMethod)
+        choices = ", ".join(ContactMethod.allowed())
         problems.append(
             Problem(
                 "contact_method",

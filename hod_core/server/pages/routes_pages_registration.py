@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from hod_core.domain.account_records import TERMS
+from hod_core.domain.channels import SEPARATOR, channel
 from hod_core.domain.models import ContactMethod
 from hod_core.server.accounts import account_service as acc
 from hod_core.server.accounts.auth import COOKIE, credentials
@@ -35,7 +36,17 @@ def _message(problem, language: str) -> str:
 
 
 def contact_methods(t) -> list[tuple[str, str]]:
-    return [(m.value, t(f"contact_method.{m.value}")) for m in ContactMethod]
+    """Every contact method over the registered channels, as (value, label):
+    the catalogue's label for the seed's four, else the channels' own labels
+    joined ("Email, Text & WhatsApp")."""
+    return [(value, contact_method_label(t, value)) for value in ContactMethod.allowed()]
+
+
+def contact_method_label(t, value: str) -> str:
+    if t.has(f"contact_method.{value}"):
+        return t(f"contact_method.{value}")
+    labels = [channel(name).label(t.language) for name in value.split(SEPARATOR)]
+    return f"{', '.join(labels[:-1])} {t('contact_method.and')} {labels[-1]}"
 
 
 # -- log in and out ---------------------------------------------------------------------

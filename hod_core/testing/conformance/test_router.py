@@ -6,7 +6,7 @@ import pytest
 
 from hod_core.domain.referrals import OfferStatus, ReferralStatus
 from hod_core.errors import OfferExpired
-from hod_core.extend.hookspecs import CHANNEL_HOOKS
+from hod_core.domain.channels import channels as registered_channels
 from hod_core.lifecycle.router import Router
 from hod_core.rules.policy import default_policy_text, parse_policy
 from hod_core.stores.memory.memory_store import MemoryStore
@@ -17,7 +17,7 @@ from hod_core.testing import samples
 def plugins(hod_adapter, fake_clock, outbox):
     is_store = callable(getattr(hod_adapter, "hod_store_commit", None))
     plugins = [hod_adapter] if is_store else [MemoryStore(), hod_adapter]
-    if not all(callable(getattr(hod_adapter, hook, None)) for hook in CHANNEL_HOOKS.values()):
+    if not all(callable(getattr(hod_adapter, c.hook, None)) for c in registered_channels()):
         plugins.append(outbox)  # a sender for the channels the adapter does not serve
     return [*plugins, fake_clock]
 

@@ -17,7 +17,10 @@ import pluggy
 import pytest
 
 from hod_core.cli import build_parser
+from hod_core.errors import ConfigurationError
 from hod_core.extend import hookspecs
+from hod_core.extend.plugins import load_adapter
+from hod_core.server.server_settings import SET_BY_CALLER, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 _SPEC = importlib.util.spec_from_file_location("docs_reference", ROOT / "tools/docs_reference.py")
@@ -25,19 +28,21 @@ docs_reference = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(docs_reference)
 
 
-def _settings_classes() -> list[tuple[str, type, str]]:
-    """(where, class, environment prefix): the server's and each installed adapter's."""
+def _settings_classes() -> list[tuple[str, type, str, tuple]]:
+    """(where, class, environment prefix, fields only the caller sets): the
+    server's settings and each installed adapter's."""
     found = [
         (
             "hod serve",
             docs_reference.load_object(docs_reference.SERVER_SETTINGS),
             docs_reference.SERVER_ENV_PREFIX,
+            SET_BY_CALLER,
         )
     ]
     for name in docs_reference.installed_adapters():
         declared = docs_reference.ADAPTER_SETTINGS[name]
         if declared is not None:
-            found.append((name, docs_reference.load_object(declared[0]), declared[1]))
+            found.append((name, docs_reference.load_object(declared[0]), declared[1], ()))
     return found
 
 
@@ -84,7 +89,7 @@ def test_every_installed_adapter_says_where_its_settings_are():
 def test_every_setting_has_a_description():
     missing = [
         f"{where}: {name}"
-        for where, cls, _ in _settings_classes()
+        for where, cls, _, _ in _settings_classes()
         for name, description in docs_reference.field_docs(cls).items()
         if not description.strip()
     ]
@@ -93,19 +98,31 @@ def test_every_setting_has_a_description():
 
 def test_settings_page_has_every_setting_with_its_variable_and_description():
     page = docs_reference.settings_page()
-    for where, cls, prefix in _settings_classes():
+    for where, cls, prefix, only_given in _settings_classes():
         descriptions = docs_reference.field_docs(cls)
         for field in attrs.fields(cls):
-            row = next(
-                (line for line in page.splitlines() if line.startswith(f"| `{field.name}` |")),
-                None,
-            )
-            assert row is not None, f"{where}: {field.name}"
+            assert f"\n| `{field.name}` |" in page, f"{where}: {field.name}"
             assert " ".join(descriptions[field.name].split()) in page, f"{where}: {field.name}"
-            if prefix:
-                assert f"`{prefix}{field.name.upper()}`" in page, f"{where}: {field.name}"
+            variable = docs_reference.environment_variable(field, prefix, only_given)
+            if variable:
+                assert f"`{variable}`" in page, f"{where}: {field.name}"
     for name in docs_reference.installed_adapters():
         assert f"### `{name}`" in page
+    for option in ("--data-dir", "--public-url", "--demo"):
+        assert f"| `{option}` |" in page
+
+
+def test_the_variables_on_the_settings_page_are_those_the_loaders_read(tmp_path, monkeypatch):
+    server = load_settings(environ={"HOD_SWEEP_SECONDS": "2.5"}, require_secret=False)
+    assert server.sweep_seconds == 2.5
+    for name in docs_reference.installed_adapters():
+        declared = docs_reference.ADAPTER_SETTINGS[name]
+        if declared is None:
+            continue
+        missing = tmp_path / f"{name}.toml"  # the adapter reads PREFIX + CONFIG_FILE first
+        monkeypatch.setenv(f"{declared[1]}CONFIG_FILE", str(missing))
+        with pytest.raises(ConfigurationError, match=f"cannot read config file {missing}"):
+            load_adapter(name, {})
 
 
 def test_field_docs_reads_metadata_and_attribute_docstrings():

@@ -19,14 +19,12 @@ without building the site.
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import inspect
 import json
 import re
 import sys
 import tempfile
-import textwrap
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -41,8 +39,8 @@ ADAPTER_GROUP = "hod_core.adapters"
 # adapter missing here, so a new adapter's settings reach the docs.
 ADAPTER_SETTINGS: dict[str, tuple[str, str] | None] = {
     "store_memory": None,
-    "outbox": ("hod_core.server.outbox:OutboxSettings", ""),
-    "store_sqlite": ("hod_store_sqlite.store:SqliteSettings", "HOD_SQLITE_"),
+    "outbox": ("hod_core.server.outbox:OutboxSettings", "HOD_OUTBOX_"),
+    "store_sqlite": ("hod_store_sqlite.sqlite_settings:SqliteSettings", "HOD_SQLITE_"),
     "store_postgres": ("hod_store_postgres.database:PostgresSettings", "HOD_POSTGRES_"),
     "notify_email": ("hod_notify_email.sender:EmailConfig", "HOD_SMTP_"),
     "notify_sms": ("hod_notify_sms.sender:SmsConfig", "HOD_SMS_"),
@@ -135,26 +133,11 @@ def load_object(path: str) -> Any:
 
 
 def field_docs(cls: type) -> dict[str, str]:
-    """Each attrs field's description: its `doc` metadata or, failing that, the
-    string literal right below the field in the class body (an attribute docstring,
-    which mkdocstrings shows too)."""
-    import attrs
+    """Each attrs field's description, as the settings loader reads it (`doc`
+    metadata, else the string right below the field)."""
+    from hod_core.extend.settings import setting_docs
 
-    docs: dict[str, str] = {}
-    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body
-    for statement, after in zip(body, [*body[1:], None], strict=True):
-        if (
-            isinstance(statement, ast.AnnAssign)
-            and isinstance(statement.target, ast.Name)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-            and isinstance(after.value.value, str)
-        ):
-            docs[statement.target.id] = inspect.cleandoc(after.value.value)
-    return {
-        field.name: field.metadata.get("doc") or docs.get(field.name, "")
-        for field in attrs.fields(cls)
-    }
+    return setting_docs(cls)
 
 
 def _field_default(field: Any) -> str:
@@ -177,18 +160,25 @@ def _type_name(kind: Any) -> str:
     return f"`{text}`"
 
 
-def settings_table(cls: type, env_prefix: str) -> list[str]:
+def settings_table(
+    cls: type, env_prefix: str, *, flags: dict[str, str] | None = None, only_given: tuple = ()
+) -> list[str]:
+    """One row per field: its name, flag (`flags`: field -> option), environment
+    variable (none for a table, which only a TOML file holds, nor for `only_given`),
+    type, default and meaning."""
     import attrs
 
     docs = field_docs(cls)
-    header = "| Setting | Type | Default | Meaning |"
-    if env_prefix:
-        header = "| Setting | Environment variable | Type | Default | Meaning |"
-    lines = [header, "| --- " * header.count(" | ") + "| --- |"]
+    columns = ["Setting", *(["Flag"] if flags is not None else [])]
+    columns += [*(["Environment variable"] if env_prefix else []), "Type", "Default", "Meaning"]
+    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---" for _ in columns) + " |"]
     for field in attrs.fields(cls):
         cells = [f"`{field.name}`"]
+        if flags is not None:
+            cells.append(f"`{flags[field.name]}`" if field.name in flags else "")
         if env_prefix:
-            cells.append(f"`{env_prefix}{field.name.upper()}`")
+            variable = environment_variable(field, env_prefix, only_given)
+            cells.append(f"`{variable}`" if variable else "")
         meaning = docs[field.name]
         if field.metadata.get("secret"):
             meaning += " Secret: never shown in a log line or an error."
@@ -197,12 +187,36 @@ def settings_table(cls: type, env_prefix: str) -> list[str]:
     return lines
 
 
+def environment_variable(field: Any, env_prefix: str, only_given: tuple = ()) -> str:
+    """The variable the loader reads a field from; "" for a table (a TOML file's
+    only) and for a field only its caller sets."""
+    from hod_core.extend.settings import field_kind
+
+    if not env_prefix or field_kind(field) == "table" or field.name in only_given:
+        return ""
+    return f"{env_prefix}{field.name.upper()}"
+
+
+def server_flags() -> dict[str, str]:
+    """The `hod serve` option that sets each server setting: field name -> option."""
+    from hod_core.cli import build_parser
+
+    serve = next(p for p, _ in commands(build_parser()) if p.prog == "hod serve")
+    return {
+        action.dest: action.option_strings[-1]
+        for action in documented_options(serve)
+        if action.option_strings
+    }
+
+
 def installed_adapters() -> list[str]:
     return sorted(point.name for point in entry_points(group=ADAPTER_GROUP))
 
 
 def settings_page() -> str:
     """reference/settings.md: the server's settings and every installed adapter's."""
+    from hod_core.server.server_settings import SET_BY_CALLER
+
     server = load_object(SERVER_SETTINGS)
     lines = [
         "# Settings",
@@ -214,7 +228,7 @@ def settings_page() -> str:
         "",
         _module_doc(server),
         "",
-        *settings_table(server, SERVER_ENV_PREFIX),
+        *settings_table(server, SERVER_ENV_PREFIX, flags=server_flags(), only_given=SET_BY_CALLER),
         "",
         "## Adapters",
         "",

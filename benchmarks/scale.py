@@ -269,7 +269,7 @@ def main() -> None:
         pg_settings = {"url": url, "schema": SCHEMA}
         started = time.perf_counter()
         store = PostgresStore.from_settings(pg_settings)
-        store.put_agents(agents)
+        store.hod_store_put_agents(agents=agents, events=())
         store.close()
         pg_save_s = time.perf_counter() - started
         with psycopg.connect(url, autocommit=True) as conn:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 import pluggy
 
@@ -40,6 +41,16 @@ def hod_store_put_agent(agent: Agent, events: Sequence[Event]) -> int:
     """Insert or replace the agent with `agent.npn` and append `events`, in one
     transaction. Return the agent's new revision: a number greater than every
     revision the store has returned before (across processes)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_put_agents(agents: Sequence[Agent], events: Sequence[Event]) -> int:
+    """Save many agents and append `events` in one transaction (an import, a
+    simulation's or a benchmark's set-up), as `hod_store_put_agent` saves one:
+    each agent gets a new revision, in the order given, greater than every
+    revision returned before; of two agents with one NPN the later wins.
+    Return the highest revision given (0, writing nothing, when `agents` is
+    empty)."""
 
 
 @hookspec(firstresult=True)
@@ -149,7 +160,44 @@ def hod_store_events(referral_id: str | None, after: int, limit: int) -> Sequenc
     seq grows in the order events were appended."""
 
 
+# -- store: the adapter itself ------------------------------------------------
+@runtime_checkable
+class StoreAdapter(Protocol):
+    """What a store is besides its hooks: how it is built, whether it lasts, how it ends.
+
+    - **Factory.** An installed store names, in the entry-point group
+      `hod_core.adapters`, a callable taking the settings (a mapping of
+      strings: the host's, with `data_dir`, a directory the store may keep
+      files in, and `config_file` given to every adapter) and returning the
+      store, ready to serve (`SqliteStore.from_settings`, say). It refuses an
+      unknown or bad setting with `ConfigurationError` naming it
+      (`hod_core.adapter_config` does this for an attrs class of settings).
+    - **`durable`**: True when what the store keeps outlives the instance: a
+      second instance built with the same settings (in this process or
+      another) sees what the first committed, and several routers may share
+      it through their own instances. False for a store in one instance's
+      memory: the conformance suite skips tests of several instances or
+      processes on it, saying why.
+    - **`close()`**: release every file, connection and thread the store
+      holds. `Router.close()` calls it; calling it again does nothing. After
+      it the store need not answer any hook.
+    - Every hook of `STORE_HOOKS`, and for the reference server those of
+      `ACCOUNT_STORE_HOOKS` and `LISTING_STORE_HOOKS`.
+
+    The conformance suite checks all of it (`hod_core.testing.conformance`);
+    `Router` refuses at start-up a store without `durable` or `close`.
+    """
+
+    durable: bool
+
+    def close(self) -> None: ...
+
+
 # -- notification channels (L2, R4) ------------------------------------------------
+# A channel is a name, its hook and the agent field it addresses
+# (`hod_core.domain.channels`). The core channels' hooks are below; an
+# adapter that registers another channel gets the same contract under its
+# own hook (`hod_core.extend.plugins.channel_spec`).
 # A notice (`hod_core.notify.notices.Notice`) is an offer (kind "offer", L2) or the
 # registration test text (kind "test", R4). It holds no consumer contact data
 # and a sender must not enrich it with any. A sender is called on a worker
@@ -177,6 +225,7 @@ def hod_notify_app(notice) -> None:
 
 STORE_HOOKS = (
     "hod_store_put_agent",
+    "hod_store_put_agents",
     "hod_store_agents",
     "hod_store_commit",
     "hod_store_referral",
@@ -193,10 +242,6 @@ STORE_HOOKS = (
 
 # -- store: accounts of the reference server (R1-R5) ----------------------------
 # The server's agents and operators, their single-use links, sessions and
-# A channel is a name, its hook and the agent field it addresses
-# (`hod_core.domain.channels`). The core channels' hooks are below; an
-# adapter that registers another channel gets the same contract under its
-# own hook (`hod_core.extend.plugins.channel_spec`).
 # login throttling, in the store so that several server processes share them.
 # Records are those of `hod_core.domain.account_records`; tokens arrive already hashed
 # (`account_records.token_hash`) and passwords as argon2id hashes: a store never

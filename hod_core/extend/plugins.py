@@ -9,11 +9,12 @@ Two ways in:
 
 `plugin_manager` refuses at start-up what would fail mid-referral: a
 misspelled hook, a required hook nobody implements, a store hook
-implemented twice.
+implemented twice, a store without `durable` or `close` (`hookspecs.StoreAdapter`).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping
 from importlib.metadata import entry_points
 from types import SimpleNamespace
@@ -70,7 +71,18 @@ def adapter_names() -> list[str]:
 
 
 def load_adapter(name: str, settings: Mapping[str, str] | None = None) -> object:
-    """Build the installed adapter `name` (an entry point) with its settings."""
+    """Build the installed adapter `name` (an entry point) with its settings.
+
+    `name` may also be `module:factory`, an adapter not installed yet (one
+    being written, an example): the factory is imported and called the same way.
+    """
+    if ":" in name:
+        module, _, factory = name.partition(":")
+        try:
+            make = getattr(importlib.import_module(module), factory)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigurationError(f"cannot load adapter factory {name!r}: {exc}") from None
+        return make(dict(settings or {}))
     found = entry_points(group=ENTRY_POINT_GROUP, name=name)
     if not found:
         known = ", ".join(adapter_names()) or "none"
@@ -125,6 +137,10 @@ def _check(manager: PluginManager, wanted: tuple[str, ...]) -> None:
         elif len(impls) > 1 and (name == "hod_now" or name.startswith("hod_store_")):
             owners = ", ".join(_name(i.plugin) for i in impls)
             problems.append(f"{name} is implemented by more than one plugin ({owners})")
+    store = store_of(manager)
+    if store is not None and not isinstance(store, hookspecs.StoreAdapter):
+        missing = [n for n in ("durable", "close") if not hasattr(store, n)]
+        problems.append(f"the store {_name(store)} has no {' or '.join(missing)} (StoreAdapter)")
     if problems:
         raise ConfigurationError("cannot start: " + "; ".join(problems))
 
@@ -140,6 +156,12 @@ def _unknown(manager: PluginManager) -> dict[str, list[str]]:
 
 def _name(plugin: object) -> str:
     return getattr(plugin, "__name__", None) or type(plugin).__name__
+
+
+def store_of(manager: PluginManager) -> object | None:
+    """The plugin serving the store hooks (the one implementing `hod_store_commit`)."""
+    impls = manager.hook.hod_store_commit.get_hookimpls()
+    return impls[0].plugin if impls else None
 
 
 def bind_single(manager: PluginManager, names: Iterable[str]) -> SimpleNamespace:

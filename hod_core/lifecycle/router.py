@@ -38,7 +38,7 @@ from hod_core.domain.referrals import (
 from hod_core.errors import HodError, InputError, LifecycleError, NotFound
 from hod_core.extend import hookspecs
 from hod_core.extend.hookspecs import Commit
-from hod_core.extend.plugins import bind_single, default_channels, plugin_manager
+from hod_core.extend.plugins import bind_single, default_channels, plugin_manager, store_of
 from hod_core.lifecycle import decisions
 from hod_core.lifecycle.decisions import Change, Decision, Head
 from hod_core.lifecycle.host_methods import HostMethods
@@ -77,7 +77,7 @@ class Router(HostMethods):
     the referral rate at 100k agents. It is off by default because it
     freezes the host's objects too: a process that is mostly a router (the
     server, the benchmark) turns it on. Call `close()` when done: it waits
-    for notices under way and records them.
+    for notices under way, records them and closes the store.
     """
 
     def __init__(
@@ -95,6 +95,7 @@ class Router(HostMethods):
         self.channels = default_channels(plugins) if channels is None else tuple(channels)
         self.plugins = plugin_manager(plugins, channels=self.channels)
         self.hook = bind_single(self.plugins, ["hod_now", *hookspecs.STORE_HOOKS])
+        self._store = store_of(self.plugins)  # closed by `close()`
         self._policy = policy or load_policy()
         self.dispatch = Dispatcher(
             self.plugins.hook,
@@ -351,10 +352,16 @@ class Router(HostMethods):
         return done
 
     def close(self) -> None:
-        """Finish the notices under way, record them, stop the worker threads.
-        Retries not yet due are given up: the offers run on by the clock."""
-        self.dispatch.close()
-        self.flush()
+        """Finish the notices under way, record them, stop the worker threads,
+        then close the store (`hookspecs.StoreAdapter`): a store shared with
+        another router or the host is closed too, so the last user closes the
+        router. Retries not yet due are given up: the offers run on by the
+        clock. Closing twice does nothing more."""
+        try:
+            self.dispatch.close()
+            self.flush()
+        finally:
+            self._store.close()
 
     def _unwanted_because(self, notice: Notice) -> str | None:
         """Why a due retry is not worth sending, or None to send it."""

@@ -100,8 +100,7 @@ class Simulation:
         self.progress = progress
         self.agents = len(agents)
         self.store = MemoryStore()
-        for agent in agents:
-            self.store.hod_store_put_agent(agent=agent, events=())
+        self.store.hod_store_put_agents(agents=agents, events=())
         start = requests[0].at if requests else datetime.now().astimezone()
         self.clock = FakeClock(start)
         self.router = Router(
@@ -163,14 +162,16 @@ class Simulation:
             self._keep_waiting_ones_swept()
         if self.progress:
             self.progress(arrived, len(self.requests))
-        self.router.close()
+        self.router.drain()  # every notice's outcome recorded before the store is read
         referrals = [self.router.referral(rid) for rid in self._ids if rid is not None]
+        suspensions = self._suspensions()
+        self.router.close()  # the store too: read everything first
         still_open = (ReferralStatus.WAITING, ReferralStatus.OFFERED)
         return Run(
             policy=self.policy,
             requests=self.requests,
             referrals=referrals,
-            suspensions=self._suspensions(),
+            suspensions=suspensions,
             agents=self.agents,
             answers_refused=self.answers_refused,
             open_at_end=sum(r.status in still_open for r in referrals),

@@ -40,9 +40,9 @@ from hod_core import (
     OfferStatus,
     Referral,
     hookimpl,
-    structure,
     unstructure,
 )
+from hod_core.wire.stored_agents import StoredAgentDecoder  # to join hod_core's public names
 
 from .accounts import PostgresAccounts
 from .commit import commit, commit_params
@@ -85,6 +85,8 @@ def _event_row(e: Event) -> tuple:
 class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # see their modules
     """The store hooks over one PostgreSQL database."""
 
+    durable = True  # every instance on the same database and schema shares it
+
     def __init__(self, settings: PostgresSettings):
         self.settings = settings
         self.db = Database(settings)
@@ -105,6 +107,8 @@ class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # s
         return f"PostgresStore({self.db.where})"
 
     def close(self) -> None:
+        """Close the pool's connections and stop the agent feed's thread (its
+        connection closes within half a second). Closing again does nothing."""
         _OPEN.discard(self)
         self.feed.close()
         self.db.close()
@@ -132,11 +136,9 @@ class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # s
         self.feed.heard(revision)
         return revision
 
-    def put_agents(self, agents: Sequence[Agent]) -> int:
-        """Save many agents in one transaction (an import, a benchmark's
-        set-up): revisions reserved in one block, rows sent by COPY, one
-        notification. The last of two agents with one NPN wins. Returns the
-        highest revision given; the agents reach matchers as by put_agent."""
+    @hookimpl
+    def hod_store_put_agents(self, agents: Sequence[Agent], events: Sequence[Event]) -> int:
+        """Revisions reserved in one block, rows sent by COPY, one notification."""
         latest = {agent.npn: agent for agent in agents}
         if not latest:
             return 0
@@ -162,6 +164,7 @@ class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # s
                 " ON CONFLICT (npn) DO UPDATE SET revision = excluded.revision,"
                 " body = excluded.body"
             )
+            self._append(conn, events)
             conn.execute("SELECT pg_notify(%s, %s)", (self.feed.channel, str(last)))
             return last
 
@@ -174,16 +177,19 @@ class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # s
         if not self.feed.worth_asking(after):
             return
         started = self.feed.asked_at()
+        # Every row was written by this store from a validated Agent (put_agent,
+        # put_agents): trusted, unless the settings ask to check them again.
+        decode = StoredAgentDecoder(trusted=not self.settings.validate_on_load)
         while True:
             rows = self.db.read(
                 lambda conn, after=after: conn.execute(
-                    "SELECT revision, body FROM agents WHERE revision > %s"
+                    "SELECT revision, body::text FROM agents WHERE revision > %s"
                     " ORDER BY revision LIMIT %s",
                     (after, AGENT_PAGE),
                 ).fetchall()
             )
             for revision, body in rows:
-                yield revision, structure(body, Agent)
+                yield revision, decode(body)
             if rows:
                 after = rows[-1][0]
             if len(rows) < AGENT_PAGE:

@@ -100,8 +100,8 @@ def seed(settings: dict) -> dict[str, str]:
     store = PostgresStore.from_settings(settings)
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     always = structure({"weekly": {d: [["00:00", "24:00"]] for d in days}}, Availability)
-    store.put_agents([samples.agent(n, HOUSTON[i % 8], availability=always)
-                      for i, n in enumerate(AGENTS)])  # fmt: skip
+    agents = [samples.agent(n, HOUSTON[i % 8], availability=always) for i, n in enumerate(AGENTS)]
+    store.hod_store_put_agents(agents=agents, events=())
     tokens = {}
     for npn in AGENTS:
         account = Account(id=f"acc-{npn}", role="agent", login=f"agent{npn}",

@@ -16,6 +16,7 @@
   upgrades it step by step (schema.py) and refuses a file newer than this code.
 
 Each thread gets its own connection: sqlite3 connections are not shared.
+`close()` closes all of them and stops the checkpoint thread.
 """
 
 from __future__ import annotations
@@ -42,16 +43,17 @@ from hod_core import (
     structure,
     unstructure,
 )
+from hod_core.wire.stored_agents import StoredAgentDecoder  # to join hod_core's public names
 
 from . import event_refs
 from .accounts import SqliteAccounts
-from .agents import AgentDecoder
 from .instants import instant
 from .listings import EVENT_COLUMNS, SqliteListings, event_of_row
 from .offers import SqliteOffers, pending_count, write_offers
 from .opening import check_header, check_schema, opening_error
 from .retention import SqliteRetention, closed_column
 from .schema import MIGRATIONS, SCHEMA_VERSION, statements
+from .sqlite_settings import SqliteSettings
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ class SqliteStore(
 ):  # see their modules
     """The store hooks over one SQLite file, shared safely by threads and processes."""
 
+    durable = True  # another instance on the same file, in any process, sees every commit
+
     def __init__(
         self,
         path: str | Path,
@@ -113,8 +117,11 @@ class SqliteStore(
         self.path = Path(path)
         self.synchronous = synchronous.upper()
         self.timeout_s = timeout_s
-        self.validate_on_load = validate_on_load  # see agents.py
+        self.validate_on_load = validate_on_load  # see `StoredAgentDecoder`
         self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []  # every thread's, for `close`
+        self._opening = threading.Lock()
+        self._closed = False
         # This process's threads take turns to write here, in order, instead of in
         # SQLite's busy handler, which sleeps 1 to 100 ms between tries: with a
         # server's threads writing at once, those sleeps would be most of a request's time.
@@ -133,19 +140,19 @@ class SqliteStore(
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> SqliteStore:
-        """The entry point's factory. Settings: `path` (or `data_dir`, holding
-        hod.sqlite3), `synchronous` (NORMAL or FULL), `timeout_s`,
-        `validate_on_load` (true: check stored agents again, see agents.py)."""
-        path = settings.get("path")
-        if path is None and "data_dir" in settings:
-            path = Path(settings["data_dir"]) / "hod.sqlite3"
+        """The entry point's factory, over `SqliteSettings` (`path`, or `data_dir`
+        holding hod.sqlite3; `synchronous`, `timeout_s`, `validate_on_load`)."""
+        config = SqliteSettings.of(settings)
+        path = config.path or (
+            Path(settings["data_dir"]) / "hod.sqlite3" if "data_dir" in settings else None
+        )
         if path is None:
             raise ConfigurationError("store_sqlite needs a `path` setting (the database file)")
         return cls(
             path,
-            synchronous=settings.get("synchronous", "NORMAL"),
-            timeout_s=float(settings.get("timeout_s", 30.0)),
-            validate_on_load=_flag(settings.get("validate_on_load", "false"), "validate_on_load"),
+            synchronous=config.synchronous,
+            timeout_s=config.timeout_s,
+            validate_on_load=config.validate_on_load,
         )
 
     # -- connections and transactions ------------------------------------------
@@ -153,7 +160,15 @@ class SqliteStore(
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
+            # Not bound to its thread, so that `close` may close it from another.
+            db = sqlite3.connect(
+                self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False
+            )
+            with self._opening:
+                if self._closed:
+                    db.close()
+                    raise sqlite3.ProgrammingError(f"store_sqlite: {self.path} is closed")
+                self._connections.append(db)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={self.synchronous}")
             db.execute("PRAGMA foreign_keys=ON")
@@ -175,6 +190,8 @@ class SqliteStore(
 
     def _checkpoint_soon(self) -> None:
         """Wake the checkpoint thread (see CHECKPOINT_EVERY), started at first need."""
+        if self._closed:
+            return
         if self._checkpointer is None:
             self._checkpointer = threading.Thread(
                 target=self._checkpoints, name="hod-sqlite-checkpoint", daemon=True
@@ -186,6 +203,8 @@ class SqliteStore(
         while True:
             self._checkpoint_due.wait()
             self._checkpoint_due.clear()
+            if self._closed:
+                return
             try:
                 self._checkpoint()
             except sqlite3.Error as exc:  # the next one, or a commit's, tries again
@@ -211,11 +230,18 @@ class SqliteStore(
             raise opening_error(self.path, exc) from None
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their threads end)."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
+        """Stop the checkpoint thread and close every thread's connection: the
+        file is released. Closing again does nothing; using the store after
+        raises `sqlite3.ProgrammingError`."""
+        with self._opening:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        if self._checkpointer is not None:
+            self._checkpoint_due.set()
+            self._checkpointer.join()
+            self._checkpointer = None
+        for db in connections:
             db.close()
-            self._local.db = None
 
     # -- agents -------------------------------------------------------------
     @hookimpl
@@ -231,13 +257,27 @@ class SqliteStore(
         return revision
 
     @hookimpl
+    def hod_store_put_agents(self, agents: Sequence[Agent], events: Sequence[Event]) -> int:
+        bodies = [(agent.npn, _json(agent)) for agent in agents]
+        if not bodies:
+            return 0
+        with self._write() as db:
+            (first,) = db.execute("SELECT coalesce(max(revision), 0) + 1 FROM agents").fetchone()
+            db.executemany(
+                "INSERT OR REPLACE INTO agents (npn, revision, body) VALUES (?, ?, ?)",
+                [(npn, first + n, body) for n, (npn, body) in enumerate(bodies)],
+            )
+            self._append(db, events)
+        return first + len(bodies) - 1
+
+    @hookimpl
     def hod_store_agents(self, after: int) -> list[tuple[int, Agent]]:
         rows = self._db.execute(
             "SELECT revision, body FROM agents WHERE revision > ? ORDER BY revision", (after,)
         ).fetchall()
         if not rows:
             return []  # the usual answer: nothing new
-        decode = AgentDecoder(trusted=not self.validate_on_load)  # see agents.py
+        decode = StoredAgentDecoder(trusted=not self.validate_on_load)  # rows this store wrote
         return [(revision, decode(body)) for revision, body in rows]
 
     # -- referrals ----------------------------------------------------------
@@ -433,11 +473,3 @@ def _event_row(e: Event) -> tuple:
         e.rule,
         orjson.dumps(detail).decode(),
     )
-
-
-def _flag(value: str | bool, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ConfigurationError(f"store_sqlite: {name} must be true or false, not {value!r}")

@@ -21,7 +21,9 @@ from hod_core.domain.referrals import (
     ReferralStatus,
     evolve,  # compiled per class: five events stamped a referral
 )
+from hod_core.errors import ConfigurationError
 from hod_core.extend.hookspecs import Commit, hookimpl
+from hod_core.extend.settings import IGNORED
 from hod_core.stores.memory.memory_accounts import MemoryAccounts
 from hod_core.stores.memory.memory_listings import MemoryListings
 
@@ -29,7 +31,7 @@ from hod_core.stores.memory.memory_listings import MemoryListings
 class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accounts/listings.py
     """Every store hook, in this process's memory."""
 
-    durable = False  # a second instance starts empty (the conformance suite asks)
+    durable = False  # a second instance starts empty (`hookspecs.StoreAdapter`)
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -50,7 +52,13 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> MemoryStore:
         """The entry point's factory (`store_memory`): there is nothing to set."""
+        unknown = sorted(set(settings) - IGNORED)
+        if unknown:
+            raise ConfigurationError(f"store_memory: unknown setting(s) {', '.join(unknown)}")
         return cls()
+
+    def close(self) -> None:
+        """Nothing to release: no file, connection or thread (`hookspecs.StoreAdapter`)."""
 
     # -- agents -------------------------------------------------------------
     @hookimpl
@@ -58,6 +66,17 @@ class MemoryStore(MemoryAccounts, MemoryListings):  # the server's: memory_accou
         with self._lock:
             self._revision += 1
             self._agents[agent.npn] = (self._revision, agent)
+            self._append(events)
+            return self._revision
+
+    @hookimpl
+    def hod_store_put_agents(self, agents: Sequence[Agent], events: Sequence[Event]) -> int:
+        with self._lock:
+            if not agents:
+                return 0
+            for agent in agents:
+                self._revision += 1
+                self._agents[agent.npn] = (self._revision, agent)
             self._append(events)
             return self._revision
 

@@ -1,32 +1,34 @@
-"""Agents read back from the store without validating them a second time.
+"""Agents read back from a store that wrote them, without validating them a second time.
 
-Every agent in the `agents` table was validated before it was written: a
-`hod_core.domain.models.Agent` exists only once its converters have passed, and
-the store writes it in the wire format (`hod_core.unstructure`). The
-validating converter costs about 28 us per agent (2.8 s of a 100k-agent
-router's start), so each stored body is rebuilt here from its JSON as it was
-written: the same field values, types and shared objects, without the checks
-(3-4 us per agent).
+A store writes an agent in the wire format (`unstructure`) only once it is
+a `hod_core.domain.models.Agent`, which exists only once its converters have
+passed. Running the validating converter again on every start-up costs
+about 28 us per agent (2.8 s of a 100k-agent router's start); this decoder
+rebuilds each stored body from its JSON as it was written (the same field
+values, types and shared objects, without the checks: 3-4 us per agent).
+The SQLite and PostgreSQL stores read their `agents` tables with it.
 
-A store opened with `validate_on_load=True` puts every stored agent through
-the validating converter: after an upgrade that checks agents more strictly,
-say.
+Use it only on bodies the store itself wrote from `Agent`s: never on input
+from outside (a file, a request), which goes through `structure`. A store
+offers a setting to validate every stored agent again instead
+(`validate_on_load`: after an upgrade that checks agents more strictly, or
+for a row edited by hand).
 
 Safe by construction, and by fallback:
 - The decoder knows every field of every class it builds, and checks that
   at import: if the models gain or lose a field, `TRUSTED` is False and
-  every body goes through the validating converter (one log line says so).
+  every body goes through the validating converter (one log line).
 - A body the decoder cannot rebuild (a key missing, as in a body written
   before a field existed; an unknown display option; a malformed date) goes
   through the validating converter, which fills defaults or refuses it with
-  the field named. A row edited by hand into another valid-looking
-  shape is trusted as the store's own: `validate_on_load=True` checks it.
+  the field named. A row edited by hand into another valid-looking shape is
+  trusted as the store's own: `validate_on_load` checks it.
 - A test holds the two paths equal on synthetic agents and on agents with
-  every optional field set (adapters/store_sqlite/tests/test_agents.py).
+  every optional field set (tests/test_wire_stored_agents.py).
 
 Repeated parts (participation, hours) are shared objects, as `hod_core.wire`
 shares them: one per distinct JSON text. Licences are not: at 100k agents
-seven in ten are distinct (their expiry dates), and looking them up costs
+seven in ten were distinct (their expiry dates), and looking them up costs
 more than building them.
 """
 
@@ -40,7 +42,6 @@ from functools import lru_cache
 import attrs
 import orjson
 
-from hod_core import structure
 from hod_core.domain.models import (
     Agent,
     Availability,
@@ -53,6 +54,7 @@ from hod_core.domain.models import (
     Participation,
     TodayOverride,
 )
+from hod_core.wire.files import structure
 
 log = logging.getLogger(__name__)
 
@@ -215,14 +217,15 @@ _dumps = orjson.dumps
 TRUSTED = not _CHANGED
 if _CHANGED:
     log.warning(
-        "store_sqlite: the models' fields changed (%s); stored agents are validated again on load",
+        "the models' fields changed (%s); stored agents are validated again on load",
         ", ".join(_CHANGED),
     )
 
 
-class AgentDecoder:
-    """Stored JSON -> Agent, trusted where the shape is the one written.
-    One decoder per load: its shared parts live as long as the load."""
+class StoredAgentDecoder:
+    """A store's own JSON body -> Agent, trusted where the shape is the one written.
+    One decoder per load: its shared parts live as long as the load.
+    `trusted=False` validates every body (a store's `validate_on_load`)."""
 
     def __init__(self, trusted: bool = True):
         self.trusted = trusted and TRUSTED
@@ -231,7 +234,10 @@ class AgentDecoder:
         self.validated = 0  # bodies that went through the validating converter
 
     def __call__(self, body: str | bytes) -> Agent:
-        data = orjson.loads(body)
+        return self.of_data(orjson.loads(body))
+
+    def of_data(self, data: dict) -> Agent:
+        """The agent of a body already parsed (a driver's decoded JSON column)."""
         if self.trusted:
             try:
                 return self._trusted(data)

@@ -26,3 +26,12 @@ def test_the_example_passes_the_conformance_suite():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     assert " passed" in done.stdout and "failed" not in done.stdout
     assert "test_store_contract" not in done.stdout  # nothing skipped in the contract's tests
+
+
+def test_the_how_to_shows_the_example_as_it_is():
+    page = (EXAMPLES.parent / "docs" / "howto" / "write-a-store.md").read_text()
+    source = (EXAMPLES / "store_adapter.py").read_text()
+    blocks = [b.split("```")[0] for b in page.split("```python\n")[1:]]
+    assert len(blocks) >= 4
+    for block in blocks:
+        assert block in source, f"not in examples/store_adapter.py:\n{block}"

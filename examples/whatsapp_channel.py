@@ -22,8 +22,16 @@ import urllib.request
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 
-from hod_core import DeliveryFailed, MemoryStore, Notice, Router, deadline_text, hookimpl
-from hod_core.domain.channels import Channel, register_channel
+from hod_core import (
+    Channel,
+    DeliveryFailed,
+    MemoryStore,
+    Notice,
+    Router,
+    deadline_text,
+    hookimpl,
+    register_channel,
+)
 from hod_core.testing import FakeClock, LoopbackHttpServer, Outbox, samples
 
 # -- the registration: a name, a hook, an address field ------------------------

@@ -17,7 +17,7 @@ Run the referral lifecycle (offers, accept, expiry) on a store::
 
 Write an adapter (a store or a notification channel)::
 
-    from hod_core import Commit, Notice, adapter_config, hookimpl, secret
+    from hod_core import Channel, Commit, Notice, adapter_config, hookimpl, register_channel
 
 The surface, by kind:
 
@@ -35,8 +35,12 @@ The surface, by kind:
   `NPN_TAKEN`, `INVITATION_INVALID`) and what a channel delivers (`Notice`,
   `deadline_text`);
 - the wire format: `structure`, `unstructure`, `read_json`, `read_jsonl`,
-  `read_agents`;
-- the extension contract: `hookimpl`, `Commit`, `adapter_config`, `secret`;
+  `read_agents`, and `StoredAgentDecoder` (a store's own agent bodies back
+  into agents, trusted where the shape is the one written);
+- the extension contract: `hookimpl`, `Commit`, `StoreAdapter` (what a store
+  is besides its hooks), the channel registry (`Channel`, `register_channel`,
+  `unregister_channel`) and the settings helpers (`adapter_config`,
+  `setting`, `secret`);
 - errors: `HodError` and its subclasses.
 
 What matching needs is imported with the package; the rest (the lifecycle,
@@ -51,6 +55,7 @@ import importlib  # noqa: E402
 from typing import TYPE_CHECKING  # noqa: E402
 
 # Matching needs these modules anyway: imported with the package.
+from hod_core.domain.channels import Channel, register_channel, unregister_channel  # noqa: E402
 from hod_core.domain.models import (  # noqa: E402
     Agent,
     Availability,
@@ -116,13 +121,14 @@ if TYPE_CHECKING:
         Referral,
         ReferralStatus,
     )
-    from hod_core.extend.hookspecs import Commit, hookimpl
+    from hod_core.extend.hookspecs import Commit, StoreAdapter, hookimpl
     from hod_core.extend.plugins import load_adapter
-    from hod_core.extend.settings import adapter_config, secret
+    from hod_core.extend.settings import adapter_config, secret, setting
     from hod_core.lifecycle.router import Router
     from hod_core.lifecycle.sweep import TickReport
     from hod_core.notify.notices import Notice, deadline_text
     from hod_core.stores.memory.memory_store import MemoryStore
+    from hod_core.wire.stored_agents import StoredAgentDecoder
 
 _IMPORTED_ON_USE = {
     "hod_core.domain.account_records": (
@@ -147,13 +153,14 @@ _IMPORTED_ON_USE = {
         "Referral",
         "ReferralStatus",
     ),
-    "hod_core.extend.hookspecs": ("Commit", "hookimpl"),
+    "hod_core.extend.hookspecs": ("Commit", "StoreAdapter", "hookimpl"),
     "hod_core.extend.plugins": ("load_adapter",),
-    "hod_core.extend.settings": ("adapter_config", "secret"),
+    "hod_core.extend.settings": ("adapter_config", "secret", "setting"),
     "hod_core.lifecycle.router": ("Router",),
     "hod_core.lifecycle.sweep": ("TickReport",),
     "hod_core.notify.notices": ("Notice", "deadline_text"),
     "hod_core.stores.memory.memory_store": ("MemoryStore",),
+    "hod_core.wire.stored_agents": ("StoredAgentDecoder",),
 }
 _DEFINED_IN = {name: module for module, names in _IMPORTED_ON_USE.items() for name in names}
 
@@ -225,11 +232,17 @@ __all__ = [
     "read_jsonl",
     "structure",
     "unstructure",
+    "StoredAgentDecoder",
     # the extension contract
     "Commit",
-    "adapter_config",
+    "StoreAdapter",
     "hookimpl",
+    "Channel",
+    "register_channel",
+    "unregister_channel",
+    "adapter_config",
     "secret",
+    "setting",
     # errors
     "ConfigurationError",
     "DeliveryFailed",

@@ -9,6 +9,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,22 @@ def test_adapters_and_examples_import_only_the_public_surface():
                 for name in names
                 if name not in declared[module]
             ]
+    assert not wrong, "\n".join(wrong)
+
+
+_FENCE = re.compile(r"^```(?:python|py|pycon)\n(.*?)^```", re.M | re.S)
+_IMPORT = re.compile(r"^\s*(?:>>> )?(?:from (hod_core[\w.]*) import|import (hod_core[\w.]*))", re.M)
+
+
+def test_python_in_the_docs_and_readmes_imports_only_the_public_surface():
+    pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "adapters").rglob("*.md")]
+    wrong = [
+        f"{page.relative_to(ROOT)}: {module}"
+        for page in pages
+        for block in _FENCE.findall(page.read_text())
+        for module in (a or b for a, b in _IMPORT.findall(block))
+        if module not in PUBLIC
+    ]
     assert not wrong, "\n".join(wrong)
 
 

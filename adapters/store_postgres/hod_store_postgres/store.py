@@ -39,10 +39,10 @@ from hod_core import (
     OfferStats,
     OfferStatus,
     Referral,
+    StoredAgentDecoder,
     hookimpl,
     unstructure,
 )
-from hod_core.wire.stored_agents import StoredAgentDecoder  # to join hod_core's public names
 
 from .accounts import PostgresAccounts
 from .commit import commit, commit_params

@@ -39,11 +39,11 @@ from hod_core import (
     Offer,
     OfferStatus,
     Referral,
+    StoredAgentDecoder,
     hookimpl,
     structure,
     unstructure,
 )
-from hod_core.wire.stored_agents import StoredAgentDecoder  # to join hod_core's public names
 
 from . import event_refs
 from .accounts import SqliteAccounts

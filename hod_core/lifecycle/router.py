@@ -42,12 +42,13 @@ from hod_core.extend.plugins import bind_single, default_channels, plugin_manage
 from hod_core.lifecycle import decisions
 from hod_core.lifecycle.decisions import Change, Decision, Head
 from hod_core.lifecycle.host_methods import HostMethods
+from hod_core.lifecycle.referral_reads import ReferralReads
 from hod_core.lifecycle.roster import Roster
 from hod_core.lifecycle.sweep import Decide, HeadOf, Sweep, TickReport
 from hod_core.matching.match_facts import ConsumerFacts
 from hod_core.matching.matcher import Matcher
 from hod_core.notify.dispatch import Dispatcher, RetryPolicy
-from hod_core.notify.notices import Notice, missed_alert, notice_language
+from hod_core.notify.notices import Notice
 from hod_core.rules.policy import Policy, load_policy
 from hod_core.wire.bulk import gc_paused
 
@@ -60,7 +61,7 @@ _UNREAD = object()  # `_transact` has not read the referral yet
 _COMMIT_ANSWERS = tuple(c.value for c in Commit)
 
 
-class Router(HostMethods):
+class Router(ReferralReads, HostMethods):
     """Referrals through their lifecycle, over a host's clock, store and channels.
 
     `plugins`: objects implementing the hooks of `hod_core.extend.hookspecs` (a
@@ -374,64 +375,6 @@ class Router(HostMethods):
         """R4: send the agent a test text if its contact method includes text.
         False when it does not; the outcome is recorded like any notice's."""
         return self.dispatch.registration_test(self.roster.agent(npn), self.now())
-
-    # -- what people see ------------------------------------------------------------
-    def referral(self, referral_id: str) -> Referral:
-        """The whole record, contact data included: for the host, never for display."""
-        stored = self.hook.hod_store_referral(referral_id=referral_id)
-        if stored is None:
-            raise NotFound(f"no referral {referral_id}")
-        return stored
-
-    def referral_for_agent(self, referral_id: str, npn: str) -> disclosure.AgentReferralView:
-        view = disclosure.for_agent(self.referral(referral_id), npn)
-        if view is None:
-            raise NotFound(f"referral {referral_id} was never offered to agent {npn}")
-        return view
-
-    def agent_referrals(
-        self, npn: str, limit: int | None = 100
-    ) -> list[disclosure.AgentReferralView]:
-        """Manage Referrals: the referrals offered to the agent, newest first."""
-        history = self.hook.hod_store_agent_offers(npn=npn, since=None, limit=limit)
-        return [disclosure.for_agent(self.referral(h.referral_id), npn) for h in history]
-
-    def missed_alert(self, npn: str, language: str | None = None) -> str | None:
-        """L8: the alert text when the agent missed offers in the lookback, else None."""
-        agent = self.roster.agent(npn)
-        since = self.now() - self.policy.missed_alert_lookback
-        history = self.hook.hod_store_agent_offers(
-            npn=npn, since=since - self.policy.offer_window, limit=None
-        )
-        return missed_alert(
-            decisions.missed_since(history, since),
-            self.policy.missed_alert_lookback,
-            self.policy.offer_window,
-            language or notice_language(agent.languages),
-        )
-
-    def consumer_view(self, referral_id: str) -> dict[str, Any]:
-        """What the consumer may see: the status and, once accepted, the agent's card."""
-        referral = self.referral(referral_id)
-        agent = self.roster.agent(referral.agent_npn) if referral.agent_npn else None
-        return {
-            "referral_id": referral.id,
-            "status": referral.status.label,
-            "agent": disclosure.agent_card(agent) if agent else None,
-        }
-
-    def events(
-        self, referral_id: str | None = None, *, after: int = 0, limit: int = 1000
-    ) -> list[Event]:
-        self.flush()
-        return list(self.hook.hod_store_events(referral_id=referral_id, after=after, limit=limit))
-
-    def why(self, referral_id: str, npn: str) -> dict[str, Any]:
-        """Why agent `npn` would (not) get this referral now: every rule's verdict."""
-        referral = self.referral(referral_id)
-        if referral.consumer is None:
-            raise LifecycleError(f"referral {referral_id}: its request was erased", rule="P2")
-        return self.roster.why(npn, referral, self.now())
 
 
 def _found(stored: Referral | None, referral_id: str) -> Referral:

@@ -15,8 +15,8 @@ from datetime import timedelta
 
 import pytest
 
-from hod_core.domain.referrals import OfferStatus, ReferralStatus
 from hod_core.domain.channels import channel as registered_channel
+from hod_core.domain.referrals import OfferStatus, ReferralStatus
 from hod_core.lifecycle.router import Router
 from hod_core.stores.memory.memory_store import MemoryStore
 from hod_core.testing.plugin import FakeClock, Outbox

@@ -18,9 +18,9 @@ import re
 
 import pytest
 
-from hod_core.domain.referrals import ReferralStatus
 from hod_core.domain.channels import BASE, SEPARATOR, contact_method_channels
 from hod_core.domain.channels import channels as registered_channels
+from hod_core.domain.referrals import ReferralStatus
 from hod_core.extend.plugins import load_adapter
 from hod_core.lifecycle.router import Router
 from hod_core.stores.memory.memory_store import MemoryStore

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hod_core.domain.channels import channels as registered_channels
 from hod_core.domain.referrals import OfferStatus, ReferralStatus
 from hod_core.errors import OfferExpired
-from hod_core.domain.channels import channels as registered_channels
 from hod_core.lifecycle.router import Router
 from hod_core.rules.policy import default_policy_text, parse_policy
 from hod_core.stores.memory.memory_store import MemoryStore

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,27 @@ def test_ci_runs_exactly_the_readme_test_command():
     )
     command = command[1].splitlines()[0]
     assert command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+CITED = re.compile(r"`((?:[\w.-]+/)*[\w.-]+\.(?:py|toml|ini|md))(?:::(\w+))?`")
+
+
+def cited_paths(text: str) -> set[tuple[str, str | None]]:
+    """The files (and test functions) a page cites as `path` or `path::name`."""
+    return {(path, name or None) for path, name in CITED.findall(text) if "/" in path}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_file_and_test_a_page_cites_exists(page):
+    """docs/rules.md sends readers to code and tests: a moved or renamed one fails here."""
+    missing = []
+    for path, name in sorted(cited_paths(page.read_text()), key=str):
+        target = ROOT / path
+        if not target.exists():
+            missing.append(path)
+        elif name and not re.search(
+            rf"^\s*(?:async )?(?:def|class) {name}\b", target.read_text(), re.M
+        ):
+            missing.append(f"{path}::{name}")
+    assert not missing, f"{page.name} cites what is not there: {missing}"

@@ -20,9 +20,14 @@ installed adapter:
 May import everything but `simulate`, `coverage`, `server` and the commands.
 """
 
+from typing import TYPE_CHECKING
+
 from hod_core.testing import samples
 from hod_core.testing.doubles import FakeClock, LoopbackHttpServer, Outbox, closed_port
 from hod_core.testing.synthetic import Synthesizer
+
+if TYPE_CHECKING:  # for type checkers and the API reference; imported on use below
+    from hod_core.testing.conformance.worker import Worker
 
 __all__ = [
     "FakeClock",

@@ -83,6 +83,8 @@ def test_python_in_the_docs_and_readmes_imports_only_the_public_surface():
 
 @pytest.mark.parametrize("module_name", PUBLIC)
 def test_every_declared_name_resolves(module_name):
+    if module_name == "hod_core.server":
+        pytest.importorskip("fastapi", reason="the server's names need the server extra")
     module = importlib.import_module(module_name)
     assert len(module.__all__) == len(set(module.__all__)), "a name declared twice"
     missing = [name for name in module.__all__ if getattr(module, name, None) is None]
@@ -173,5 +175,6 @@ def test_import_hod_core_testing_loads_no_pytest_and_server_no_web_framework():
     assert not [name for name in testing if name.split(".")[0] in {"pytest", "_pytest"}]
     server = _modules_after("import hod_core.server")
     assert not [name for name in server if name.split(".")[0] in {"fastapi", "starlette"}]
-    served = _modules_after("from hod_core.server import create_app")
-    assert "fastapi" in served  # looked up on use
+    if importlib.util.find_spec("fastapi") is not None:  # the server extra
+        served = _modules_after("from hod_core.server import create_app")
+        assert "fastapi" in served  # looked up on use

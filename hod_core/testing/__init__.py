@@ -10,7 +10,8 @@ Public, and none of it imports pytest:
   `samples.CONSUMER`, `samples.referral()`, `samples.START`);
 - `Synthesizer`: seeded, realistic agents and consumers in any number;
 - `Worker`: a router in a process of its own on the adapter's store, for a
-  store's race and crash tests.
+  store's race and crash tests;
+- `together`: calls released at once on threads of their own (races in one process).
 
 `plugin` is the pytest plugin that runs `testing.conformance` against an
 installed adapter:
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from hod_core.testing import samples
 from hod_core.testing.doubles import FakeClock, LoopbackHttpServer, Outbox, closed_port
+from hod_core.testing.racing import together
 from hod_core.testing.synthetic import Synthesizer
 
 if TYPE_CHECKING:  # for type checkers and the API reference; imported on use below
@@ -37,6 +39,7 @@ __all__ = [
     "Worker",
     "closed_port",
     "samples",
+    "together",
 ]
 
 

@@ -6,7 +6,6 @@ lapse or a commit releases."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -14,23 +13,7 @@ import pytest
 from psycopg import sql
 
 from hod_core import Commit, OfferStatus
-from hod_core.testing import samples
-
-
-def together(calls) -> list:
-    """Run each call on its own thread, all released at once; their answers."""
-    start, answers = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(n, call):
-        start.wait()
-        answers[n] = call()
-
-    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
+from hod_core.testing import samples, together
 
 
 # -- E12: the load counter -----------------------------------------------------

@@ -10,7 +10,6 @@ several processes skip a store that is not durable: its processes share nothing.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -24,6 +23,7 @@ from hod_core.lifecycle.router import Router
 from hod_core.testing import samples
 from hod_core.testing.conformance.worker import Worker
 from hod_core.testing.doubles import FakeClock, Outbox
+from hod_core.testing.racing import together
 
 ROUNDS = 20
 HOUSTON_ZIPS = ["77002", "77030", "77005", "77004", "77006", "77007", "77008", "77009"]
@@ -82,22 +82,6 @@ def spawn(store, hod_adapter_name, hod_adapter_settings):
     yield start
     for worker in workers:
         worker.stop()
-
-
-def together(calls) -> list:
-    """Run each call on its own thread, all released at once; their answers."""
-    start, answers = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(n, call):
-        start.wait()
-        answers[n] = call()
-
-    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
 
 
 def accepted_count(router, referral_id) -> int:

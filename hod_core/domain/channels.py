@@ -102,7 +102,7 @@ def register_channel(channel: Channel) -> Channel:
 def unregister_channel(name: str) -> None:
     """Remove a channel an adapter registered (a test cleaning up after
     itself). The core channels stay; an unknown name is ignored. Agents
-    whose contact method names the channel no longer read."""
+    whose contact method names the channel then fail to read."""
     if name in CORE:
         raise ConfigurationError(f"channel {name!r} is a core channel and stays registered")
     _REGISTERED.pop(name, None)

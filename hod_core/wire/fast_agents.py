@@ -47,7 +47,7 @@ _UNSET = msgspec.UNSET
 # The characters every text field refuses, as the body of a [...] class.
 _FORBIDDEN = limits.FORBIDDEN_CHARS.pattern[1:-1]
 if limits.FORBIDDEN_CHARS.pattern != f"[{_FORBIDDEN}]" or "]" in _FORBIDDEN:
-    raise ImportError("limits.FORBIDDEN_CHARS is no longer one [...] class: update fastwire")
+    raise ImportError("limits.FORBIDDEN_CHARS is not one [...] class: update fast_agents")
 # Canonical spellings only: "tx" or "ES" go to wire, which normalises them.
 _State = Literal[tuple(sorted(validate.state(s) for s in US_STATES))]
 _Language = Literal[tuple(sorted(validate.language(c) for c in ISO_639_1))]
@@ -118,7 +118,7 @@ if _OPTIONAL != (
     "timezone",
     "availability",
 ):
-    raise ImportError("fastwire._Line's optional fields changed: update agent_from_line's count")
+    raise ImportError("fast_agents._Line's optional fields do not match agent_from_line's count")
 _PARTICIPATION_KEYS = len(_Participation.__struct_fields__)
 
 

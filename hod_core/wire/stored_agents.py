@@ -28,7 +28,7 @@ Safe by construction, and by fallback:
 
 Repeated parts (participation, hours) are shared objects, as `hod_core.wire`
 shares them: one per distinct JSON text. Licences are not: at 100k agents
-seven in ten were distinct (their expiry dates), and looking them up costs
+seven in ten are distinct (their expiry dates), and looking them up costs
 more than building them.
 """
 

@@ -1,6 +1,6 @@
-"""fastwire against the reference reading (JSON module + cattrs), line by line.
+"""fast_agents against the reference reading (JSON module + cattrs), line by line.
 
-fastwire may refuse a line (NotSure: the reference then reads it), but
+fast_agents may refuse a line (NotSure: the reference then reads it), but
 whatever it accepts the reference accepts too, as the same Agent, field by
 field and type by type. Lines are valid agents, agents with one field
 changed to a hostile value, removed, added or given twice, written compact,
@@ -245,7 +245,7 @@ def test_hostile_lines_agree(line):
     agree(line.encode("utf-8", "surrogatepass") + b"\n")
 
 
-# Availability texts: fastwire reads them with msgspec and the models' own
+# Availability texts: fast_agents reads them with msgspec and the models' own
 # constructors; each must read as the reference reads it, or go to it.
 HOURS = (
     '{"weekly": {"mon": [["08:00", "12:00"], ["13:00", "24:00"]], "sat": [["09:00", "15:00"]]}, '
@@ -366,7 +366,7 @@ def test_the_same_npn_twice_names_both_lines(tmp_path):
 
 
 def test_the_models_have_no_check_that_fastwire_would_skip():
-    """fastwire fills the models' slots itself, after checking every value the way
+    """fast_agents fills the models' slots itself, after checking every value the way
     their converters do: a validator or post-init added to them must be added there too."""
     for cls in (Agent, License):
         assert not hasattr(cls, "__attrs_post_init__"), cls

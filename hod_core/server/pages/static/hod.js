@@ -3,7 +3,7 @@
    - [data-seconds-left]: a live countdown to an offer's expiry (the seconds
      come from the server's clock, so the browser's clock does not matter);
    - [data-password-rules]: the R3 rules ticked as the password is typed,
-     the same checks as hod_core/server/passwords.py (the server checks again);
+     the same checks as hod_core/server/accounts/passwords.py (the server checks again);
    - form[data-progress]: an import shows a progress bar while it uploads;
    - [data-toggle-target]: a checkbox that enables or disables a field
      (No End Date disables the To Date/Time). */

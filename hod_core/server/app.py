@@ -22,7 +22,7 @@ from fastapi import FastAPI
 
 from hod_core import __version__
 from hod_core.lifecycle.router import Router
-from hod_core.server import http_errors, pages
+from hod_core.server import http_errors, openapi_document, pages
 from hod_core.server.api import agent_api, consumer_api, operator_api, system_api
 from hod_core.server.context import Hod
 from hod_core.server.guard import Guard
@@ -116,5 +116,6 @@ def create_app(
         from hod_core.server.api import auth_api
 
         app.include_router(auth_api.router)
+    openapi_document.install(app)
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes, https=settings.https)
     return app

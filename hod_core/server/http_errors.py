@@ -5,7 +5,9 @@
 - `NotFound` -> 404; `OfferExpired` and any other `LifecycleError` -> 409,
   with the rule that refused (`{"detail": ..., "rule": "L3"}`);
 - `StoreUnavailable` (a database down or restarting) -> 503 with Retry-After;
-- FastAPI's own validation of paths and queries -> the same 422 shape.
+- FastAPI's own validation of paths and queries -> the same 422 shape;
+- 405 -> `Allow` naming every method of the path, not only those of the
+  first route that matched it (a path can have several routes).
 
 A message about a consumer's name, phone or email never carries the value
 (P1): the answer may be logged by a proxy, and the field name says enough.
@@ -15,9 +17,12 @@ from __future__ import annotations
 
 import re
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from hod_core.errors import InputError, LifecycleError, NotFound, StoreUnavailable
 
@@ -86,6 +91,12 @@ def install(app: FastAPI) -> None:
         detail = "the service cannot reach its store just now: try again shortly"
         return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException):
+        if exc.status_code == 405:
+            exc.headers = {**(exc.headers or {}), "Allow": allowed_methods(request)}
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
@@ -94,3 +105,15 @@ def install(app: FastAPI) -> None:
             field = ".".join(location[1:] if location[:1] in (["query"], ["path"]) else location)
             problems.append(InputError(str(error.get("msg", "invalid")), field=field))
         return unprocessable(problems)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of the app answers on this request's path."""
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    flatten = getattr(routing, "iter_route_contexts", None)  # FastAPI nests included routers
+    routes = request.app.router.routes
+    for route in flatten(routes) if flatten else routes:
+        if getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))

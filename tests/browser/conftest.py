@@ -46,7 +46,7 @@ AXE_RESULTS: list[dict] = []
 
 # Without Playwright (the `py` env), these tests are not collected: `tox -e browser` runs them.
 if importlib.util.find_spec("playwright") is None:
-    collect_ignore = ["test_scenarios.py", "test_every_page.py"]
+    collect_ignore = ["test_scenarios.py", "test_every_page.py", "test_cross_site.py"]
 
 
 def _unavailable(reason: str):

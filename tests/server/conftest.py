@@ -4,6 +4,7 @@ outbox as the notifier of every channel (`hod.outbox.notices()`)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -18,6 +19,16 @@ from hod_core.testing.doubles import FakeClock
 
 SECRET = "s" * 40
 PASSWORD = "Sunny-Day42"  # keeps every R3 rule
+
+
+def post_login_form(browser: TestClient, login: str, password: str = PASSWORD, **fields):
+    """Log in as a browser does: open the log-in page (its nonce cookie lands in
+    the jar), then post the form with the page's hidden CSRF token."""
+    form = browser.get("/login")
+    assert form.status_code == 200, form.text[:300]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    data = {"csrf_token": token, "login": login, "password": password, **fields}
+    return browser.post("/login", data=data)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from hod_core.server.accounts.auth import CSRF_FIELD, CSRF_HEADER
 
-from .conftest import PASSWORD
+from .conftest import post_login_form
 
 SKIP = ("/api", "/static", "/docs", "/openapi.json", "/metrics", "/healthz")
 PUBLIC = (
@@ -98,8 +98,7 @@ def page_login(app, login: str) -> TestClient:
     """A browser logged in through the log-in form: the session cookie in its jar,
     and the CSRF token of its forms as `browser.csrf`."""
     browser = TestClient(app, follow_redirects=False)
-    assert browser.get("/login").status_code == 200
-    answer = browser.post("/login", data={"login": login, "password": PASSWORD})
+    answer = post_login_form(browser, login)
     assert answer.status_code == 303, answer.text[:300]
     home = browser.get(answer.headers["location"])
     assert home.status_code == 200, (answer.headers["location"], home.text[:300])

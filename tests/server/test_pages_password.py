@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hod_core.server.accounts.passwords import RULES
 from hod_core.server.pages.i18n import COOKIE as LANGUAGE_COOKIE
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, post_login_form
 
 NPN = "1000001"
 LOGIN = f"agent{NPN}"
@@ -57,7 +57,7 @@ def set_password(browser, token, password, confirm=None):
 
 
 def page_log_in(browser, password):
-    return browser.post("/login", data={"login": LOGIN, "password": password})
+    return post_login_form(browser, LOGIN, password)
 
 
 def test_the_log_in_page_links_to_forgot_password_in_both_languages(browser):

@@ -14,6 +14,15 @@ session, never stored, and unreadable to another site (the cookie is
 HttpOnly and the token comes only in answers to this origin). A bearer
 token is never sent by a browser on its own, so it needs none.
 
+Before a session there is nothing to bind a token to, yet a log-in is a
+state change too (login CSRF: another site's form logs the victim's browser
+into the attacker's account). The log-in form therefore carries a pre-session
+token: a random nonce in an HttpOnly, SameSite=Strict cookie scoped to
+`/login`, and in the form the HMAC of that nonce under the server's secret
+key. Another site can neither read the cookie nor compute the HMAC of a nonce
+it plants. The page also refuses a post the browser says comes from another
+site (`from_another_site`).
+
 401: no credentials, or an unknown, expired, revoked session; 403: the
 wrong role, or a cookie state change without the right CSRF token.
 """
@@ -23,6 +32,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+import secrets
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
@@ -35,6 +46,12 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _CSRF_PURPOSE = b"hod csrf token v1"
+LOGIN_COOKIE = "hod_login"
+LOGIN_COOKIE_SECONDS = 24 * 3600  # a log-in page left open for a day still works
+_LOGIN_PURPOSE = b"hod log-in form token v1:"
+_NONCE = re.compile(r"[A-Za-z0-9_-]{32}")
+# What `Sec-Fetch-Site` says of a post from our own page (or one a person typed).
+_OWN_FETCH_SITES = frozenset({"same-origin", "none"})
 
 
 def csrf_token(session_token: str) -> str:
@@ -59,9 +76,60 @@ def same_origin(request: Request, public_url: str = "") -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    netloc = urlsplit(origin).netloc.lower()
-    ours = {request.headers.get("host", "").lower(), urlsplit(public_url).netloc.lower()}
+    netloc = _netloc(origin)
+    ours = {request.headers.get("host", "").lower(), _netloc(public_url)}
     return bool(netloc) and netloc in ours
+
+
+def login_nonce(request: Request) -> str | None:
+    """The browser's log-in nonce from its cookie, if it holds a well-formed one."""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    return nonce if _NONCE.fullmatch(nonce) else None
+
+
+def new_login_nonce() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters of the URL-safe alphabet
+
+
+def login_form_token(secret_key: str, nonce: str) -> str:
+    """The log-in form's hidden token for the browser that holds `nonce`."""
+    digest = hmac.new(secret_key.encode(), _LOGIN_PURPOSE + nonce.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def login_form_token_valid(request: Request, secret_key: str, sent: object) -> bool:
+    """Whether the posted log-in form carries the token of the browser's own nonce."""
+    nonce = login_nonce(request)
+    if nonce is None or not isinstance(sent, str):
+        return False
+    return hmac.compare_digest(sent.encode(), login_form_token(secret_key, nonce).encode())
+
+
+def from_another_site(request: Request, public_url: str = "") -> bool:
+    """Whether the browser says this post comes from a page of another site:
+    `Sec-Fetch-Site` other than same-origin, an `Origin` or a `Referer` that is
+    neither the Host asked nor the public URL. Our own pages send no Referer
+    (`Referrer-Policy: no-referrer`), so their Origin is `null`: a null or absent
+    Origin proves nothing either way, and the form token decides."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site.lower() not in _OWN_FETCH_SITES:
+        return True
+    ours = {request.headers.get("host", "").lower(), _netloc(public_url)} - {""}
+    for name in ("origin", "referer"):
+        value = request.headers.get(name)
+        if value is None or (name == "origin" and value == "null"):
+            continue
+        if _netloc(value) not in ours:
+            return True
+    return False
+
+
+def _netloc(url: str) -> str:
+    """The host[:port] of a URL a client sent, lower case; "" when it is not a URL."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
 
 
 async def _form_csrf(request: Request) -> str | None:

@@ -19,7 +19,18 @@ from hod_core.domain.account_records import TERMS
 from hod_core.domain.channels import SEPARATOR, channel
 from hod_core.domain.models import ContactMethod
 from hod_core.server.accounts import account_service as acc
-from hod_core.server.accounts.auth import COOKIE, credentials
+from hod_core.server.accounts.auth import (
+    COOKIE,
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    LOGIN_COOKIE_SECONDS,
+    credentials,
+    from_another_site,
+    login_form_token,
+    login_form_token_valid,
+    login_nonce,
+    new_login_nonce,
+)
 from hod_core.server.accounts.registration import RegistrationForm, RegistrationInvalid
 from hod_core.server.context import Hod
 from hod_core.server.deps import HodDep
@@ -51,17 +62,46 @@ def contact_method_label(t, value: str) -> str:
 
 # -- log in and out ---------------------------------------------------------------------
 @router.get("/login")
-def login_form(request: Request, next: str = "", why: str = "", out: str = ""):  # noqa: A002
+def login_form(request: Request, next: str = "", why: str = "", out: str = "", *, hod: HodDep):  # noqa: A002
     t = translator(request)
     notice = t(f"login.{why}") if why in ("need_login", "not_agent", "not_operator") else ""
-    return page(
+    notice = t("login.logged_out") if out else notice
+    return _login_page(request, hod, next_=safe_next(next, ""), notice=notice)
+
+
+def _login_page(
+    request: Request,
+    hod: Hod,
+    *,
+    status: int = 200,
+    next_: str = "",
+    notice: str = "",
+    error: str = "",
+    login_value: str = "",
+):
+    """The log-in form with its pre-session CSRF token (`auth`'s module docstring):
+    the browser's nonce cookie is kept (several tabs share it), or made."""
+    nonce = login_nonce(request) or new_login_nonce()
+    response = page(
         request,
         "login.html",
-        next=safe_next(next, ""),
-        notice=t("login.logged_out") if out else notice,
-        error="",
-        login_value="",
+        status=status,
+        csrf=login_form_token(hod.settings.secret_key, nonce),
+        next=next_,
+        notice=notice,
+        error=error,
+        login_value=login_value,
     )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=LOGIN_COOKIE_SECONDS,
+        path="/login",
+        httponly=True,
+        samesite="strict",  # never sent with another site's post
+        secure=hod.settings.https,
+    )
+    return response
 
 
 @router.post("/login")
@@ -70,6 +110,11 @@ async def login_submit(request: Request, *, hod: HodDep):
     t = translator(request)
     login, password = str(form.get("login", "")), str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")), "")
+    refused = _login_csrf_refusal(request, hod, form.get(CSRF_FIELD))
+    if refused:  # login CSRF: no password is checked, no session made
+        return _login_page(
+            request, hod, status=403, next_=target, error=t(refused), login_value=login[:ECHO_CHARS]
+        )
     address = request.client.host if request.client else "unknown"
     try:
         token, account = hod.accounts.login(login, password, address, "cookie")
@@ -91,15 +136,18 @@ async def login_submit(request: Request, *, hod: HodDep):
             secure=hod.settings.https,
         )
         return response
-    return page(
-        request,
-        "login.html",
-        status=status,
-        next=target,
-        notice="",
-        error=error,
-        login_value=login[:ECHO_CHARS],
+    return _login_page(
+        request, hod, status=status, next_=target, error=error, login_value=login[:ECHO_CHARS]
     )
+
+
+def _login_csrf_refusal(request: Request, hod: Hod, sent: object) -> str | None:
+    """Why a log-in post is refused as cross-site (a message key), or None."""
+    if from_another_site(request, hod.settings.base_url):
+        return "login.other_site"
+    if not login_form_token_valid(request, hod.settings.secret_key, sent):
+        return "login.form_expired"  # no nonce cookie, or a token not of this browser
+    return None
 
 
 @router.post("/logout")

@@ -12,6 +12,9 @@ One pure ASGI middleware, so a request pays for one layer, not four.
 - Access log (`hod.access`): method, the route's template
   (`/api/v1/referrals/status/{token}`, never the token), status, milliseconds.
   No query string, no body, no client address.
+- A client that goes away before its request is read (Starlette's
+  `ClientDisconnect`) is logged at INFO without a traceback and recorded as
+  499 (nginx's "client closed request"): not a server fault, not a 5xx.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import json
 import logging
 import traceback
 from time import perf_counter
+
+from starlette.requests import ClientDisconnect
 
 access_log = logging.getLogger("hod.access")
 error_log = logging.getLogger("hod.error")
@@ -38,6 +43,7 @@ _COMMON = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 HSTS = (b"strict-transport-security", b"max-age=31536000")
+CLIENT_CLOSED = 499  # nobody reads an answer; the access log's mark for it
 
 
 class _TooLarge(Exception):
@@ -96,6 +102,13 @@ class Guard:
         except _TooLarge:
             if not response["status"]:
                 await self._answer(send_guarded, 413, self._too_large_text())
+        except ClientDisconnect:
+            error_log.info(
+                "%s %s: the client went away before its request was read",
+                scope.get("method"),
+                _template(scope),
+            )
+            response["status"] = response["status"] or CLIENT_CLOSED
         except Exception as exc:  # noqa: BLE001 - the last resort: log without data, answer 500
             error_log.error(
                 "%s %s failed: %s\n%s",

@@ -70,6 +70,25 @@ class ServerSettings:
     max_body_bytes: int = 64 * 1024
     """The largest request body accepted, in bytes, at least 1024 (a Get Contacted
     request is a few hundred bytes)."""
+    request_read_seconds: float = 10.0
+    """The time a client has to send a whole request (line, headers and body), 0.1 to
+    3600 seconds, from its first byte (a new connection's: from connecting). A client
+    still sending then is answered 408 and its connection closed, so slow clients
+    cannot hold connections open (a Get Contacted request is a few hundred bytes)."""
+    max_header_bytes: int = 16 * 1024
+    """The largest request line and headers together, in bytes, 1024 to 1048576;
+    more is answered 431 and the connection closed."""
+    max_headers: int = 100
+    """The most header lines a request may have, 10 to 10000; more is answered 431
+    and the connection closed."""
+    max_connections: int = 1000
+    """The connections (and requests under way) served at once, 10 to 100000; a request
+    beyond it is answered 503. Each takes a file descriptor: keep it under `ulimit -n`."""
+    max_connections_per_client: int = 50
+    """The connections one client address may hold open at once, 0 to 100000 (0: no
+    cap); one more is answered 503 and closed. A browser opens up to 6. Behind a
+    reverse proxy every connection comes from the proxy's address: set 0 there
+    and let the proxy limit each client."""
     sweep_seconds: float = 1.0
     """How often the background sweep calls the router's `tick()` (offers that
     expire, waiting referrals, retention), 0.05 to 60 seconds."""
@@ -143,6 +162,11 @@ def _check(settings: ServerSettings, *, require_secret: bool) -> None:
         raise ConfigurationError(
             f"max_body_bytes must be at least 1024, not {settings.max_body_bytes}"
         )
+    _check_range(settings, "request_read_seconds", 0.1, 3600)
+    _check_range(settings, "max_header_bytes", 1024, 1024 * 1024)
+    _check_range(settings, "max_headers", 10, 10_000)
+    _check_range(settings, "max_connections", 10, 100_000)
+    _check_range(settings, "max_connections_per_client", 0, 100_000)
     if not 0.05 <= settings.sweep_seconds <= 60:
         raise ConfigurationError(f"sweep_seconds must be 0.05 to 60, not {settings.sweep_seconds}")
     if not 1 <= settings.request_threads <= 256:
@@ -156,3 +180,9 @@ def _check(settings: ServerSettings, *, require_secret: bool) -> None:
     for name, table in settings.notifier_settings.items():
         if not isinstance(table, Mapping):
             raise ConfigurationError(f"notifier_settings.{name} must be a table")
+
+
+def _check_range(settings: ServerSettings, name: str, lowest: float, highest: float) -> None:
+    value = getattr(settings, name)
+    if not lowest <= value <= highest:
+        raise ConfigurationError(f"{name} must be {lowest} to {highest}, not {value}")

@@ -53,6 +53,8 @@ def run(app, settings: ServerSettings) -> None:
     """Serve until SIGINT or SIGTERM."""
     import uvicorn
 
+    from hod_core.server.connections import protocol_class
+
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -61,7 +63,14 @@ def run(app, settings: ServerSettings) -> None:
         log_config=None,  # keep configure_logging's handler
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        limit_concurrency=1000,
+        limit_concurrency=settings.max_connections,
+        # Bounded reading time, header size and connections per address (slow clients).
+        http=protocol_class(
+            read_seconds=settings.request_read_seconds,
+            header_bytes=settings.max_header_bytes,
+            header_count=settings.max_headers,
+            per_client=settings.max_connections_per_client,
+        ),
     )
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for its
     # default action; after a graceful stop that is a plain exit, status 0.

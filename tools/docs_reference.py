@@ -372,6 +372,12 @@ def http_api_page(document: dict[str, Any]) -> str:
         "",
         "The whole document: [openapi.json](openapi.json); a running server serves it",
         "at `/openapi.json`.",
+        "",
+        'Every error answer is JSON: `{"detail": "...", "rule": "L3" or null}`, except',
+        '422, which names every bad field: `{"detail": [{"field": "zip", "message": "..."}]}`',
+        "(never a consumer's value). Logged-in operations take a bearer token",
+        "(`Authorization: Bearer ...`) or the session cookie; with the cookie, every",
+        "POST, PATCH and DELETE also carries the session's CSRF token in `X-CSRF-Token`.",
     ]
     by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
     for path, method, operation in operations(document):
@@ -397,12 +403,44 @@ def http_api_page(document: dict[str, Any]) -> str:
                     f"{'yes' if parameter.get('required') else 'no'} | "
                     f"{_escape(parameter.get('description', ''))} |"
                 )
+            if operation.get("security"):
+                lines += ["", f"Who: {_who(operation['security'])}."]
+            body = _body_fields(operation)
+            if body:
+                lines += ["", f"Body (JSON): {body}."]
             responses = ", ".join(
                 f"{code} {response.get('description', '')}".strip()
                 for code, response in operation.get("responses", {}).items()
             )
             lines += ["", f"Responses: {responses}."]
     return "\n".join(lines) + "\n"
+
+
+def _who(security: list[dict[str, list]]) -> str:
+    ways = []
+    for requirement in security:
+        if "bearerAuth" in requirement:
+            ways.append("a bearer token")
+        elif "csrfToken" in requirement:
+            ways.append("the session cookie with `X-CSRF-Token`")
+        elif "sessionCookie" in requirement:
+            ways.append("the session cookie")
+    return "logged in, with " + " or ".join(ways)
+
+
+def _body_fields(operation: dict[str, Any]) -> str:
+    """The body's fields, `name` (type, required) each, from its JSON schema."""
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema", {})
+    required = set(schema.get("required", ()))
+    fields = []
+    for name, field in schema.get("properties", {}).items():
+        kind = field.get("type", "any")
+        kind = " or ".join(kind) if isinstance(kind, list) else kind
+        if "enum" in field:
+            kind = "one of " + ", ".join(f"`{v}`" for v in field["enum"] if v is not None)
+        fields.append(f"`{name}` ({kind}{', required' if name in required else ''})")
+    return ", ".join(fields)
 
 
 # -- the pages, and MkDocs ---------------------------------------------------------

@@ -90,12 +90,19 @@ ANSWERS: dict[str, tuple[str, str, dict]] = {
     "401": ("Not logged in, or the session has ended", "Error", _WWW_AUTHENTICATE),
     "403": ("Not for this role, or a cookie state change without its CSRF token", "Error", {}),
     "404": ("Not found, or not yours (the same answer)", "Error", {}),
+    "408": ("The request was not read within `request_read_seconds`", "Error", {}),
     "409": ("Refused by a rule in the current state (`rule` names it)", "Error", {}),
     "410": ("The link was used already or has expired", "Error", {}),
     "413": ("The request body is larger than `max_body_bytes`", "Error", {}),
     "422": ("Bad input: every bad field, named", "FieldProblems", {}),
+    "431": ("Too many header lines, or too long (`max_headers`, `max_header_bytes`)", "Error", {}),
     "429": ("Too many attempts: wait `Retry-After` seconds", "Error", _RETRY_AFTER),
-    "503": ("The store cannot be reached just now: try again shortly", "Error", _RETRY_AFTER),
+    "503": (
+        "The store cannot be reached just now, or too many connections from this address "
+        "(`max_connections_per_client`): try again shortly",
+        "Error",
+        _RETRY_AFTER,
+    ),
 }
 # What one operation can answer besides what its kind gives.
 EXTRA: dict[tuple[str, str], tuple[str, ...]] = {
@@ -262,7 +269,7 @@ def _answer(status: str) -> dict:
 
 
 def _statuses(route, method: str, operation: dict) -> set[str]:
-    statuses = {"503"}
+    statuses = {"408", "431", "503"}  # from the connection's own limits, for any request
     if role(route):
         statuses |= {"401", "403"}
     if role(route) == "agent":
@@ -308,14 +315,24 @@ def document(app: FastAPI) -> dict[str, Any]:
             if body is not None and "requestBody" not in operation:
                 content = {"application/json": {"schema": body}}
                 operation["requestBody"] = {"required": True, "content": content}
-            for status in sorted(_statuses(route, method, operation)):
-                operation["responses"][status] = _answer(status)
+            answers = operation["responses"]
+            answers.update(
+                {status: _answer(status) for status in _statuses(route, method, operation)}
+            )
+            operation["responses"] = dict(sorted(answers.items()))
             if role(route):
                 operation["security"] = _security(method)
     if "/healthz" in doc["paths"]:
         doc["paths"]["/healthz"]["get"]["responses"]["503"] = {
-            "description": "The store does not answer",
-            "content": {"application/json": {"schema": _object({"status": {"type": "string"}})}},
+            "description": "The store does not answer (`status`), or too many connections "
+            "from this address (`detail`)",
+            "content": {
+                "application/json": {
+                    "schema": _object(
+                        {"status": {"type": "string"}, "detail": {"type": "string"}}, closed=False
+                    )
+                }
+            },
         }
     return doc
 

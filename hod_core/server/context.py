@@ -8,6 +8,7 @@ file. A bad setting fails here, at start-up, with one line.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -22,6 +23,8 @@ from hod_core.server.outbox import StoredOutbox
 from hod_core.server.server_settings import ServerSettings
 from hod_core.wire.bulk import gc_paused
 
+log = logging.getLogger("hod.serve")
+PRIVATE_DIR = 0o700
 REFERRAL_PATH = "/agent/referrals/"  # a notice's link: {public_url}/agent/referrals/{id}
 
 
@@ -102,12 +105,20 @@ def _clock(settings: ServerSettings):
 
 
 def _make_dir(settings: ServerSettings) -> None:
+    """The data folder, private to the server's user (0700, whatever the umask): it
+    holds contact data, password hashes and, for the demo, the secret key."""
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigurationError(
             f"data_dir {settings.data_dir}: cannot create it: {exc.strerror}"
         ) from None
+    try:
+        settings.data_dir.chmod(PRIVATE_DIR)
+    except OSError as exc:  # another user's folder: it still works, but say so
+        log.warning(
+            "data_dir %s: cannot make it private (0700): %s", settings.data_dir, exc.strerror
+        )
 
 
 def _policy(settings: ServerSettings):

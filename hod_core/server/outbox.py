@@ -54,6 +54,7 @@ class StoredOutbox:
             # One descriptor for the process, appending: each line is one write, so
             # lines from several processes do not interleave.
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.fchmod(self._fd, 0o600)  # whatever the umask, or the mode of a file copied in
         except OSError as exc:
             raise ConfigurationError(f"outbox: cannot write {self.path}: {exc.strerror}") from None
         weakref.finalize(self, os.close, self._fd)

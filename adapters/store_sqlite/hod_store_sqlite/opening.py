@@ -10,10 +10,16 @@ checks instead, and raises `StoreError` naming the path and the problem:
 - the schema version: newer than this adapter understands;
 - writing: the opening transaction always writes the schema version, so a
   read-only file (or folder) is found at start-up, not at the first commit.
+
+The file holds consumers' contact data and password hashes: `make_private`
+creates it readable by its owner only (0600), whatever the umask, before
+SQLite opens it; SQLite then gives the -wal and -shm files the same mode.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -33,6 +39,29 @@ _PROBLEMS = {
     "SQLITE_IOERR": "an I/O error while reading or writing it",
     "SQLITE_BUSY": "locked by another process for longer than the timeout",
 }
+
+
+PRIVATE = 0o600
+COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside the database
+
+
+def make_private(path: Path) -> None:
+    """Create the database file as 0600 if it is missing, and make it and its
+    companions 0600 if they exist (a file made under a looser umask, or copied in).
+    What cannot be done here (a missing folder, another owner's file) is left to
+    SQLite's opening, which names the problem."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, PRIVATE)
+    finally:
+        os.close(fd)
+    for suffix in COMPANIONS:
+        with contextlib.suppress(OSError):  # absent, or not ours
+            os.chmod(f"{path}{suffix}", PRIVATE)
 
 
 def check_header(path: Path) -> None:

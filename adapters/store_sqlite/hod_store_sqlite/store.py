@@ -50,7 +50,7 @@ from .accounts import SqliteAccounts
 from .instants import instant
 from .listings import EVENT_COLUMNS, SqliteListings, event_of_row
 from .offers import SqliteOffers, pending_count, write_offers
-from .opening import check_header, check_schema, opening_error
+from .opening import check_header, check_schema, make_private, opening_error
 from .retention import SqliteRetention, closed_column
 from .schema import MIGRATIONS, SCHEMA_VERSION, statements
 from .sqlite_settings import SqliteSettings
@@ -213,6 +213,7 @@ class SqliteStore(
     def _migrate(self) -> None:
         """Upgrade the file to this schema; refuse, naming the path and the
         problem, a file this store cannot serve (see opening.py)."""
+        make_private(self.path)
         check_header(self.path)
         try:
             with self._write() as db:

@@ -13,6 +13,7 @@ second run prints the same ones.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import string
 from pathlib import Path
@@ -39,11 +40,10 @@ DEMO_AGENTS = (  # both at 77002 (downtown Houston): the nearest to a Houston co
 def demo_settings(settings: ServerSettings, data_dir_given: bool) -> ServerSettings:
     """The demo's settings: its own folder, its own key, the outbox as the only notifier."""
     data_dir = settings.data_dir if data_dir_given else DEMO_DIR
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_file = data_dir / SECRET_FILE
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(32))
-        key_file.chmod(0o600)
+        _write_private(key_file, secrets.token_urlsafe(32))
     return evolve(
         settings,
         data_dir=data_dir,
@@ -67,9 +67,16 @@ def seed(hod: Hod) -> dict[str, Any]:
     hod.accounts.create_operator(OPERATOR_LOGIN, credentials["operator"]["password"])
     for person in DEMO_AGENTS:
         credentials["agents"].append(_register(hod, person))
-    path.write_text(json.dumps(credentials, indent=2))
-    path.chmod(0o600)
+    _write_private(path, json.dumps(credentials, indent=2))
     return credentials
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a new file that only its owner reads (0600 from its creation, whatever
+    the umask): the secret key and the demo's passwords are never readable by others."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(text)
 
 
 def _demo_agent(person: dict[str, Any]) -> dict[str, Any]:

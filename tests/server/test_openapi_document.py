@@ -133,3 +133,12 @@ def test_a_405_allow_lists_every_method_of_the_path(client, method, path, allowe
     answer = client.request(method, path)
     assert answer.status_code == 405
     assert answer.headers["allow"] == allowed
+
+
+def test_a_cursor_beyond_64_bits_is_a_422_not_a_500(operator_login):
+    """Found by schemathesis: SQLite cannot bind an integer over 64 bits."""
+    operator = operator_login()
+    answer = operator.get("/api/v1/operator/deliveries/failed", params={"before": 2**64})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["field"] == "before"
+    assert operator.get("/api/v1/operator/deliveries/failed", params={"before": 5}).is_success

@@ -18,6 +18,9 @@ router = APIRouter(
 )
 
 
+MAX_EVENT_ID = 2**63 - 1  # event ids are 64-bit integers in every store
+
+
 def _actor(account) -> str:
     return f"operator:{account.login}"
 
@@ -82,7 +85,7 @@ def why(referral_id: str, npn: str, hod: HodDep) -> dict[str, Any]:
 @router.get("/deliveries/failed", summary="Failed notification attempts, newest first")
 def delivery_failures(
     hod: HodDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_EVENT_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     return operations.delivery_failures(hod, before, limit)

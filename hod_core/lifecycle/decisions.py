@@ -184,12 +184,25 @@ def erase(referral: Referral, now: datetime, policy: Policy) -> Decision | None:
     return Decision(evolve(referral, consumer=None), (event,), Change.ERASED)
 
 
+def not_theirs(referral_id: str) -> NotFound:
+    """What an agent hears of a referral never offered to them, and of one that
+    does not exist: the same words (naming no agent), so nobody learns from
+    them which referrals exist or who holds one."""
+    return NotFound(f"referral {referral_id} is not one of this agent's referrals")
+
+
+def not_accepted(referral_id: str) -> NotFound:
+    """`not_theirs` for a status move (L6): not accepted by this agent, whether
+    offered to another, to nobody, or not there at all."""
+    return NotFound(f"referral {referral_id} is not accepted by this agent", rule="L6")
+
+
 def answerable(referral: Referral, npn: str, now: datetime, expired_rule: str = "L3") -> Offer:
     """The agent's Pending offer of this referral, or the reason there is none.
     Too late is L3 for an accept; for a reject it is L5 (the offer was missed)."""
     offer = referral.offer_to(npn)
     if offer is None:
-        raise NotFound(f"referral {referral.id} was never offered to agent {npn}")
+        raise not_theirs(referral.id)
     if offer.status is OfferStatus.MISSED or (
         offer.status is OfferStatus.PENDING and now >= offer.expires_at
     ):
@@ -244,7 +257,7 @@ def move(
 ) -> Decision:
     """The accepting agent moves the referral on (L6): only `AGENT_MOVES`."""
     if referral.agent_npn != npn:
-        raise NotFound(f"referral {referral.id} is not accepted by agent {npn}", rule="L6")
+        raise not_accepted(referral.id)
     if status not in AGENT_MOVES.get(referral.status, ()):
         raise LifecycleError(
             f"referral {referral.id} cannot move from {referral.status.label} to {status.label}",

@@ -33,9 +33,12 @@ class ReferralReads:
     def referral_for_agent(
         self: Router, referral_id: str, npn: str
     ) -> disclosure.AgentReferralView:
-        view = disclosure.for_agent(self.referral(referral_id), npn)
+        """The referral as agent `npn` may see it. `NotFound` in the same words
+        whether it does not exist or was never offered to them (`decisions.not_theirs`)."""
+        stored = self.hook.hod_store_referral(referral_id=referral_id)
+        view = disclosure.for_agent(stored, npn) if stored is not None else None
         if view is None:
-            raise NotFound(f"referral {referral_id} was never offered to agent {npn}")
+            raise decisions.not_theirs(referral_id)
         return view
 
     def agent_referrals(

@@ -35,7 +35,7 @@ from hod_core.domain.referrals import (
     evolve,
     time_ordered_id,
 )
-from hod_core.errors import HodError, InputError, LifecycleError, NotFound
+from hod_core.errors import HodError, InputError, LifecycleError
 from hod_core.extend import hookspecs
 from hod_core.extend.hookspecs import Commit
 from hod_core.extend.plugins import bind_single, default_channels, plugin_manager, store_of
@@ -187,7 +187,7 @@ class Router(ReferralReads, HostMethods):
         now = self.now()
 
         def decide(stored: Referral | None, _: HeadOf) -> Decision:
-            return decisions.accept(_found(stored, referral_id), npn, now, self.policy)
+            return decisions.accept(_offered(stored, referral_id), npn, now, self.policy)
 
         return disclosure.for_agent(self._answer(referral_id, now, decide)[0], npn)
 
@@ -196,7 +196,7 @@ class Router(ReferralReads, HostMethods):
         now = self.now()
 
         def decide(stored: Referral | None, head: HeadOf) -> Decision:
-            stored = _found(stored, referral_id)
+            stored = _offered(stored, referral_id)
             decisions.answerable(stored, npn, now, expired_rule="L5")  # before a match
             return decisions.reject(stored, npn, now, head(stored), self.policy)
 
@@ -220,7 +220,7 @@ class Router(ReferralReads, HostMethods):
 
         def decide(stored: Referral | None, _: HeadOf) -> Decision:
             if stored is None:
-                raise NotFound(f"referral {referral_id} is not accepted by agent {npn}", rule="L6")
+                raise decisions.not_accepted(referral_id)
             return decisions.move(stored, npn, status, reason, now)
 
         return disclosure.for_agent(self._transact(referral_id, now, decide)[0], npn)
@@ -377,7 +377,8 @@ class Router(ReferralReads, HostMethods):
         return self.dispatch.registration_test(self.roster.agent(npn), self.now())
 
 
-def _found(stored: Referral | None, referral_id: str) -> Referral:
+def _offered(stored: Referral | None, referral_id: str) -> Referral:
+    """The referral an agent answers; one that is not there reads as one not theirs."""
     if stored is None:
-        raise NotFound(f"no referral {referral_id}")
+        raise decisions.not_theirs(referral_id)
     return stored

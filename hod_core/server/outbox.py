@@ -10,6 +10,11 @@ neither does the file.
 Each notice is one JSON line appended to `outbox.jsonl` in the data folder:
 several server processes on one folder append whole lines, and a restart
 keeps what was there.
+
+An invitation or a password reset carries a live single-use link: whoever
+holds it can take the account. An operator is shown such a link with its
+token hidden (`hide_tokens`: that it was sent, to whom and when), except
+under `--demo`, whose operator signs the demo's agents up with them.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from attrs import frozen
 
@@ -31,6 +37,7 @@ from hod_core.notify.notices import Notice
 from hod_core.wire import unstructure
 
 FILE_NAME = "outbox.jsonl"
+HIDDEN = "hidden"  # what an operator sees in place of a link's token
 READ_BACK_BYTES = 4 * 1024 * 1024  # the newest notices are at the end: read only this much
 
 
@@ -107,3 +114,16 @@ class StoredOutbox:
                 if len(found) >= limit:
                     break
         return found
+
+
+def hide_tokens(notice: dict[str, Any]) -> dict[str, Any]:
+    """The notice with every query value of its link hidden, when the link is an
+    account's (an invitation, a reset: no referral): where it leads, not the way in.
+    An offer's link names only the referral, which an agent must log in to see."""
+    link = notice.get("link")
+    if not isinstance(link, str) or notice.get("referral_id"):
+        return notice
+    parts = urlsplit(link)
+    query = "&".join(f"{name}={HIDDEN}" for name, _ in parse_qsl(parts.query, True))
+    shown = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    return {**notice, "link": shown, "link_hidden": True}

@@ -91,7 +91,11 @@ def delivery_failures(
     return operations.delivery_failures(hod, before, limit)
 
 
-@router.get("/outbox", summary="The in-app outbox: every notice the server would have sent")
+@router.get(
+    "/outbox",
+    summary="The in-app outbox: every notice the server would have sent, the tokens of "
+    "invitation and reset links hidden (shown under --demo)",
+)
 def outbox(
     hod: HodDep,
     npn: Annotated[str | None, Query(max_length=10)] = None,
@@ -99,4 +103,4 @@ def outbox(
 ) -> dict[str, Any]:
     if hod.outbox is None:
         raise NotFound("this server sends real notices: there is no outbox (notifiers = outbox)")
-    return {"notices": hod.outbox.notices(limit, npn)}
+    return {"notices": operations.outbox(hod, limit, npn)}

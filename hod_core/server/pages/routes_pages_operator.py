@@ -199,5 +199,5 @@ def waiting_page(request: Request, *, account: PageOperator, hod: HodDep):
 @router.get("/operator/outbox")
 def outbox_page(request: Request, *, account: PageOperator, hod: HodDep):
     hod.router.drain(timeout=2)
-    notices = hod.outbox.notices(200) if hod.outbox is not None else None
+    notices = operations.outbox(hod, 200) if hod.outbox is not None else None
     return _page(request, "operator_outbox.html", account, notices=notices)

@@ -1,6 +1,6 @@
 """The operator's tools, shared by the API and the command line: agents
 (search, suspend, reinstate), referrals with their audit trail (L11), `why`,
-waiting and unmatched referrals, delivery failures.
+waiting and unmatched referrals, delivery failures, the in-app outbox.
 
 An operator runs the service but is not the agent who accepted: a referral
 is shown with its state, language, times, offers and events, never the
@@ -15,6 +15,7 @@ from hod_core import wire
 from hod_core.domain.referrals import Event, Referral, ReferralStatus
 from hod_core.errors import InputError
 from hod_core.server.context import Hod
+from hod_core.server.outbox import hide_tokens
 
 AGENT_SUMMARY = ("npn", "first_name", "last_name", "email", "phone", "zip", "home_state")
 STATUSES = {status.value for status in ReferralStatus}
@@ -132,6 +133,13 @@ def delivery_failures(hod: Hod, before: int | None = None, limit: int = 50) -> d
     events = hod.router.events_of_kind(["notify.failed"], before=before, limit=_page(limit))
     rows = [event_row(e) for e in events]
     return {"failures": rows, "next": rows[-1]["seq"] if len(rows) == _page(limit) else None}
+
+
+def outbox(hod: Hod, limit: int = 100, npn: str | None = None) -> list[dict[str, Any]]:
+    """The newest notices of the in-app outbox, the tokens of account links hidden
+    (`outbox.hide_tokens`) except under `--demo`, whose operator needs them."""
+    notices = hod.outbox.notices(limit, npn)
+    return notices if hod.settings.demo else [hide_tokens(n) for n in notices]
 
 
 def _page(limit: int) -> int:

@@ -22,6 +22,7 @@ from fastapi import FastAPI, routing
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from hod_core.domain import limits
 from hod_core.domain.codes import US_STATES, WEEKDAYS
 from hod_core.domain.models import ContactMethod
 from hod_core.domain.referrals import NotAGoodReason, ReferralStatus
@@ -204,14 +205,18 @@ def bodies() -> dict[tuple[str, str], dict]:
         ),
         ("patch", "/api/v1/agent/profile"): _object(
             {
-                "phone": {"type": "string", "example": "+17135550100"},
+                "phone": {"type": "string", "maxLength": limits.PHONE_CHARS},
                 "contact_method": {"type": "string", "enum": ContactMethod.allowed()},
                 "zip": {"type": "string", "pattern": "^[0-9]{5}$"},
-                "street_address": {"type": ["string", "null"]},
+                "street_address": {
+                    "type": ["string", "null"],
+                    "maxLength": limits.STREET_ADDRESS_CHARS,
+                },
                 "languages": {
                     "type": "array",
                     "minItems": 1,
-                    "items": {"type": "string", "description": "ISO 639-1"},
+                    "items": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                    "description": "ISO 639-1 codes",
                 },
                 "state_preferences": {
                     "type": ["array", "null"],

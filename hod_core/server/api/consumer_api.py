@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from hod_core import wire
+from hod_core.domain import limits
 from hod_core.domain.models import Consumer
 from hod_core.domain.referrals import Referral, ReferralStatus
 from hod_core.errors import InputError, NotFound
@@ -44,13 +45,27 @@ CONSUMER_SCHEMA = {
     "required": ["first_name", "last_name", "phone", "email", "zip", "language"],
     "additionalProperties": False,
     "properties": {
-        "first_name": {"type": "string", "example": "Ana"},
-        "last_name": {"type": "string", "example": "Ruiz"},
-        "phone": {"type": "string", "example": "+17135550100"},
-        "email": {"type": "string", "example": "ana@example.com"},
+        "first_name": {"type": "string", "maxLength": limits.NAME_CHARS, "example": "Ana"},
+        "last_name": {"type": "string", "maxLength": limits.NAME_CHARS, "example": "Ruiz"},
+        "phone": {"type": "string", "maxLength": limits.PHONE_CHARS, "example": "+17135550100"},
+        "email": {
+            "type": "string",
+            "format": "email",
+            "maxLength": limits.EMAIL_CHARS,
+            "example": "ana@example.com",
+        },
         "zip": {"type": "string", "pattern": "^[0-9]{5}$", "example": "77002"},
-        "state": {"type": "string", "description": "USPS code; derived from the ZIP if left out"},
-        "language": {"type": "string", "description": "ISO 639-1", "example": "es"},
+        "state": {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "USPS code; derived from the ZIP if left out",
+        },
+        "language": {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "ISO 639-1",
+            "example": "es",
+        },
     },
 }
 _BODY_DOC = {

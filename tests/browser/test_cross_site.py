@@ -56,3 +56,16 @@ def test_another_sites_form_cannot_log_the_browser_in(browser, launch):
     assert len(_session_cookies(context)) == 1
     assert sent[-1].get("origin") == "null"  # Referrer-Policy: no-referrer; the token decides
     context.close()
+
+
+def test_the_api_docs_load_only_from_this_server(launch, page):
+    server = launch()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(server.url("/docs"))
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("hod-core")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()  # the endpoints, listed
+    page.wait_for_load_state("networkidle")
+    assert requested and all(url.startswith(server.base + "/") for url in requested), requested
+    assert server.url("/docs/assets/swagger-ui-bundle.js") in requested
+    assert server.url("/openapi.json") in requested

@@ -5,6 +5,8 @@ may hold a status token; it is turned off, and the guard middleware logs
 the route's template instead (`hod.access`). SIGINT and SIGTERM stop the
 server gracefully: requests under way finish, then the lifespan stops the
 sweep and closes the router (notices under way are finished and recorded).
+Each connection is read under the limits of `hod_core.server.connections`
+(time, header size, connections per address); there are no WebSockets.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def run(app, settings: ServerSettings) -> None:
         access_log=False,  # the guard's access log has no paths, tokens or queries
         log_config=None,  # keep configure_logging's handler
         server_header=False,
+        ws="none",  # no WebSocket routes: an upgrade request is plain HTTP
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         limit_concurrency=settings.max_connections,
         # Bounded reading time, header size and connections per address (slow clients).

@@ -142,3 +142,13 @@ def test_a_cursor_beyond_64_bits_is_a_422_not_a_500(operator_login):
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["field"] == "before"
     assert operator.get("/api/v1/operator/deliveries/failed", params={"before": 5}).is_success
+
+
+@pytest.mark.parametrize("radius", ["³", "٣", "1²"])
+def test_a_number_in_another_script_is_a_422_not_a_500(client, radius):
+    """Found by schemathesis: "³".isdigit() is true, int("³") fails."""
+    answer = client.get("/api/v1/directory", params={"zip": "77002", "radius": radius})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["field"] == "radius"
+    page = client.get("/find-local-help", params={"zip": "77002", "radius": radius})
+    assert page.status_code < 500

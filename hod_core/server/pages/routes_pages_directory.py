@@ -39,7 +39,8 @@ def _search(
 def _whole(text: str | None, field: str) -> int | None:
     if text in (None, ""):
         return None
-    if not text.strip().isdigit() or len(text.strip()) > 6:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 6:  # not "³" or "٣"
         raise InputError(f"expected a whole number, got {text[:12]!r}", field=field)
     return int(text)
 

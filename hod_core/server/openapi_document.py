@@ -3,13 +3,14 @@
 FastAPI writes the paths, parameters and the bodies routes declare. This
 module adds, in one place:
 - the answers every operation can give besides its success, by the kind of
-  route (anonymous or logged in, with a body, with path parameters) plus the
-  few that one route alone gives (`EXTRA`), each with the shared `Error`
+  route (anonymous or logged in, with a body, with path parameters; 408, 431
+  and 503 from the connection's own limits on all) plus the few that one
+  route alone gives (`EXTRA`), each with the shared `Error`
   schema or, for 422, `FieldProblems` (`{"detail": [{"field", "message"}]}`,
   what `http_errors` sends);
 - the security schemes (bearer token; session cookie with the `X-CSRF-Token`
   header on state changes) and each logged-in operation's security;
-- the bodies of the agent's edits (`BODIES`), which the routes read as plain
+- the bodies of the agent's edits (`bodies()`), which the routes read as plain
   JSON objects and check themselves: the schemas say the same rules, the
   server's checks stay the source of truth.
 """

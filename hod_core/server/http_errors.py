@@ -112,7 +112,7 @@ def allowed_methods(request: Request) -> str:
     methods: set[str] = set()
     scope = {**request.scope, "method": "GET"}
     flatten = getattr(routing, "iter_route_contexts", None)  # FastAPI nests included routers
-    routes = request.app.router.routes
+    routes = request.app.routes
     for route in flatten(routes) if flatten else routes:
         if getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:
             methods |= route.methods

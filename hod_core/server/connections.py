@@ -42,7 +42,7 @@ class _HeadersTooLarge(Exception):
     """Raised in a parser callback to stop parsing; uvicorn then calls `send_400_response`."""
 
 
-class _Tally:
+class _RefusalTally:
     """Counts of refusals by reason, logged together at most every LOG_EVERY_S seconds."""
 
     def __init__(self) -> None:
@@ -71,7 +71,7 @@ def protocol_class(
         "header_count": header_count,
         "per_client": per_client,
         "per_address": Counter(),  # open connections by address, for this server
-        "tally": _Tally(),
+        "tally": _RefusalTally(),
     }
     return type("Protocol", (LimitedProtocol,), limits)
 
@@ -84,7 +84,7 @@ class LimitedProtocol(HttpToolsProtocol):
     header_count: int
     per_client: int
     per_address: Counter[str]
-    tally: _Tally
+    tally: _RefusalTally
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

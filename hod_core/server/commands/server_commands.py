@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable
 
 from hod_core.errors import HodError
-from hod_core.server.commands import agent_commands
+from hod_core.server.commands import agent_commands, backup_commands
 from hod_core.server.context import Hod
 from hod_core.server.server_settings import load_settings
 from hod_core.server.services import operations
@@ -106,6 +106,7 @@ def register(commands) -> None:
     _operator(deliveries, lambda hod, a: operations.delivery_failures(hod, None, a.limit))
 
     agent_commands.add_commands(commands, agents=agent_parsers, operator=_operator)
+    backup_commands.register(commands, add_settings_arguments)
 
 
 def _operator(parser: argparse.ArgumentParser, job: Callable) -> None:

@@ -237,7 +237,7 @@ def test_why_gives_every_rule_verdict_for_one_agent(capsys):
         "zone": "America/Chicago",
     }
     code, _, err = match_example(capsys, "--why", "42")
-    assert code == 2 and "no agent with NPN '42'" in err
+    assert code == 3 and "no agent with NPN '42'" in err  # not found, not a usage error
 
 
 def test_offers_so_far_drive_e11_e12_and_the_tie_break(capsys):

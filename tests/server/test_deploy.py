@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,11 +19,14 @@ import httpx
 import pytest
 
 from hod_core.server.commands.serve import GRACEFUL_SHUTDOWN_S
+from hod_store_sqlite import SqliteStore
 
 from .test_serve import READY, Server, free_port
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 UNIT = DEPLOY / "systemd" / "hod.service"
+BACKUP_UNIT = DEPLOY / "systemd" / "hod-backup.service"
+UNITS = ("hod.service", "hod-backup.service", "hod-backup.timer")
 SITE = DEPLOY / "nginx" / "hod.conf"
 KEY = "k" * 40
 
@@ -36,10 +40,10 @@ def tool(name: str) -> str:
     return found
 
 
-def unit_entries() -> dict[str, list[str]]:
-    """`Key=value` lines of the unit, every value of each key (keys repeat)."""
+def unit_entries(path: Path = UNIT) -> dict[str, list[str]]:
+    """`Key=value` lines of a unit, every value of each key (keys repeat)."""
     entries: dict[str, list[str]] = {}
-    for line in UNIT.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if "=" in line and not line.startswith(("#", "[")):
             key, _, value = line.partition("=")
             entries.setdefault(key.strip(), []).append(value.strip())
@@ -57,34 +61,66 @@ def test_the_unit_runs_hod_serve_hardened_and_stops_it_gracefully():
         "StateDirectory": "hod",
         "NoNewPrivileges": "yes",
         "ProtectSystem": "strict",
-        "ReadWritePaths": "-/var/backups/hod",
         "Restart": "on-failure",
         "KillSignal": "SIGTERM",
         "CapabilityBoundingSet": "",
     }.items():
         assert unit[key] == [value], key
     assert "HOD_DATA_DIR=/var/lib/hod" in unit["Environment"][0].split()  # the StateDirectory
+    assert "ReadWritePaths" not in unit  # nothing writable but the state folder
     # systemd waits longer than the server's own graceful stop before SIGKILL.
     assert int(unit["TimeoutStopSec"][0]) > GRACEFUL_SHUTDOWN_S
 
 
-def test_systemd_analyze_verifies_the_unit_and_rates_it_hardened(tmp_path):
+def test_systemd_analyze_verifies_the_units_and_rates_the_server_hardened(tmp_path):
     analyze = tool("systemd-analyze")
     hod = Path(sys.executable).with_name("hod")  # the hod command of this environment
     assert hod.is_file()
     # verify checks that ExecStart's program exists: point it at this environment's.
-    unit = tmp_path / "hod.service"
-    unit.write_text(UNIT.read_text().replace("/opt/hod/bin/hod", str(hod)))
-    verify = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
+    for name in UNITS:
+        text = (DEPLOY / "systemd" / name).read_text()
+        (tmp_path / name).write_text(text.replace("/opt/hod/bin/hod", str(hod)))
+    verify = subprocess.run(
+        [analyze, "verify", *(str(tmp_path / name) for name in UNITS)],
+        capture_output=True,
+        text=True,
+    )
     assert (verify.returncode, verify.stderr) == (0, "")
     # Exposure 0 (locked down) to 10 (none); --threshold is on a 0 to 100 scale.
     security = subprocess.run(
-        [analyze, "security", "--offline=yes", "--threshold=20", str(unit)],
+        [analyze, "security", "--offline=yes", "--threshold=20", str(tmp_path / "hod.service")],
         capture_output=True,
         text=True,
     )
     assert security.returncode == 0, security.stdout[-500:]
     assert re.search(r"Overall exposure level for hod.service: [01]\.\d OK", security.stdout)
+
+
+def test_the_backup_unit_writes_a_backup_of_the_weekday(tmp_path):
+    """hod-backup.service's command as systemd runs it ($$ and %% unescaped),
+    with this environment's hod and the folders in tmp_path."""
+    unit = unit_entries(BACKUP_UNIT)
+    (command,) = unit["ExecStart"]
+    assert unit["User"] == ["hod"]  # hod.service's user and state folder, and the backups'
+    assert unit["StateDirectory"] == ["hod hod-backups"]
+    data, backups, config = tmp_path / "data", tmp_path / "backups", tmp_path / "hod.toml"
+    backups.mkdir()
+    config.write_text('notifiers = ["outbox"]\n')
+    command = command.replace("$$", "$").replace("%%", "%")
+    command = command.replace("/opt/hod/bin/hod", str(Path(sys.executable).with_name("hod")))
+    command = command.replace("/var/lib/hod-backups", str(backups))
+    command = command.replace("/etc/hod/hod.toml", str(config))
+    argv = shlex.split(command)
+    assert argv[:2] == ["/bin/sh", "-c"]
+    env = {**os.environ, "HOD_DATA_DIR": str(data)}
+    data.mkdir()
+    SqliteStore(data / "hod.sqlite3").close()  # the service's store
+    weekday = subprocess.run(["date", "+%a"], capture_output=True, text=True).stdout.strip()
+    for _ in range(2):  # the second replaces the first (--force)
+        done = subprocess.run(argv, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.startswith("backed up ")
+    assert [p.name for p in backups.iterdir()] == [f"hod-{weekday}.sqlite3"]
 
 
 def self_signed(tmp_path: Path) -> tuple[Path, Path]:

@@ -130,6 +130,5 @@ def _hold_alone(db: sqlite3.Connection, path: Path) -> None:
         if "locked" not in str(exc):
             raise
         raise StoreError(
-            f"{path}: in use by another process (a running hod serve?): stop it first, "
-            "or pass --force (the server would then serve from stale caches until restarted)"
+            f"{path}: in use by another process (a running hod serve?): stop it, or pass --force"
         ) from None

@@ -7,7 +7,8 @@ Both open only the store (no router, notifiers or rule file) from the same
 settings as `hod serve`, and ask it through the store contract
 (`hod_store_backup`, `hod_store_restore` in `hod_core.extend.hookspecs`): the
 SQLite store copies with SQLite's online backup while servers keep running;
-PostgreSQL's store names pg_dump and pg_restore instead.
+PostgreSQL's store names pg_dump and pg_restore instead. A refusal is one
+line: a `StoreError` (in use, damaged, disk full) exits 1, a bad setting 2.
 
 A restore refuses a store that a running server holds open, unless
 `--force`: the server's router keeps agents and referrals in memory, which
@@ -20,12 +21,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from hod_core.errors import ConfigurationError, HodError, StoreError
+from hod_core.errors import ConfigurationError
 from hod_core.extend.plugins import PluginManager, load_adapter
 from hod_core.server.server_settings import ServerSettings, load_settings
-
-FAILURE = 1  # the store could not be copied (in use, damaged, disk full)
-USER_ERROR = 2  # bad settings, or a store with no backup
 
 
 def register(commands, add_settings_arguments) -> None:
@@ -63,7 +61,12 @@ def run_backup(args) -> int:
 
 def run_restore(args) -> int:
     def check(settings: ServerSettings) -> None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)  # a new machine's first start
+        try:  # restoring on a new machine: its first store
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"data_dir {settings.data_dir}: cannot create it: {exc.strerror}"
+            ) from None
 
     return _with_store(
         args,
@@ -74,15 +77,16 @@ def run_restore(args) -> int:
 
 
 def _with_store(args, hook: str, check, job) -> int:
-    store = None
+    """Open the store alone, run `job` on its hooks, print its line. Errors go to
+    `hod`'s one-line handling: a StoreError exits 1, another HodError 2."""
+    settings = load_settings(
+        {"data_dir": args.data_dir}, config_file=args.config, require_secret=False
+    )
+    check(settings)
+    store = load_adapter(
+        settings.store, {**settings.store_settings, "data_dir": str(settings.data_dir)}
+    )
     try:
-        settings = load_settings(
-            {"data_dir": args.data_dir}, config_file=args.config, require_secret=False
-        )
-        check(settings)
-        store = load_adapter(
-            settings.store, {**settings.store_settings, "data_dir": str(settings.data_dir)}
-        )
         manager = PluginManager()
         manager.register(store)
         if not getattr(manager.hook, hook).get_hookimpls():
@@ -91,16 +95,6 @@ def _with_store(args, hook: str, check, job) -> int:
                 "use the database's own tools"
             )
         print(job(manager.hook), file=sys.stderr)
-        return 0
-    except StoreError as exc:
-        print(f"hod: {exc}", file=sys.stderr)
-        return FAILURE
-    except HodError as exc:
-        print(f"hod: {exc}", file=sys.stderr)
-        return USER_ERROR
-    except OSError as exc:
-        print(f"hod: {exc.strerror or exc}", file=sys.stderr)
-        return FAILURE
     finally:
-        if store is not None:
-            store.close()
+        store.close()
+    return 0

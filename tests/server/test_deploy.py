@@ -62,6 +62,7 @@ def test_the_unit_runs_hod_serve_hardened_and_stops_it_gracefully():
         "NoNewPrivileges": "yes",
         "ProtectSystem": "strict",
         "Restart": "on-failure",
+        "RestartPreventExitStatus": "2",  # a bad setting: a restart would repeat it
         "KillSignal": "SIGTERM",
         "CapabilityBoundingSet": "",
     }.items():
@@ -142,6 +143,7 @@ def nginx_conf(tmp_path: Path, *, upstream: int, http: int, https: int) -> Path:
     site = site.replace("/etc/letsencrypt/live/hod.example.org/fullchain.pem", str(cert))
     site = site.replace("/etc/letsencrypt/live/hod.example.org/privkey.pem", str(key))
     site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/")
     site = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", site)  # loopback: IPv4 only
     site = site.replace("listen 80;", f"listen 127.0.0.1:{http};")
     site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;")
@@ -207,10 +209,17 @@ def test_hod_serve_answers_through_nginx_over_tls(tmp_path):
             )
             assert big.status_code == 413
             assert "nginx" in big.text
+
+            token = "secret-status-token-0123456789"
+            assert client.get(f"https://127.0.0.1:{https}/status/{token}").status_code == 404
+            assert client.get(f"https://127.0.0.1:{https}/register?token={token}").status_code
     finally:
         proxy.terminate()
         proxy.wait(timeout=10)
         assert server.stop() == 0
+    access = (tmp_path / "hod.access.log").read_text()
+    assert access.count(" GET 404 ") == 1 and access.count(" POST 413 ") == 1
+    assert token not in access and "/status/" not in access  # no paths, no tokens
 
 
 def _wait_listening(proxy: subprocess.Popen, pid_file: Path) -> None:

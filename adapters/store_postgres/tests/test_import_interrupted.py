@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from hod_core.testing.synthetic import Synthesizer
+from hod_core.testing import Synthesizer
 
 AGENTS = 20_000
 SEED = int(os.environ.get("HOD_TEST_SEED") or random.randrange(1 << 30))

@@ -157,3 +157,24 @@ def test_an_import_after_an_interrupted_one_saves_everything(agents_file, folder
     assert again.finish() == 0, again.shown
     assert stored(data_dir) == AGENTS
     assert "saving 20000 agents in one transaction done" in again.shown
+
+
+def test_a_bad_last_line_changes_nothing_stored(agents_file, folder, tmp_path):
+    """Every line is checked before any is saved: agents imported before stay
+    exactly as they were, and no new one is stored, when only the last line is bad."""
+    data_dir, folder_args = folder
+    first = tmp_path / "first.jsonl"
+    lines = agents_file.read_text().splitlines()
+    first.write_text("\n".join(lines[:3]) + "\n")
+    assert Import(first, folder_args).finish() == 0
+    with sqlite3.connect(data_dir / "hod.sqlite3") as db:
+        before = db.execute("SELECT npn, revision, body FROM agents ORDER BY npn").fetchall()
+    changed = [line.replace('"first_name": "', '"first_name": "Re') for line in lines[:50]]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([*changed, lines[50].replace('"zip": "', '"zip": "X')]) + "\n")
+    run = Import(bad, folder_args)
+    assert run.finish() == 2
+    assert run.shown.strip().startswith("hod: bad.jsonl:51: zip: "), run.shown
+    with sqlite3.connect(data_dir / "hod.sqlite3") as db:
+        after = db.execute("SELECT npn, revision, body FROM agents ORDER BY npn").fetchall()
+    assert after == before and len(before) == 3

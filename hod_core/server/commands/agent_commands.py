@@ -31,6 +31,11 @@ def add_commands(commands, *, agents, operator: Callable) -> None:
         "import",
         help="import agent records (JSONL): every line checked, then all saved in one "
         "transaction; a bad line or an interruption saves nothing",
+        description="Import agent records: every line is checked first (a bad one is named "
+        "file:line: field, and nothing is saved), then all the agents are saved in one "
+        "store transaction. Stopped at any point (Ctrl-C, SIGTERM, SIGHUP, or killed), "
+        "it leaves the store as it was and, unless killed, says so in one line and exits "
+        "with 128 + the signal's number (130 for Ctrl-C).",
     )
     importing.add_argument("file", help="agents, one JSON object per line in the agent wire format")
     operator(importing, lambda hod, a: run_import(hod, Path(a.file)))

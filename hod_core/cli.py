@@ -86,17 +86,15 @@ class _Parser(argparse.ArgumentParser):
         command = self.prog.removeprefix("hod").strip()  # "match", "rules check", or none
         unknown = [a for a in getattr(self, "_given", ()) if self._is_unknown_option(a)]
         if unknown and message.startswith("the following arguments are required"):
-            message = self._unknown(unknown)  # `--agent` for `--agents`: the typo is the news
+            message = self._unknown(unknown)  # `--agnets`: the typo is the news
         raise InputError(f"{message} (see {self.prog} --help)", source=command)
 
     def _is_unknown_option(self, arg: str) -> bool:
-        if (
-            not arg.startswith("-")
-            or arg in ("-", "--")
-            or self._negative_number_matcher.match(arg)
-        ):
+        name, known = arg.split("=", 1)[0], self._option_string_actions
+        if not name.startswith("-") or name in ("-", "--", *known):
             return False
-        return arg.split("=", 1)[0] not in self._option_string_actions
+        abbreviated = name.startswith("--") and any(o.startswith(name) for o in known)
+        return not abbreviated and not self._negative_number_matcher.match(arg)
 
     def _unknown(self, options: list[str]) -> str:
         name = options[0].split("=", 1)[0]

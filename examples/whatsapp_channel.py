@@ -69,6 +69,7 @@ class WhatsAppSender:
             with urllib.request.urlopen(request, timeout=self._timeout):
                 pass
         except urllib.error.HTTPError as exc:  # the far end answered, and said no
+            exc.close()  # the error holds the answer's connection
             retry_after = exc.headers.get("Retry-After")
             raise DeliveryFailed(
                 "the WhatsApp API refused the message",

@@ -7,15 +7,18 @@
     hod rules default            (print the shipped rule file, to copy and edit)
     hod --version
 
-JSON goes to stdout. A user error (bad file, field, flag) prints one line
-on stderr, `hod: ` and at most ~200 characters, and exits 2; never a
-traceback. Each subcommand is added by one function in `COMMANDS`.
+JSON goes to stdout. An error prints one line on stderr, `hod: ` and at
+most ~200 characters, never a traceback, and the exit status says what
+kind it was (`EXIT_CODES`, documented in docs/reference/cli.md). Each
+subcommand is added by one function in `COMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,20 +26,82 @@ from datetime import datetime
 from hod_core import __version__, wire
 from hod_core.domain import validate
 from hod_core.domain.models import Consumer
-from hod_core.errors import InputError, PolicyError, excerpt, one_line
+from hod_core.errors import (
+    HodError,
+    InputError,
+    NotFound,
+    PolicyError,
+    StoreError,
+    StoreUnavailable,
+    excerpt,
+    one_line,
+)
 from hod_core.matching.match_facts import OfferSnapshot
 from hod_core.matching.matcher import Matcher
 from hod_core.rules.policy import check_policy, default_policy_text, load_policy
 from hod_core.wire.bulk import gc_paused
 
+FAILURE = 1
 USER_ERROR = 2
+NOT_FOUND = 3
+INTERRUPTED = 130  # 128 + SIGINT
+CLOSED_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
+EXIT_CODES = (  # every status `hod` exits with; docs/reference/cli.md shows this table
+    (0, "done"),
+    (
+        FAILURE,
+        "failure: it could not be done, through no fault of the command line: the output "
+        "cannot be written (a full disk), the store is damaged or unavailable, the port "
+        "is taken",
+    ),
+    (
+        USER_ERROR,
+        "usage error: an unknown command or option, a bad file, field, value or setting, "
+        "a missing data folder, a request refused (a login taken, a weak password); "
+        "nothing is changed",
+    ),
+    (NOT_FOUND, "not found: no agent with that NPN, no referral with that id"),
+    (
+        INTERRUPTED,
+        "interrupted (Ctrl-C); 128 + the signal's number for another signal (143: SIGTERM)",
+    ),
+    (CLOSED_PIPE, "the reader of the output went away (`hod ... | head -1`); nothing printed"),
+)
 MAX_LINE = 200  # an error line on stderr, "hod: " included
 
 
 class _Parser(argparse.ArgumentParser):
+    """One error line naming what is wrong, and this (sub)command's own --help."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:  # the innermost (sub)command that got them names them
+            options = [a for a in extras if a.startswith("-") and a != "-"]
+            others = [a for a in extras if a not in options]
+            self.error(self._unknown(options) if options else f"unexpected argument {others[0]}")
+        return namespace, extras
+
     def error(self, message: str):  # one line, not argparse's usage block
         command = self.prog.removeprefix("hod").strip()  # "match", "rules check", or none
+        unknown = [a for a in getattr(self, "_given", ()) if self._is_unknown_option(a)]
+        if unknown and message.startswith("the following arguments are required"):
+            message = self._unknown(unknown)  # `--agnets`: the typo is the news
         raise InputError(f"{message} (see {self.prog} --help)", source=command)
+
+    def _is_unknown_option(self, arg: str) -> bool:
+        name, known = arg.split("=", 1)[0], self._option_string_actions
+        if not name.startswith("-") or name in ("-", "--", *known):
+            return False
+        abbreviated = name.startswith("--") and any(o.startswith(name) for o in known)
+        return not abbreviated and not self._negative_number_matcher.match(arg)
+
+    def _unknown(self, options: list[str]) -> str:
+        name = options[0].split("=", 1)[0]
+        close = difflib.get_close_matches(name, list(self._option_string_actions), n=1)
+        more = f" (and {len(options) - 1} more)" if len(options) > 1 else ""
+        hint = f"; did you mean {close[0]}?" if close else ""
+        return f"unknown option {excerpt(name)[1:-1]}{more}{hint}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,6 +269,8 @@ def run_match(args) -> int:
     policy = load_policy(args.policy)
     matcher = Matcher(policy)
     load_agents(args.agents, matcher)
+    if args.why and args.why not in matcher:
+        raise NotFound(f"--why: no agent with NPN {args.why!r} in {args.agents}")
     consumer = wire.read_json(args.consumer, Consumer)
     try:
         offers = OfferSnapshot(args.pending, args.last_offered)
@@ -240,6 +307,20 @@ def run_rules_check(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `hod argv...`; the exit status (`EXIT_CODES`)."""
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a full disk shows here, not in Python's flush at exit
+        return code
+    except OutputError as exc:
+        return _output_failed(exc.error, stdout)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
@@ -252,12 +333,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         _say(exc.render())
         return USER_ERROR
+    except NotFound as exc:
+        _say(str(exc))
+        return NOT_FOUND
+    except (StoreError, StoreUnavailable) as exc:  # damaged, newer, unwritable, down
+        _say(str(exc))
+        return FAILURE
+    except HodError as exc:  # a bad setting, a refused request
+        _say(str(exc))
+        return USER_ERROR
     except SystemExit as exc:  # --help and --version print, then argparse exits
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else USER_ERROR
     except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
+        return INTERRUPTED
+
+
+class OutputError(Exception):
+    """Standard output cannot be written: a full disk, a closed pipe (`error`)."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Output:
+    """`sys.stdout` while a command runs: an error writing it becomes `OutputError`,
+    told apart from the errors of the files a command reads or writes."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputError(exc) from None
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(exc) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _output_failed(error: OSError, stream) -> int:
+    """A closed pipe ends quietly, as `head` expects; anything else is one line."""
+    if stream is sys.__stdout__:  # what is left in its buffer goes nowhere at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+    if isinstance(error, BrokenPipeError):
+        return CLOSED_PIPE
+    _say(f"cannot write the output: {error.strerror or error}")
+    return FAILURE
 
 
 def _say(text: str) -> None:

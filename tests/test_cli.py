@@ -1,6 +1,7 @@
 """`hod` end to end: JSON on stdout, one-line errors and exit 2 on bad input."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -237,7 +238,7 @@ def test_why_gives_every_rule_verdict_for_one_agent(capsys):
         "zone": "America/Chicago",
     }
     code, _, err = match_example(capsys, "--why", "42")
-    assert code == 2 and "no agent with NPN '42'" in err
+    assert code == 3 and "no agent with NPN '42'" in err  # not found, not a usage error
 
 
 def test_offers_so_far_drive_e11_e12_and_the_tie_break(capsys):
@@ -251,3 +252,67 @@ def test_offers_so_far_drive_e11_e12_and_the_tie_break(capsys):
     assert [e["npn"] for e in json.loads(out)["queue"]][:2] == ["1000002", "1000001"]
     code, _, err = match_example(capsys, "--pending", "1000002=two")
     assert code == 2 and "--pending" in err and err.count("\n") == 1
+
+
+def test_unknown_options_are_named_with_the_subcommands_own_help(capsys):
+    code, out, err = run(capsys, "--versoin")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "unknown option --versoin; did you mean --version? (see hod --help)" in err
+    code, _, err = run(capsys, "match", "--bogus")  # before the missing --agents, --at, ...
+    assert code == 2 and err == "hod: match: unknown option --bogus (see hod match --help)\n"
+    code, _, err = match_example(capsys, "--limt", "3")
+    assert (
+        code == 2 and "unknown option --limt; did you mean --limit? (see hod match --help)" in err
+    )
+    code, _, err = run(capsys, "rules", "check", "a.toml", "b.toml")
+    assert (
+        code == 2 and "rules check: unexpected argument b.toml (see hod rules check --help)" in err
+    )
+
+
+def test_exit_statuses_are_distinct_and_documented():
+    from hod_core.cli import EXIT_CODES, FAILURE, NOT_FOUND, USER_ERROR
+
+    codes = [code for code, _ in EXIT_CODES]
+    assert len(set(codes)) == len(codes) and {0, FAILURE, USER_ERROR, NOT_FOUND} <= set(codes)
+    assert (FAILURE, USER_ERROR, NOT_FOUND) == (1, 2, 3)
+    sys.path.insert(0, str(EXAMPLES.parent / "tools"))
+    try:
+        import docs_reference
+    finally:
+        sys.path.pop(0)
+    page = docs_reference.cli_page()
+    assert "## Exit status" in page
+    for code, _ in EXIT_CODES:
+        assert f"| {code} | " in page
+
+
+def _hod(*argv, stdout) -> subprocess.CompletedProcess:
+    """`hod argv...` as a process, its stdout given, its stderr read."""
+    return subprocess.run(
+        [sys.executable, "-m", "hod_core.cli", *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["rules", "default"], ["--version"]])  # large, and buffered
+def test_a_full_disk_is_one_line_and_exit_1(argv):
+    with open("/dev/full", "w") as full:
+        done = _hod(*argv, stdout=full)
+    assert done.returncode == 1
+    assert done.stderr == "hod: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize("argv", [["rules", "default"], ["--version"]])
+def test_a_closed_pipe_ends_quietly_as_a_shell_expects(argv):
+    read, write = os.pipe()
+    os.close(read)  # the reader went away, as `hod ... | head -1` after its line
+    try:
+        done = _hod(*argv, stdout=write)
+    finally:
+        os.close(write)
+    assert done.returncode == 141 and done.stderr == ""  # 128 + SIGPIPE, like `yes | head`

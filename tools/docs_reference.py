@@ -95,14 +95,21 @@ def _default(action: argparse.Action) -> str:
 
 def cli_page() -> str:
     """reference/cli.md: every command, sub-command and option with its help."""
-    from hod_core.cli import build_parser
+    from hod_core.cli import EXIT_CODES, build_parser
 
     lines = [
         "# Command line: `hod`",
         "",
         "Every command, sub-command and option of `hod`, read from its argument parser",
-        "when the site is built. `hod COMMAND --help` prints the same. A user error (bad",
-        "file, field or flag) prints one line on stderr and exits 2.",
+        "when the site is built. `hod COMMAND --help` prints the same. JSON goes to",
+        "stdout; an error prints one line on stderr, never a traceback, and the exit",
+        "status says what kind of error it was.",
+        "",
+        "## Exit status",
+        "",
+        "| Status | Meaning |",
+        "| --- | --- |",
+        *(f"| {code} | {_escape(meaning)} |" for code, meaning in EXIT_CODES),
     ]
     for parser, summary in commands(build_parser()):
         depth = len(parser.prog.split()) - 1

@@ -396,3 +396,35 @@ def hod_store_events_of_kind(
 
 
 LISTING_STORE_HOOKS = ("hod_store_referrals", "hod_store_events_of_kind")
+
+
+# -- store: backups (operators) -------------------------------------------------------
+# `hod backup` and `hod restore` call these on the store `hod serve` would use,
+# opened alone: no router, since a restore replaces the store under it.
+# Optional, like the listings: a store without them has no backup through hod
+# (the command says so). A store whose database has its own tools (PostgreSQL:
+# pg_dump, pg_restore) may implement them to raise `StoreError` naming those tools.
+@hookspec(firstresult=True)
+def hod_store_backup(path: str) -> str:
+    """Write a consistent copy of everything the store holds to the new file
+    `path`, while routers on other threads and processes go on committing:
+    the copy holds every commit finished before the backup began, and no
+    half of any commit. Replace `path` only once the copy is complete. Return
+    one line for the operator (what was copied, how big). Raise `StoreError`
+    naming the problem (the path is the store itself, the folder is missing,
+    the disk is full)."""
+
+
+@hookspec(firstresult=True)
+def hod_store_restore(path: str, force: bool) -> str:
+    """Replace everything the store holds with the backup at `path` (written
+    by `hod_store_backup`), after checking that it is an intact backup this
+    store can serve; a backup of an older schema is upgraded at the next
+    start. Refuse with `StoreError`, changing nothing, when the backup is not
+    one, or, unless `force`, when another process (a running server) has the
+    store open: its caches would no longer match the store. The store closes
+    itself first; build a new one to use what was restored. Return one line
+    for the operator."""
+
+
+BACKUP_STORE_HOOKS = ("hod_store_backup", "hod_store_restore")

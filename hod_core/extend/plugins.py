@@ -26,6 +26,15 @@ from hod_core.errors import ConfigurationError
 from hod_core.extend import hookspecs
 
 ENTRY_POINT_GROUP = "hod_core.adapters"
+# The distributions that bring this project's own adapters: a missing one's
+# error names the package to install.
+ADAPTER_PACKAGES = {
+    "store_sqlite": "hod-store-sqlite",
+    "store_postgres": "hod-store-postgres",
+    "notify_email": "hod-notify-email",
+    "notify_sms": "hod-notify-sms",
+    "notify_webhook": "hod-notify-webhook",
+}
 
 
 class PluginManager(pluggy.PluginManager):
@@ -85,10 +94,30 @@ def load_adapter(name: str, settings: Mapping[str, str] | None = None) -> object
         return make(dict(settings or {}))
     found = entry_points(group=ENTRY_POINT_GROUP, name=name)
     if not found:
-        known = ", ".join(adapter_names()) or "none"
-        raise ConfigurationError(f"no adapter named {name!r} is installed (installed: {known})")
+        raise ConfigurationError(missing_adapter(name))
     (entry_point,) = found
     return entry_point.load()(dict(settings or {}))
+
+
+def require_installed(names: Iterable[str]) -> None:
+    """Refuse, before anything is made, adapter names that no installed package provides
+    (`module:factory` names are checked when they are loaded)."""
+    installed = set(adapter_names())
+    for name in names:
+        if ":" not in name and name not in installed:
+            raise ConfigurationError(missing_adapter(name))
+
+
+def missing_adapter(name: str) -> str:
+    """What to say when no installed adapter is called `name`: which are, and what to install."""
+    known = ", ".join(adapter_names()) or "none"
+    package = ADAPTER_PACKAGES.get(name)
+    hint = (
+        f"install it with: python3 -m pip install {package}"
+        if package
+        else "install the package that provides it, or check the name"
+    )
+    return f"no adapter named {name!r} is installed (installed: {known}); {hint}"
 
 
 def plugin_manager(

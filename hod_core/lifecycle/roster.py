@@ -98,6 +98,35 @@ class Roster:
             if revision == self._seen + 1:  # nobody saved one in between:
                 self._seen = revision  # the next sync need not load it back
 
+    def save_many(self, agents: list[Agent], events: list[Event]) -> None:
+        """`save` for many agents in one store transaction (`hod_store_put_agents`):
+        all into the matcher first (an agent it cannot place raises InputError
+        before anything is stored), then into the store. If that raises, the
+        matcher is put back as it was; if it is interrupted (KeyboardInterrupt,
+        a signal's exception), which may stop the matcher midway through a
+        change, the matcher forgets every agent and the next `sync` loads them
+        from the store, which holds all of these or none."""
+        with self._lock, gc_paused():  # a bulk load: see hod_core.wire.bulk
+            matcher = self.matcher
+            before = {a.npn: matcher.agent(a.npn) for a in agents if a.npn in matcher}
+            try:
+                matcher.add_many(agents)
+                last = self._hook.hod_store_put_agents(agents=agents, events=events)
+            except Exception:
+                for npn in {a.npn for a in agents}:
+                    if npn in before:
+                        matcher.add(before[npn])
+                    elif npn in matcher:
+                        matcher.remove(npn)
+                raise
+            except BaseException:
+                matcher.clear()
+                self._seen = 0
+                raise
+            distinct = len({a.npn for a in agents}) == len(agents)
+            if agents and distinct and last - len(agents) == self._seen:
+                self._seen = last  # nobody saved one in between: no need to load them back
+
     def count_misses(self, npn: str, at: datetime) -> None:
         """Suspend an agent whose last N answered offers were all missed (L9)."""
         agent, policy = self.agent(npn), self.matcher.policy

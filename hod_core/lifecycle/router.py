@@ -155,6 +155,23 @@ class Router(ReferralReads, HostMethods):
         self.sweep.waiting(now)  # this agent may be the one a waiting referral needs
         return agent
 
+    def put_agents(
+        self, agents: Iterable[Agent | Mapping[str, Any]], *, actor: str = "host"
+    ) -> list[Agent]:
+        """Save many agents in one store transaction (an import): all of them,
+        or, when one is bad, the store fails or the caller is interrupted,
+        none. Each is validated and placed first (`InputError` naming the
+        field; nothing stored); each gets an `agent.saved` event by `actor`."""
+        agents = [
+            a if isinstance(a, Agent) else wire.structure(a, Agent, source="agent") for a in agents
+        ]
+        now = self.now()
+        events = [Event(now, "agent.saved", npn=a.npn, actor=actor) for a in agents]
+        self.roster.save_many(agents, events)
+        self.sweep.changed()
+        self.sweep.waiting(now)  # these agents may be the ones waiting referrals need
+        return agents
+
     def reinstate(self, npn: str, *, actor: str = "host") -> Agent:
         """Lift a suspension (L9); misses before it do not count towards another."""
         now = self.now()

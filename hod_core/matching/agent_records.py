@@ -32,13 +32,7 @@ class AgentRecord:
     )
 
     def __init__(self, agent: Agent, policy: Policy, book: ScheduleBook):
-        place_zone = _centroid(agent.zip)[2]  # raises for an unknown or unlocated ZIP
-        zone = agent.timezone or place_zone
-        if zone is None:
-            raise InputError(
-                f"no timezone given and ZIP {agent.zip} has none in the shipped data",
-                field="timezone",
-            )
+        zone = agent_zone(agent)
         self.agent = agent
         self.npn = agent.npn  # read per match (offers): a slot, not a property
         self.zip = agent.zip  # buckets group by it: one read less per membership
@@ -77,6 +71,20 @@ class AgentRecord:
 
 
 _MEMO_MOST = 65_536  # distinct names and tuples judged and kept; beyond, judged each time
+
+
+def agent_zone(agent: Agent) -> str:
+    """The IANA zone the agent's hours are read in: their own, else their ZIP's.
+    InputError for an unknown or unlocated ZIP, or a ZIP with no zone and no
+    zone given: the one check an agent meets when the matcher places it."""
+    place_zone = _centroid(agent.zip)[2]  # raises for an unknown or unlocated ZIP
+    zone = agent.timezone or place_zone
+    if zone is None:
+        raise InputError(
+            f"no timezone given and ZIP {agent.zip} has none in the shipped data",
+            field="timezone",
+        )
+    return zone
 
 
 def _centroid(code: str) -> tuple[float, float, str | None]:

@@ -131,6 +131,13 @@ class Matcher:
                     for key, _ in placements:
                         self._invalidate(key)
 
+    def clear(self) -> None:
+        """Forget every agent, as a new matcher would (the same object, so views
+        of it stay attached; `revision` moves on, so they rebuild)."""
+        revision, ring_cache_points = self.revision, self.ring_cache_points
+        self.__init__(self.policy)
+        self.revision, self.ring_cache_points = revision + 1, ring_cache_points
+
     def remove(self, npn: str) -> None:
         record = self._records.pop(npn)  # KeyError for an unknown NPN
         self.revision += 1

@@ -2,7 +2,9 @@
 
 `Hod` builds the router from the settings: the store adapter by name (SQLite
 in the data folder by default), the notifier adapters, the clock, the rule
-file. A bad setting fails here, at start-up, with one line.
+file. A bad setting fails here, at start-up, with one line. A command that
+only reads (`hod agents list`, `hod why`, ...) opens it `read_only`: no
+notifier, and a data folder that must exist already.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ class Hod:
     `clock`: any `hod_now()` plugin (tests pass a FakeClock); `plugins`: more
     plugin objects to register (a test's own notifier, say); `router`: one
     built already (its plugins then serve as they are, and `clock` and
-    `plugins` are not used).
+    `plugins` are not used). `read_only`: for a command that reads what the
+    server stored and sends nothing: the data folder is not made (a missing
+    one is a `ConfigurationError` naming it) and no notifier is loaded.
     """
 
     def __init__(
@@ -44,10 +48,16 @@ class Hod:
         clock: object | None = None,
         plugins: Iterable = (),
         router: Router | None = None,
+        read_only: bool = False,
     ):
         self.settings = settings
-        _make_dir(settings)
-        self.router = router or self._build_router(settings, clock or _clock(settings), plugins)
+        if read_only:
+            _require_dir(settings)
+        else:
+            _make_dir(settings)
+        self.router = router or self._build_router(
+            settings, clock or _clock(settings), plugins, read_only=read_only
+        )
         self.outbox = self.router.plugin_of(StoredOutbox)
         self.accounts = _accounts(self.router, settings.base_url)
         self.metrics = None  # set by the app (hod_core.server.metrics)
@@ -60,17 +70,19 @@ class Hod:
         return self.router.agent(npn)
 
     @staticmethod
-    def _build_router(settings: ServerSettings, clock: object, plugins: Iterable) -> Router:
+    def _build_router(
+        settings: ServerSettings, clock: object, plugins: Iterable, *, read_only: bool = False
+    ) -> Router:
         policy = _policy(settings)
         common = {"data_dir": str(settings.data_dir)}
         store = load_adapter(settings.store, {**settings.store_settings, **common})
         notifiers = [
             load_adapter(name, {**settings.notifier_settings.get(name, {}), **common})
-            for name in settings.notifiers
+            for name in (() if read_only else settings.notifiers)
         ]
         everything = [store, clock, *notifiers, *plugins]
         channels = _channels(everything)
-        if "email" not in channels:
+        if "email" not in channels and not read_only:
             raise ConfigurationError(
                 "no notifier sends email (L2: email is always a channel): set notifiers, "
                 "e.g. HOD_NOTIFIERS=notify_email, or outbox to keep notices in the data folder"
@@ -85,7 +97,7 @@ class Hod:
                 channels=channels,
                 link_base=settings.base_url + REFERRAL_PATH,
                 freeze_after_load=settings.freeze_gc,
-                delivery_threads=settings.delivery_threads,
+                delivery_threads=0 if read_only else settings.delivery_threads,
             )
 
 
@@ -118,6 +130,15 @@ def _make_dir(settings: ServerSettings) -> None:
     except OSError as exc:  # another user's folder: it still works, but say so
         log.warning(
             "data_dir %s: cannot make it private (0700): %s", settings.data_dir, exc.strerror
+        )
+
+
+def _require_dir(settings: ServerSettings) -> None:
+    if not settings.data_dir.is_dir():
+        state = "is not a folder" if settings.data_dir.exists() else "does not exist"
+        raise ConfigurationError(
+            f"data_dir {settings.data_dir} {state}: give the folder hod serve uses "
+            "(--data-dir, HOD_DATA_DIR or data_dir in the config file)"
         )
 
 

@@ -220,3 +220,66 @@ def test_operators_add_prompts_twice(capsys, monkeypatch, folder):
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
     code, _, err = run_hod(capsys, "operators", "add", "ops", *folder)
     assert code == 2 and "do not match" in err
+
+
+# -- read-only commands, a missing folder, not found -------------------------------------
+READERS = (
+    ["agents", "list"],
+    ["agents", "show", "1"],
+    ["referrals", "list"],
+    ["referrals", "show", "r1"],
+    ["why", "r1", "1"],
+    ["deliveries"],
+)
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    for name in ("HOD_NOTIFIERS", "HOD_DATA_DIR", "HOD_CONFIG", "HOD_STORE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_read_only_commands_need_no_notifier(capsys, tmp_path, folder, no_env):
+    file = write_agents(tmp_path / "agents.jsonl", [samples.agent("1"), samples.agent("2")])
+    assert run_hod(capsys, "agents", "import", file, *folder)[0] == 0
+    bare = tmp_path / "bare.toml"
+    bare.write_text("freeze_gc = false\n")  # no notifier: `hod serve` refuses it (L2)
+    settings = ["--config", str(bare), "--data-dir", folder[3]]
+    code, out, err = run_hod(capsys, "agents", "list", *settings)
+    assert code == 0 and out["total"] == 2, err
+    code, out, err = run_hod(capsys, "agents", "show", "2", *settings)
+    assert code == 0 and out["npn"] == "2", err
+    for argv in (["referrals", "list"], ["deliveries"]):
+        code, out, err = run_hod(capsys, *argv, *settings)
+        assert code == 0 and err == "" and isinstance(out, dict), (argv, err)
+    code, _, err = run_hod(capsys, "agents", "suspend", "2", *settings)  # a write may notify
+    assert code == 2 and "no notifier sends email" in err
+
+
+def test_a_missing_data_folder_is_one_line_and_never_made(
+    capsys, tmp_path, folder, monkeypatch, no_env
+):
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "nowhere"
+    for argv in READERS:
+        code, out, err = run_hod(capsys, *argv, "--config", folder[1], "--data-dir", str(missing))
+        assert code == 2 and out == "" and err.count("\n") == 1, (argv, err)
+        assert f"data_dir {missing} does not exist" in err
+        code, out, err = run_hod(capsys, *argv, "--config", folder[1])  # default: ./hod-data
+        assert code == 2 and out == "" and "data_dir hod-data does not exist" in err, (argv, err)
+    assert not missing.exists() and not (tmp_path / "hod-data").exists()
+
+
+def test_not_found_exits_3_not_2_like_a_usage_error(capsys, tmp_path, folder):
+    file = write_agents(tmp_path / "agents.jsonl", [samples.agent("1")])
+    assert run_hod(capsys, "agents", "import", file, *folder)[0] == 0
+    for argv, words in (
+        (["agents", "show", "999"], "no agent with NPN 999"),
+        (["agents", "suspend", "999"], "no agent with NPN 999"),
+        (["referrals", "show", "r1"], "no referral r1"),
+        (["why", "r1", "1"], "no referral r1"),
+    ):
+        code, out, err = run_hod(capsys, *argv, *folder)
+        assert code == 3 and out == "" and err.count("\n") == 1 and words in err, (argv, err)
+    code, _, err = run_hod(capsys, "agents", "show", *folder)  # a usage error stays 2
+    assert code == 2 and "(see hod agents show --help)" in err

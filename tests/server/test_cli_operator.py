@@ -1,7 +1,7 @@
 """The operator's commands on the data folder `hod serve` uses: agents
 (list, show, suspend, reinstate), referrals (list by status, show with the
 audit trail), `why` and delivery failures; JSON out, one line and exit 2 for
-a mistake."""
+a mistake, 3 for an agent or referral not found."""
 
 from __future__ import annotations
 
@@ -68,8 +68,8 @@ def test_why_and_deliveries(folder, capsys):
     assert code == 0 and failures["failures"] == []
 
 
-def test_a_mistake_is_one_line_and_exit_2(folder, capsys):
+def test_a_mistake_is_one_line_exit_2_and_not_found_exit_3(folder, capsys):
     code, _, err = hod(capsys, "agents", "suspend", "4242", "--data-dir", folder["dir"])
-    assert code == 2 and err.strip() == "hod: no agent with NPN 4242"
+    assert code == 3 and err.strip() == "hod: no agent with NPN 4242"
     code, _, err = hod(capsys, "referrals", "list", "--status", "lost", "--data-dir", folder["dir"])
     assert code == 2 and err.count("\n") == 1 and "status" in err

@@ -5,7 +5,9 @@ router (`x.router.name`, or `router.name` where `router` is not the module's
 FastAPI `APIRouter`) must name a public method or property of `Router`, never
 its matcher, roster, store hooks or dispatcher. A store hook is called only
 through the router, except the account hooks, which `Router.account_store()`
-hands to the account service (`server/accounts/`).
+hands to the account service (`server/accounts/`), and the backup hooks, which
+`hod backup` and `hod restore` call on the store alone (no router: a restore
+replaces the store under it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hod_core.lifecycle.router import Router
 
 SERVER = Path(hod_core.server.__file__).parent
 ACCOUNTS = SERVER / "accounts"
+BACKUP_COMMANDS = SERVER / "commands" / "backup_commands.py"
 HOOK_NAMES = {
     name
     for name, spec in vars(hookspecs).items()
@@ -71,7 +74,8 @@ def violations(source: str, path: Path, surface: set[str]) -> list[str]:
             found.append(f"{where}: router.{node.attr} is not a public method of Router")
         store_hook = node.attr in HOOK_NAMES and node.attr.startswith("hod_store_")
         account_hook = in_accounts and node.attr in hookspecs.ACCOUNT_STORE_HOOKS
-        if store_hook and not account_hook:
+        backup_hook = path == BACKUP_COMMANDS and node.attr in hookspecs.BACKUP_STORE_HOOKS
+        if store_hook and not (account_hook or backup_hook):
             found.append(f"{where}: {node.attr} called directly, not through the router")
     return found
 

@@ -177,6 +177,9 @@ def test_the_demo_runs_as_the_readme_says(tmp_path):
         server.wait_for(READY)
         banner = server.log()
         assert f"hod-core demo: {server.url}" in banner
+        # The start-up log says what the server holds: the seeding, then the agents.
+        seeded = banner.index("demo: 2002 agents seeded")
+        assert "2002 agents loaded in " in banner[seeded:] and "0 agents loaded" not in banner
         maria = re.search(r"agent 1000001: (\S+) / (\S+)", banner)
         operator = re.search(r"operator: (\S+) / (\S+)", banner)
         with httpx.Client(base_url=server.url, timeout=10) as http:
@@ -213,3 +216,25 @@ def test_without_the_server_extra_hod_serve_says_what_to_install(monkeypatch, ca
     assert main(["serve"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install" in err and "hod-core[server]" in err
+
+
+def test_a_busy_port_is_one_line_before_anything_is_printed_or_made(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "hod_core.cli", "serve", "--demo", "--port", str(port)]
+            + ["--data-dir", str(tmp_path / "demo")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert result.returncode == 1 and result.stdout == ""  # no banner, no logins
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"hod serve: cannot listen on 127.0.0.1:{port}: Address already")
+    assert not (tmp_path / "demo").exists()  # nothing seeded, no secret key made

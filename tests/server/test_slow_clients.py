@@ -21,7 +21,7 @@ from hod_core.server.server_settings import load_settings
 
 from .test_serve import KEY, Server
 
-LISTENING = "Uvicorn running on"  # logged once the port is bound
+LISTENING = "Application startup complete"  # the port is bound before the app starts
 
 ATTACKER = "127.0.0.2"
 TRICKLE = (

@@ -132,7 +132,8 @@ class TwilioSms:
         try:
             response = self._opener.open(request, timeout=self.config.timeout_s)
         except urllib.error.HTTPError as exc:
-            raise _refusal(exc) from None
+            with exc:  # the error holds the answer's connection: closed here
+                raise _refusal(exc) from None
         except urllib.error.URLError as exc:  # urllib's wrap: the request did not go out whole
             raise _unreached(exc.reason) from None
         except (OSError, http.client.HTTPException) as exc:  # sent; no answer came back

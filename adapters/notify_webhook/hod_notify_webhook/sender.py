@@ -184,7 +184,8 @@ class SignedWebhook:
             with self._opener.open(request, timeout=self.config.timeout_s):
                 return
         except urllib.error.HTTPError as exc:
-            raise _refusal(exc) from None
+            with exc:  # the error holds the answer's connection: closed here
+                raise _refusal(exc) from None
         except (OSError, http.client.HTTPException) as exc:  # refused, timed out, reset, garbled
             reason = getattr(exc, "reason", exc)  # URLError wraps the socket's error
             if isinstance(reason, ssl.SSLCertVerificationError):

@@ -40,6 +40,7 @@ from hod_core import (
     OfferStatus,
     Referral,
     StoredAgentDecoder,
+    StoreError,
     hookimpl,
     unstructure,
 )
@@ -112,6 +113,21 @@ class PostgresStore(PostgresAccounts, PostgresListings, PostgresRetention):  # s
         _OPEN.discard(self)
         self.feed.close()
         self.db.close()
+
+    # -- backups: PostgreSQL's own tools -------------------------------------
+    @hookimpl
+    def hod_store_backup(self, path: str) -> str:
+        raise StoreError(
+            f"store_postgres: back up with pg_dump: pg_dump --format=custom "
+            f"--schema={self.settings.schema} --file={path} DATABASE (docs/production.md)"
+        )
+
+    @hookimpl
+    def hod_store_restore(self, path: str, force: bool) -> str:
+        raise StoreError(
+            f"store_postgres: restore with pg_restore: stop the servers, then pg_restore "
+            f"--clean --dbname=DATABASE {path} (docs/production.md)"
+        )
 
     # -- agents -------------------------------------------------------------
     @hookimpl

@@ -47,6 +47,7 @@ from hod_core import (
 
 from . import event_refs
 from .accounts import SqliteAccounts
+from .backups import SqliteBackups
 from .instants import instant
 from .listings import EVENT_COLUMNS, SqliteListings, event_of_row
 from .offers import SqliteOffers, pending_count, write_offers
@@ -95,7 +96,7 @@ def _referral_json(referral: Referral) -> str:
 
 
 class SqliteStore(
-    SqliteAccounts, SqliteListings, SqliteOffers, SqliteRetention
+    SqliteAccounts, SqliteBackups, SqliteListings, SqliteOffers, SqliteRetention
 ):  # see their modules
     """The store hooks over one SQLite file, shared safely by threads and processes."""
 

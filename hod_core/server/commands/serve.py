@@ -7,21 +7,55 @@ server gracefully: requests under way finish, then the lifespan stops the
 sweep and closes the router (notices under way are finished and recorded).
 Each connection is read under the limits of `hod_core.server.connections`
 (time, header size, connections per address); there are no WebSockets.
+
+The port is taken (`listen`) before anything is loaded or printed: a second
+server on a busy port says so in one line and exits 1, instead of loading,
+printing a demo's banner and dying inside uvicorn.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import sys
+from collections.abc import Callable
 from time import perf_counter
 
+from hod_core.errors import HodError
 from hod_core.server.server_settings import ServerSettings
 
 log = logging.getLogger("hod.serve")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 GRACEFUL_SHUTDOWN_S = 10
 SWITCH_INTERVAL_S = 0.001
+BACKLOG = 2048  # uvicorn's default
+
+
+class CannotListen(HodError):
+    """The address and port cannot be listened on (taken, not ours, no such host)."""
+
+
+def listen(settings: ServerSettings) -> socket.socket:
+    """A socket listening on the settings' host and port, as uvicorn would open it
+    (SO_REUSEADDR: a restart does not wait for the old connections' TIME_WAIT)."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((settings.host, settings.port))
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        problem = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            problem += " (is another server running?)"
+        raise CannotListen(
+            f"cannot listen on {settings.host}:{settings.port}: {problem}; "
+            "stop the other server or give another --port"
+        ) from None
+    return sock
 
 
 def configure_logging() -> None:
@@ -32,13 +66,21 @@ def configure_logging() -> None:
     root.setLevel(logging.INFO)
 
 
-def build(settings: ServerSettings):
-    """The app, built and timed: the store opened and every agent loaded."""
+def build(settings: ServerSettings, seed: Callable | None = None):
+    """The app, built and timed: the store opened and every agent loaded.
+    `seed(hod)` fills an empty store first (the demo's), logged as such, so
+    the count logged is what the server holds; what it returns is kept in
+    `app.state.seeded`."""
     from hod_core.server.app import create_app
 
     started = perf_counter()
     app = create_app(settings)
     hod = app.state.hod
+    if seed is not None:
+        before = hod.router.agent_count()
+        app.state.seeded = seed(hod)
+        if hod.router.agent_count() > before:
+            log.info("demo: %d agents seeded", hod.router.agent_count() - before)
     log.info(
         "%d agents loaded in %.2f s from %s (store %s)",
         hod.router.agent_count(),
@@ -51,8 +93,8 @@ def build(settings: ServerSettings):
     return app
 
 
-def run(app, settings: ServerSettings) -> None:
-    """Serve until SIGINT or SIGTERM."""
+def run(app, settings: ServerSettings, sock: socket.socket) -> None:
+    """Serve on `sock` (from `listen`) until SIGINT or SIGTERM."""
     import uvicorn
 
     from hod_core.server.connections import protocol_class
@@ -81,7 +123,9 @@ def run(app, settings: ServerSettings) -> None:
     # A request passes between the event loop and a handler thread several times;
     # each pass may wait for the GIL as long as this interval (Python's default: 5 ms).
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    uvicorn.Server(config).run()
+    host, port = sock.getsockname()[:2]
+    log.info("serving on http://%s:%d (Ctrl-C stops it)", host, port)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _exit_quietly(*_) -> None:

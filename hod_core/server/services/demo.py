@@ -21,6 +21,7 @@ from typing import Any
 
 from attrs import evolve
 
+from hod_core.extend.plugins import require_installed
 from hod_core.server.context import Hod
 from hod_core.server.server_settings import ServerSettings
 from hod_core.testing.synthetic import Synthesizer
@@ -38,7 +39,11 @@ DEMO_AGENTS = (  # both at 77002 (downtown Houston): the nearest to a Houston co
 
 
 def demo_settings(settings: ServerSettings, data_dir_given: bool) -> ServerSettings:
-    """The demo's settings: its own folder, its own key, the outbox as the only notifier."""
+    """The demo's settings: its own folder, its own key, the outbox as the only notifier.
+
+    A missing store adapter is refused before the folder is made: a start-up
+    that fails leaves no demo folder behind."""
+    require_installed([settings.store, "outbox"])
     data_dir = settings.data_dir if data_dir_given else DEMO_DIR
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_file = data_dir / SECRET_FILE

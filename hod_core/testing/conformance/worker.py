@@ -55,6 +55,8 @@ class Worker:
     def stop(self) -> None:
         self.process.kill()  # SIGKILL: wherever it is, mid-transaction included
         self.process.wait()
+        self.process.stdin.close()
+        self.process.stdout.close()
 
 
 def _wait_until(go: float) -> None:

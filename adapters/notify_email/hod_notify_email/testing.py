@@ -10,6 +10,7 @@ Needs the test extras: `pip install hod-notify-email[test]`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import ssl
@@ -97,7 +98,11 @@ class _Controller(Controller):
         for session in getattr(self, "sessions", []):
             # After STARTTLS the session's transport is TLS over the socket's own.
             for transport in (session.transport, getattr(session, "_original_transport", None)):
-                if transport is not None:
+                if transport is None or transport.is_closing():
+                    continue
+                # A TLS transport whose connection was already lost has no SSL
+                # protocol left to abort (asyncio's sslproto): nothing to close.
+                with contextlib.suppress(AttributeError):
                     transport.abort()
         for _ in range(3):  # the transports' own clean-up callbacks run on the next turns
             await asyncio.sleep(0)
